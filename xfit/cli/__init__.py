@@ -1,0 +1,55 @@
+"""The ``xfit`` command line.
+
+Each command group lives in its own module of this package and exposes
+``register(subparsers)``; :func:`main` collects them.  Any :class:`xfit.errors.XfitError`
+becomes a one-line message on stderr and a non-zero exit code, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import XfitError
+
+#: Modules of this package that add sub-commands (each has ``register(subparsers)``).
+COMMAND_MODULES = ("predict", "reproduce", "fit", "belle2", "data", "mcmc", "run", "anomalons")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="xfit",
+        description="Inference on light vectors X coupled to electroweak-anomalous currents "
+        "(missing-energy signatures: B->K(*)X, K->piX, B->pi/rhoX, D->piX, Z->gammaX).",
+    )
+    parser.add_argument("--version", action="version", version=f"xfit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:  # a command group not written yet
+            if exc.name == f"{__name__}.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except XfitError as exc:
+        print(f"xfit {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"xfit {args.command}: interrupted (partial results, if any, are saved)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

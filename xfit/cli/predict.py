@@ -1,0 +1,49 @@
+"""``xfit predict``: every prediction of a model at one (m_X, g_X)."""
+from __future__ import annotations
+
+from ..errors import InputError, require_finite_number
+from ..predictions import PREDICTION_KEYS, closed_channels
+from .common import add_model_options, dump_json, model_from_args
+
+#: The keys printed by ``xfit predict``, in order (the issue's list).
+OUTPUT_KEYS = ["A_WW", "A_YY", "g_S", "g_P", "v_X", "BR(X->invisible)", "BR(Z->gammaX)",
+               "BR(K+->pi+X)", "BR(KL->pi0X)", "BR(D+->pi+X)", "BR(B+->pi+X)", "BR(B0->pi0X)",
+               "BR(B+->rho+X)", "BR(B0->rho0X)", "BR(B+->K+X)", "BR(B0->K0X)", "BR(B+->K*+X)",
+               "BR(B0->K*0X)"]
+UNITS = {"v_X": "GeV"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("predict", help="print every prediction of a model at (m_X, g_X)",
+                       description="Print every prediction of a model at one (m_X, g_X). "
+                       "Branching ratios are production rates; multiply by BR(X->invisible) "
+                       "for the missing-energy signature.")
+    add_model_options(p)
+    p.add_argument("--mX", required=True, help="mass of X in GeV (> 0)")
+    p.add_argument("--gX", required=True, help="U(1)_X gauge coupling (>= 0)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    mX = require_finite_number(args.mX, "--mX")
+    gX = require_finite_number(args.gX, "--gX")
+    if mX <= 0:
+        raise InputError(f"--mX must be > 0 GeV, got {args.mX}")
+    if gX < 0:
+        raise InputError(f"--gX must be >= 0, got {args.gX}")
+    model = model_from_args(args)
+    pred = model.predict(mX, gX=gX)
+    values = {k: float(pred[k]) for k in OUTPUT_KEYS}
+    closed = closed_channels(mX, model.sm)
+    if args.json:
+        print(dump_json({"model": model.name, "inputs": {"mX": mX, "gX": gX, "XS": getattr(model, "XS", 1.0)},
+                         "predictions": values, "closed_channels": closed}))
+        return 0
+    print(f"xfit predictions for model {model.name!r} at m_X = {mX:g} GeV, g_X = {gX:g}")
+    for k in OUTPUT_KEYS:
+        unit = UNITS.get(k, "")
+        note = f"   ({closed[k]})" if k in closed else ""
+        print(f"  {k:<18} = {values[k]:.4e} {unit}{note}")
+    print("  (BR(...X) are production rates: times BR(X->invisible) for the missing-energy signal)")
+    return 0

@@ -1,0 +1,285 @@
+"""The likelihood protocol: one small interface every measurement speaks.
+
+A :class:`LikelihoodTerm` is one measurement or search.  It has a ``name``, a
+:class:`Citation`, the prediction keys it needs (``observables``), the m_X range where it
+applies, and ``chi2(predictions)``: -2 ln L (up to a parameter-independent constant) as a
+vectorised function of a mapping of predictions (arrays of one common shape; the key
+``"mX"`` always holds m_X in GeV).  Outside its mass range a term contributes 0.
+
+Terms add like iminuit cost functions: ``a + b`` is a :class:`CombinedLikelihood`.
+Terms are registered by name (flavio style) and built with :func:`get_term`.
+
+Limits become likelihood terms by one convention, the same for every limit
+(:class:`UpperLimitTerm`): a half-Gaussian in the constrained rate x >= 0 with mean 0 and
+width sigma = x_UL / Phi^-1(CL), i.e. chi2 = (x / sigma)^2.  At the published limit
+chi2 = [Phi^-1(CL)]^2, so the one-sided p-value of x_UL is exactly 1 - CL
+(chi2 = 1.642 at a 90 % CL limit, 2.706 at a 95 % CL limit).
+"""
+from __future__ import annotations
+
+import abc
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+from scipy import stats
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a measurement comes from, so that a run can print its bibliography."""
+
+    bibtex_key: str
+    arxiv: str | None = None
+    journal: str | None = None
+    hepdata: str | None = None
+    note: str = ""
+
+    def __str__(self) -> str:
+        parts = [self.bibtex_key]
+        if self.arxiv:
+            parts.append(f"arXiv:{self.arxiv}")
+        if self.journal:
+            parts.append(self.journal)
+        if self.hepdata:
+            parts.append(f"HEPData {self.hepdata}")
+        return ", ".join(parts)
+
+
+def _shape_of(predictions: Mapping[str, object]) -> tuple[int, ...]:
+    return np.shape(np.asarray(predictions["mX"], dtype=float))
+
+
+class LikelihoodBase(abc.ABC):
+    """What terms and sums of terms have in common: chi2, observables, addition."""
+
+    @property
+    @abc.abstractmethod
+    def terms(self) -> tuple["LikelihoodTerm", ...]: ...
+
+    @property
+    def observables(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for t in self.terms:
+            for o in t.observables:
+                seen.setdefault(o, None)
+        return tuple(seen)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.terms)
+
+    def citations(self) -> list[Citation]:
+        return [t.citation for t in self.terms]
+
+    def bibliography(self) -> str:
+        return "\n".join(f"[{t.name}] {t.citation}" for t in self.terms)
+
+    def __add__(self, other: "LikelihoodBase") -> "CombinedLikelihood":
+        if not isinstance(other, LikelihoodBase):
+            return NotImplemented
+        return CombinedLikelihood(self.terms + other.terms)
+
+    def __radd__(self, other):
+        if other == 0:  # so that sum([a, b, c]) works
+            return CombinedLikelihood(self.terms)
+        return NotImplemented
+
+    @abc.abstractmethod
+    def chi2(self, predictions: Mapping[str, object]) -> np.ndarray: ...
+
+    def __call__(self, predictions: Mapping[str, object]) -> np.ndarray:
+        return self.chi2(predictions)
+
+
+class LikelihoodTerm(LikelihoodBase):
+    """One measurement or search.  Subclasses set the class attributes and ``_chi2``."""
+
+    name: str = ""
+    citation: Citation = Citation("unknown")
+    observables: tuple[str, ...] = ()
+    #: (lowest, highest) m_X in GeV where the term applies; outside it contributes 0.
+    mass_range: tuple[float, float] = (0.0, np.inf)
+    description: str = ""
+
+    @property
+    def terms(self) -> tuple["LikelihoodTerm", ...]:
+        return (self,)
+
+    @abc.abstractmethod
+    def _chi2(self, predictions: Mapping[str, np.ndarray]) -> np.ndarray:
+        """-2 ln L for predictions already restricted to the term's mass range."""
+
+    def applies(self, mX) -> np.ndarray:
+        m = np.asarray(mX, dtype=float)
+        lo, hi = self.mass_range
+        return (m >= lo) & (m <= hi)
+
+    def chi2(self, predictions: Mapping[str, object]) -> np.ndarray:
+        missing = [o for o in self.observables if o not in predictions]
+        if missing:
+            raise InputError(
+                f"likelihood term {self.name!r} needs prediction(s) {missing}; "
+                f"got {sorted(predictions)}"
+            )
+        shape = _shape_of(predictions)
+        mask = np.broadcast_to(self.applies(predictions["mX"]), shape)
+        out = np.zeros(shape)
+        if not mask.any():
+            return out if shape else float(out)
+        sub = {
+            k: np.broadcast_to(np.asarray(v, dtype=complex if np.iscomplexobj(v) else float), shape)[mask]
+            for k, v in predictions.items()
+            if k in self.observables or k == "mX"
+        }
+        out[mask] = self._chi2(sub)
+        return out if shape else float(out)
+
+    def __repr__(self) -> str:
+        lo, hi = self.mass_range
+        return f"<{type(self).__name__} {self.name!r}: {', '.join(self.observables)}; mX in [{lo:g}, {hi:g}] GeV; {self.citation.bibtex_key}>"
+
+
+class CombinedLikelihood(LikelihoodBase):
+    """A sum of terms; its observables are the union of theirs."""
+
+    def __init__(self, terms: Iterable[LikelihoodTerm]):
+        terms = tuple(terms)
+        names = [t.name for t in terms]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise InputError(f"likelihood term(s) {sorted(dup)} added twice")
+        self._terms = terms
+
+    @property
+    def terms(self) -> tuple[LikelihoodTerm, ...]:
+        return self._terms
+
+    def chi2(self, predictions: Mapping[str, object]) -> np.ndarray:
+        total = 0.0
+        for t in self._terms:
+            total = total + t.chi2(predictions)
+        return total
+
+    def chi2_by_term(self, predictions: Mapping[str, object]) -> dict[str, np.ndarray]:
+        return {t.name: t.chi2(predictions) for t in self._terms}
+
+    def __repr__(self) -> str:
+        return "CombinedLikelihood(" + " + ".join(self.names) + ")"
+
+
+# --- generic terms -------------------------------------------------------------------------
+
+def missing_energy_rate(predictions: Mapping[str, np.ndarray], production_key: str) -> np.ndarray:
+    """Rate of a missing-energy signature: B(production) x B(X -> invisible)."""
+    return np.asarray(predictions[production_key]) * np.asarray(predictions["BR(X->invisible)"])
+
+
+def half_gaussian_sigma(upper_limit, cl: float):
+    """Width of the limit convention: sigma = x_UL / Phi^-1(CL) (see module docstring)."""
+    if not 0.5 < cl < 1.0:
+        raise InputError(f"confidence level must be in (0.5, 1), got {cl}")
+    return np.asarray(upper_limit, dtype=float) / stats.norm.ppf(cl)
+
+
+def chi2_threshold_one_sided(cl: float) -> float:
+    """Delta chi2 at which the half-Gaussian convention reaches confidence level ``cl``."""
+    return float(stats.norm.ppf(cl) ** 2)
+
+
+class GaussianTerm(LikelihoodTerm):
+    """chi2 = ((f(predictions) - mean) / sigma)^2 for a measured quantity."""
+
+    def __init__(self, name: str, citation: Citation, observables: tuple[str, ...],
+                 quantity: Callable[[Mapping[str, np.ndarray]], np.ndarray],
+                 mean: float, sigma: float, mass_range=(0.0, np.inf), description: str = ""):
+        self.name, self.citation, self.observables = name, citation, tuple(observables)
+        self.quantity, self.mean, self.sigma = quantity, float(mean), float(sigma)
+        self.mass_range, self.description = tuple(mass_range), description
+
+    def _chi2(self, predictions):
+        return ((self.quantity(predictions) - self.mean) / self.sigma) ** 2
+
+
+class UpperLimitTerm(LikelihoodTerm):
+    """A published upper limit x < x_UL(m_X) at confidence level ``cl``, as a half-Gaussian.
+
+    ``quantity(predictions)`` gives the constrained rate; ``upper_limit(mX)`` the published
+    limit at each mass (NaN or inf where there is none: such masses contribute 0).
+    """
+
+    def __init__(self, name: str, citation: Citation, observables: tuple[str, ...],
+                 quantity: Callable[[Mapping[str, np.ndarray]], np.ndarray],
+                 upper_limit: Callable[[np.ndarray], np.ndarray] | float, cl: float,
+                 mass_range=(0.0, np.inf), description: str = ""):
+        self.name, self.citation, self.observables = name, citation, tuple(observables)
+        self.quantity, self.cl = quantity, float(cl)
+        self._upper_limit = upper_limit
+        self.mass_range, self.description = tuple(mass_range), description
+        half_gaussian_sigma(1.0, self.cl)  # validates cl
+
+    def upper_limit(self, mX) -> np.ndarray:
+        if callable(self._upper_limit):
+            return np.asarray(self._upper_limit(np.asarray(mX, dtype=float)), dtype=float)
+        return np.full(np.shape(mX), float(self._upper_limit))
+
+    def _chi2(self, predictions):
+        ul = self.upper_limit(predictions["mX"])
+        sigma = half_gaussian_sigma(ul, self.cl)
+        x = self.quantity(predictions)
+        ok = np.isfinite(sigma) & (sigma > 0)
+        return np.where(ok, (x / np.where(ok, sigma, 1.0)) ** 2, 0.0)
+
+
+# --- registry ------------------------------------------------------------------------------
+
+_REGISTRY: dict[str, Callable[..., LikelihoodTerm]] = {}
+
+
+def register_term(name: str):
+    """Decorator: register a factory (class or function returning a term) under ``name``."""
+
+    def deco(factory):
+        _REGISTRY[name] = factory
+        return factory
+
+    return deco
+
+
+def _load_likelihood_modules() -> None:
+    from . import likelihoods as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{pkg.__name__}.{info.name}")
+
+
+def available_terms() -> list[str]:
+    _load_likelihood_modules()
+    return sorted(_REGISTRY)
+
+
+def get_term(name: str, **options) -> LikelihoodTerm:
+    """Build the registered term ``name`` (e.g. ``"l3_z_gamma"``)."""
+    _load_likelihood_modules()
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        raise InputError(
+            f"unknown likelihood term {name!r}; known: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+    return factory(**options)
+
+
+def build_likelihood(names: Iterable[str] | str, **options) -> CombinedLikelihood:
+    """``build_likelihood("b_to_s_emiss,l3_z_gamma")`` -> the sum of those terms."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    names = list(names)
+    if not names:
+        raise InputError("no likelihood terms given; known: " + ", ".join(available_terms()))
+    return CombinedLikelihood(get_term(n, **options.get(n, {})) for n in names)

@@ -1,0 +1,110 @@
+"""Models defined by U(1)_X charges of the SM fields."""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from ..errors import InputError, require_finite_number
+from ..physics.anomaly import (LEPTON_FLAVOURS, WeylField, anomaly_traces, sm_fields)
+from ..physics.constants import DEFAULT_SM, SMInputs
+from ..physics.x_decay import invisible_branching_ratio
+from ..predictions import compute_predictions, validate_mass
+from .base import Model
+
+
+class ChargeModel(Model):
+    """X = alpha_B B + chiral lepton charges (alpha_L, alpha_R) per flavour.
+
+    The anomaly traces come from the general field table (Eq. 3.2) via
+    :func:`xfit.physics.anomaly.anomaly_traces`; the single parameter is g_X.
+    """
+
+    parameters = ("gX",)
+    parameter_labels = {"gX": r"$g_X$"}
+
+    def __init__(self, alpha_B=0.0, lepton_charges: Mapping[str, tuple] | None = None,
+                 name: str = "custom", XS: float = 1.0, br_invisible: float | None = None,
+                 sm: SMInputs = DEFAULT_SM, description: str = ""):
+        super().__init__(sm)
+        self.name = name
+        self.description = description
+        self.alpha_B = require_finite_number(alpha_B, "alpha_B")
+        lepton_charges = dict(lepton_charges or {})
+        unknown = set(lepton_charges) - set(LEPTON_FLAVOURS)
+        if unknown:
+            raise InputError(f"unknown lepton flavour(s) {sorted(unknown)}; accepted: {', '.join(LEPTON_FLAVOURS)}")
+        self.lepton_charges = {
+            f: (require_finite_number(aL, f"alpha_L({f})"), require_finite_number(aR, f"alpha_R({f})"))
+            for f, (aL, aR) in lepton_charges.items()
+        }
+        self.XS = require_finite_number(XS, "X_S")
+        if self.XS == 0:
+            raise InputError("X_S (the U(1)_X charge of the breaking scalar) must be non-zero")
+        self.br_invisible_override = (None if br_invisible is None
+                                      else require_finite_number(br_invisible, "br_invisible"))
+        if self.br_invisible_override is not None and not 0 <= self.br_invisible_override <= 1:
+            raise InputError(f"br_invisible must be in [0, 1], got {br_invisible}")
+        traces = anomaly_traces(self.fields())
+        self.A_WW, self.A_YY = float(traces.XWW), float(traces.XYY)
+
+    # --- constructors ----------------------------------------------------------------
+    @classmethod
+    def vector(cls, alpha_B=0.0, alpha_e=0.0, alpha_mu=0.0, alpha_tau=0.0, **kw) -> "ChargeModel":
+        """Vector charges X = alpha_B B + sum_i alpha_i L_i (Eq. 1.1)."""
+        charges = {"e": alpha_e, "mu": alpha_mu, "tau": alpha_tau}
+        leptons = {f: (a, a) for f, a in charges.items()
+                   if require_finite_number(a, f"alpha_{f}") != 0}
+        return cls(alpha_B=alpha_B, lepton_charges=leptons, **kw)
+
+    @classmethod
+    def chiral_tau(cls, alpha_L, alpha_R, **kw) -> "ChargeModel":
+        """Chiral tau-lepton charges (chiral paper Eq. 2)."""
+        return cls(lepton_charges={"tau": (alpha_L, alpha_R)}, **kw)
+
+    @classmethod
+    def from_fields(cls, fields: Iterable[WeylField], **kw) -> "ChargeModel":
+        """From an SM field table as built by :func:`xfit.physics.anomaly.sm_fields`."""
+        by_name = {f.name: f for f in fields}
+        q = by_name.get("q_L")
+        leptons = {}
+        for flav in LEPTON_FLAVOURS:
+            L, R = by_name.get(f"l_L^{flav}"), by_name.get(f"e_R^{flav}")
+            if L is not None and R is not None and (L.X != 0 or R.X != 0):
+                leptons[flav] = (float(L.X), float(R.X))
+        return cls(alpha_B=3 * float(q.X) if q is not None else 0.0, lepton_charges=leptons, **kw)
+
+    # --- physics ------------------------------------------------------------------------
+    def fields(self) -> list[WeylField]:
+        return sm_fields(self.alpha_B, self.lepton_charges)
+
+    def br_invisible(self, mX):
+        if self.br_invisible_override is not None:
+            return np.full(np.shape(mX), self.br_invisible_override) if np.ndim(mX) else self.br_invisible_override
+        return invisible_branching_ratio(mX, self.lepton_charges, self.alpha_B, self.sm)
+
+    def predict(self, mX, gX) -> dict[str, np.ndarray]:
+        mX = validate_mass(mX)
+        gX = np.asarray(gX, dtype=float)
+        if not np.all(np.isfinite(gX)) or np.any(gX < 0):
+            raise InputError(f"g_X must be a finite number >= 0, got {gX!r}")
+        out = compute_predictions(mX, gX * self.A_WW, gX * self.A_YY, self.br_invisible(mX),
+                                  gX=gX, XS=self.XS, sm=self.sm)
+        shape = out["mX"].shape
+        out["A_WW"] = np.full(shape, self.A_WW)
+        out["A_YY"] = np.full(shape, self.A_YY)
+        out["gX"] = np.broadcast_to(gX, shape)
+        return out
+
+    def charges(self) -> dict[str, float]:
+        d = {"alpha_B": self.alpha_B}
+        for f, (aL, aR) in self.lepton_charges.items():
+            if aL == aR:
+                d[f"alpha_{f}"] = aL
+            else:
+                d[f"alpha_L({f})"], d[f"alpha_R({f})"] = aL, aR
+        return d
+
+    def __repr__(self) -> str:
+        ch = ", ".join(f"{k}={v:g}" for k, v in self.charges().items() if v != 0)
+        return f"<ChargeModel {self.name!r}: {ch}; A_WW={self.A_WW:g}, A_YY={self.A_YY:g}>"

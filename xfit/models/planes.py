@@ -1,0 +1,90 @@
+"""Two-parameter planes of the papers' figures."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError, require_finite_number
+from ..physics.anomaly import chiral_tau_traces
+from ..physics.constants import DEFAULT_SM, SMInputs
+from ..physics.x_decay import invisible_branching_ratio
+from ..predictions import compute_predictions, validate_mass
+from .base import Model
+
+
+class EFTPlane(Model):
+    """The Wess-Zumino plane (g_X A_XWW, g_X A_XYY) of Fig. 2 (left), at fixed m_X.
+
+    B(X -> invisible) is a fixed input (default 1: X decays to neutrinos only).
+    """
+
+    name = "eft-plane"
+    parameters = ("gX_AWW", "gX_AYY")
+    parameter_labels = {"gX_AWW": r"$g_X\,\mathcal{A}^{\rm SM}_{XWW}$",
+                        "gX_AYY": r"$g_X\,\mathcal{A}^{\rm SM}_{XYY}$"}
+
+    def __init__(self, br_invisible: float = 1.0, sm: SMInputs = DEFAULT_SM):
+        super().__init__(sm)
+        self.br_inv = require_finite_number(br_invisible, "br_invisible")
+        if not 0 <= self.br_inv <= 1:
+            raise InputError(f"br_invisible must be in [0, 1], got {br_invisible}")
+
+    def predict(self, mX, gX_AWW, gX_AYY) -> dict[str, np.ndarray]:
+        return compute_predictions(validate_mass(mX), gX_AWW, gX_AYY, self.br_inv, sm=self.sm)
+
+
+class ChiralPlane(Model):
+    """The chiral-tau plane (alpha_L g_X, alpha_R g_X) of the chiral paper's Fig. 1 (right).
+
+    A_XWW g_X = -alpha_L g_X, A_XYY g_X = (2 alpha_R - alpha_L) g_X (Eqs. 21-22);
+    B(X -> invisible) from the tau couplings (1 below 2 m_tau).
+    """
+
+    name = "chiral-plane"
+    parameters = ("gX_alphaL", "gX_alphaR")
+    parameter_labels = {"gX_alphaL": r"$\alpha_L\,g_X$", "gX_alphaR": r"$\alpha_R\,g_X$"}
+
+    def predict(self, mX, gX_alphaL, gX_alphaR) -> dict[str, np.ndarray]:
+        mX = validate_mass(mX)
+        aL, aR = np.broadcast_arrays(np.asarray(gX_alphaL, float), np.asarray(gX_alphaR, float))
+        cWW, cYY = chiral_tau_traces(aL, aR)
+        if np.ndim(mX) == 0 and mX < 2 * self.sm.m_tau:
+            br = 1.0  # below 2 m_tau only neutrinos are open (Eq. 3.28)
+        else:
+            mXb, aLb, aRb = np.broadcast_arrays(mX, aL, aR)
+            br = np.empty(mXb.shape)
+            for idx in np.ndindex(mXb.shape):
+                if aLb[idx] == 0 and aRb[idx] == 0:
+                    br[idx] = 1.0
+                else:
+                    br[idx] = invisible_branching_ratio(mXb[idx], {"tau": (aLb[idx], aRb[idx])}, 0.0, self.sm)
+        return compute_predictions(mX, cWW, cYY, br, sm=self.sm)
+
+
+class WessZuminoModel(Model):
+    """A model given by its Wess-Zumino coefficients alone: fixed (A_XWW, A_XYY) and one
+    parameter g_X; B(X -> invisible) is an input (default 1)."""
+
+    parameters = ("gX",)
+    parameter_labels = {"gX": r"$g_X$"}
+
+    def __init__(self, A_WW, A_YY, br_invisible: float = 1.0, XS: float = 1.0,
+                 name: str = "wess-zumino", sm: SMInputs = DEFAULT_SM):
+        super().__init__(sm)
+        self.name = name
+        self.A_WW = require_finite_number(A_WW, "A_WW")
+        self.A_YY = require_finite_number(A_YY, "A_YY")
+        self.br_inv = require_finite_number(br_invisible, "br_invisible")
+        if not 0 <= self.br_inv <= 1:
+            raise InputError(f"br_invisible must be in [0, 1], got {br_invisible}")
+        self.XS = require_finite_number(XS, "X_S")
+
+    def predict(self, mX, gX) -> dict[str, np.ndarray]:
+        mX = validate_mass(mX)
+        gX = np.asarray(gX, dtype=float)
+        if not np.all(np.isfinite(gX)) or np.any(gX < 0):
+            raise InputError(f"g_X must be a finite number >= 0, got {gX!r}")
+        out = compute_predictions(mX, gX * self.A_WW, gX * self.A_YY, self.br_inv, gX=gX, XS=self.XS, sm=self.sm)
+        shape = out["mX"].shape
+        out["A_WW"], out["A_YY"] = np.full(shape, self.A_WW), np.full(shape, self.A_YY)
+        out["gX"] = np.broadcast_to(gX, shape)
+        return out

@@ -1,0 +1,150 @@
+"""Standard-Model inputs: the one place where every constant of xfit is defined.
+
+Every number carries its unit and its source.  Physics functions take an
+:class:`SMInputs` argument (default :data:`DEFAULT_SM`) so that a sensitivity study
+replaces a constant with ``DEFAULT_SM.replace(m_t=172.57)`` instead of editing code.
+
+Units: GeV for masses and widths, seconds for lifetimes.
+
+Sources
+-------
+PDG 2024: S. Navas et al. (Particle Data Group), Phys. Rev. D 110 (2024) 030001.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+#: Reduced Planck constant in GeV s (PDG 2024, exact SI value of h / e).
+HBAR_GEV_S = 6.582119569e-25
+
+
+@dataclass(frozen=True)
+class Meson:
+    """A meson: PDG name, mass in GeV, mean lifetime in s (``None`` if not needed)."""
+
+    name: str
+    mass: float
+    lifetime: float | None = None
+    source: str = "PDG 2024"
+
+    @property
+    def width(self) -> float:
+        """Total width in GeV, from the lifetime (Gamma = hbar / tau)."""
+        if self.lifetime is None:
+            raise ValueError(f"meson {self.name} has no lifetime in xfit's tables")
+        return HBAR_GEV_S / self.lifetime
+
+
+#: Mesons of Table 4 of arXiv:2603.04394 (PDG 2024 masses and lifetimes).
+MESONS: dict[str, Meson] = {
+    m.name: m
+    for m in (
+        Meson("K+", 0.493677, 1.2380e-8),
+        Meson("K0", 0.497611),
+        Meson("KL", 0.497611, 5.116e-8),
+        Meson("pi+", 0.13957039),
+        Meson("pi0", 0.1349768),
+        Meson("D+", 1.86966, 1.033e-12),
+        Meson("B+", 5.27934, 1.638e-12),
+        Meson("B0", 5.27966, 1.517e-12),
+        Meson("rho+", 0.77511),  # PDG 2024 rho(770)+- mass, tau-decay/e+e- average
+        Meson("rho0", 0.77526),  # PDG 2024 rho(770)0 mass (e+e- average)
+        Meson("K*+", 0.89167),  # PDG 2024 K*(892)+- hadroproduced
+        Meson("K*0", 0.89555),  # PDG 2024 K*(892)0
+    )
+}
+
+
+@dataclass(frozen=True)
+class SMInputs:
+    """Standard-Model parameters used by the physics core (all PDG 2024 unless noted).
+
+    Attributes
+    ----------
+    G_F : Fermi constant [GeV^-2].
+    alpha_mz_inv : 1/alpha(m_Z) in the MS-bar scheme, 127.930(8).
+    sin2w : MS-bar s_W^2(m_Z) = 0.23129(4).  g and g' follow from alpha(m_Z) and s_W^2
+        (g = e/s_W, g' = e/c_W), so that s_W = g'/sqrt(g^2+g'^2) exactly as in Eq. (3.13).
+    m_W, m_Z, Gamma_Z : W and Z masses, Z total width [GeV].
+    m_t : top mass in the loop function F(m_t^2/m_W^2) of Eq. (3.6): MS-bar m_t(m_t)
+        = 162.5 GeV (PDG 2024, from the t-tbar cross section), the conventional choice for
+        short-distance loop functions.  The pole mass 172.57 GeV lowers the extracted g_X
+        by about 6 % (see docs/physics.md).
+    m_b, m_c : MS-bar m_b(m_b) = 4.183 GeV and m_c(m_c) = 1.2730 GeV.
+    m_s, m_d, m_u : MS-bar masses at 2 GeV: 93.5, 4.70 and 2.16 MeV.
+    m_e, m_mu, m_tau : charged-lepton pole masses.
+    ckm_lambda, ckm_A, ckm_rhobar, ckm_etabar : Wolfenstein parameters of the PDG 2024
+        global fit (CKM review, Eq. 12.27): 0.22501, 0.826, 0.1591, 0.3523.
+    """
+
+    G_F: float = 1.1663788e-5
+    alpha_mz_inv: float = 127.930
+    sin2w: float = 0.23129
+    m_W: float = 80.3692
+    m_Z: float = 91.1880
+    Gamma_Z: float = 2.4955
+    m_t: float = 162.5
+    m_b: float = 4.183
+    m_c: float = 1.2730
+    m_s: float = 0.0935
+    m_d: float = 0.00470
+    m_u: float = 0.00216
+    m_e: float = 0.51099895e-3
+    m_mu: float = 0.1056583755
+    m_tau: float = 1.77693
+    ckm_lambda: float = 0.22501
+    ckm_A: float = 0.826
+    ckm_rhobar: float = 0.1591
+    ckm_etabar: float = 0.3523
+    mesons: dict = field(default_factory=lambda: dict(MESONS), compare=False, repr=False)
+
+    # --- derived electroweak couplings -------------------------------------------------
+    @property
+    def alpha_mz(self) -> float:
+        return 1.0 / self.alpha_mz_inv
+
+    @property
+    def e(self) -> float:
+        """Electromagnetic coupling at m_Z, e = sqrt(4 pi alpha(m_Z))."""
+        return math.sqrt(4.0 * math.pi * self.alpha_mz)
+
+    @property
+    def cos2w(self) -> float:
+        return 1.0 - self.sin2w
+
+    @property
+    def g(self) -> float:
+        """SU(2)_L coupling g = e / s_W."""
+        return self.e / math.sqrt(self.sin2w)
+
+    @property
+    def g_prime(self) -> float:
+        """Hypercharge coupling g' = e / c_W."""
+        return self.e / math.sqrt(self.cos2w)
+
+    def meson(self, name: str) -> Meson:
+        try:
+            return self.mesons[name]
+        except KeyError:
+            raise KeyError(
+                f"unknown meson {name!r}; known: {', '.join(sorted(self.mesons))}"
+            ) from None
+
+    def replace(self, **changes) -> "SMInputs":
+        """A copy with some inputs changed, e.g. ``DEFAULT_SM.replace(m_t=172.57)``."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise TypeError(
+                f"unknown SM input(s) {sorted(unknown)}; accepted: "
+                + ", ".join(f.name for f in dataclasses.fields(self) if f.name != "mesons")
+            )
+        return dataclasses.replace(self, **changes)
+
+
+#: The default inputs used everywhere unless a caller passes its own.
+DEFAULT_SM = SMInputs()
+
+#: Top pole mass, PDG 2024 average of direct measurements (for sensitivity studies).
+M_TOP_POLE = 172.57

@@ -1,0 +1,39 @@
+"""Plot style shared by every figure: the papers' 1/2/3 sigma colours, saving as PNG + PDF."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+#: Fill colours of the 1, 2, 3 sigma regions (green, yellow, orange as in Fig. 2 of
+#: arXiv:2603.04394 and Fig. 1 of the chiral-tau paper).
+SIGMA_COLOURS = {1: "#4daf4a", 2: "#ffdd33", 3: "#ff9933"}
+#: Line styles of 1, 2, 3 sigma contours drawn as lines (solid, dashed, dot-dashed).
+SIGMA_LINESTYLES = {1: "-", 2: "--", 3: "-."}
+#: Colours of the benchmark models.
+MODEL_COLOURS = {"L-only": "tab:red", "L=-4R": "tab:blue", "tau-flavor": "tab:purple",
+                 "baryon": "tab:brown", "electron": "tab:olive", "muon": "tab:cyan"}
+#: Colours of the searches in limit plots (Fig. 3 of arXiv:2603.04394).
+SEARCH_COLOURS = {"l3_z_gamma": "hotpink", "fcc_ee_z_gamma": "hotpink", "na62_k_pi": "tab:red",
+                  "koto_kl_pi0": "tab:blue", "e949_k_pi": "firebrick", "cleo_d_to_pi": "tab:orange",
+                  "belle_b_to_pi_rho": "tab:purple", "belle2_knunu": "tab:green",
+                  "babar_b_to_k": "darkgreen", "combined": "black"}
+
+
+def setup_style() -> None:
+    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "font.size": 11,
+                         "axes.grid": False, "legend.frameon": False})
+
+
+def save_figure(fig, out_dir: str | Path, stem: str) -> list[Path]:
+    """Write ``stem.png`` and ``stem.pdf`` in ``out_dir``; return the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{stem}.png", out / f"{stem}.pdf"]
+    for p in paths:
+        fig.savefig(p, bbox_inches="tight")
+    plt.close(fig)
+    return paths

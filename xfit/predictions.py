@@ -1,0 +1,70 @@
+"""Every observable a model predicts, from (m_X, g_X A_XWW, g_X A_XYY, B(X -> invisible)).
+
+All rates depend on the Wess-Zumino coefficients only through the products g_X A_XWW and
+g_X A_XYY, so this one function serves every model (named charges, the EFT plane, the
+chiral plane).  Inputs broadcast against each other (vectorised over grids).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InputError
+from .physics.constants import DEFAULT_SM, SMInputs
+from .physics.couplings import breaking_scale, scalar_pseudoscalar_couplings
+from .physics.meson_decays import CHANNELS, branching_ratio, closed_reason
+from .physics.z_decay import z_to_gamma_x_branching_ratio
+
+#: The prediction keys with their units and meaning (documented in README/docs).
+PREDICTION_KEYS: dict[str, str] = {
+    "A_WW": "SM anomaly trace A_XWW (dimensionless; model only)",
+    "A_YY": "SM anomaly trace A_XYY (dimensionless; model only)",
+    "g_S": "|g_S| of Eq. (3.25), dimensionless",
+    "g_P": "|g_P| of Eq. (3.25), dimensionless",
+    "v_X": "U(1)_X breaking scale m_X/(X_S g_X) [GeV] (Eq. 4.2; X_S = 1 unless given)",
+    "BR(X->invisible)": "B(X -> invisible) (Eq. 3.28, generalised)",
+    "BR(Z->gammaX)": "B(Z -> gamma X) (Eqs. 3.13-3.14), production only",
+    **{key: f"B({key[3:-1]}) (Eq. {'3.9' if ch.daughter_spin == 'P' else '3.10'}), production only"
+       for key, ch in CHANNELS.items()},
+}
+
+
+def validate_mass(mX) -> np.ndarray:
+    """m_X as an array; InputError unless finite and > 0."""
+    try:
+        m = np.asarray(mX, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"m_X must be a finite number in GeV, got {mX!r}") from None
+    if not np.all(np.isfinite(m)) or np.any(m <= 0):
+        raise InputError(f"m_X must be a finite number > 0 GeV, got {mX!r}")
+    return m
+
+
+def compute_predictions(mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0,
+                        sm: SMInputs = DEFAULT_SM) -> dict[str, np.ndarray]:
+    """All predictions (a dict of arrays broadcast to a common shape).
+
+    Production branching ratios do not include B(X -> invisible); the missing-energy rate
+    of a search is their product (:func:`xfit.likelihood.missing_energy_rate`).
+    """
+    mX = validate_mass(mX)
+    mX, cWW, cYY, br_inv = np.broadcast_arrays(mX, np.asarray(gX_A_WW, float),
+                                               np.asarray(gX_A_YY, float),
+                                               np.asarray(br_invisible, float))
+    out: dict[str, np.ndarray] = {"mX": mX, "gX*A_WW": cWW, "gX*A_YY": cYY}
+    g_S, g_P = scalar_pseudoscalar_couplings(mX, cWW, sm)
+    out["g_S"], out["g_P"] = np.abs(g_S), np.abs(g_P)
+    if gX is not None:
+        out["v_X"] = np.broadcast_to(breaking_scale(mX, gX, XS), mX.shape)
+    out["BR(X->invisible)"] = br_inv
+    out["BR(Z->gammaX)"] = z_to_gamma_x_branching_ratio(mX, cWW, cYY, sm)
+    for key in CHANNELS:
+        out[key] = branching_ratio(key, mX, cWW, sm)
+    return out
+
+
+def closed_channels(mX: float, sm: SMInputs = DEFAULT_SM) -> dict[str, str]:
+    """For one m_X: {prediction key: reason} for every channel that is closed (rate 0)."""
+    reasons = {key: r for key, ch in CHANNELS.items() if (r := closed_reason(ch, mX, sm))}
+    if mX >= sm.m_Z:
+        reasons["BR(Z->gammaX)"] = f"closed: m_X = {mX:g} GeV >= m_Z = {sm.m_Z} GeV"
+    return reasons
