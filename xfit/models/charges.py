@@ -1,6 +1,7 @@
 """Models defined by U(1)_X charges of the SM fields."""
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -11,6 +12,11 @@ from ..physics.constants import DEFAULT_SM, SMInputs
 from ..physics.x_decay import invisible_branching_ratio
 from ..predictions import compute_predictions, validate_mass
 from .base import Model
+
+
+def _exact(x: float) -> Fraction:
+    """The decimal a user typed, as an exact fraction (repr of a float is its shortest decimal)."""
+    return Fraction(repr(float(x)))
 
 
 class ChargeModel(Model):
@@ -76,7 +82,9 @@ class ChargeModel(Model):
 
     # --- physics ------------------------------------------------------------------------
     def fields(self) -> list[WeylField]:
-        return sm_fields(self.alpha_B, self.lepton_charges)
+        """The SM field table with exact charges (decimal inputs as Fractions: 0.1 -> 1/10)."""
+        exact = {f: (_exact(aL), _exact(aR)) for f, (aL, aR) in self.lepton_charges.items()}
+        return sm_fields(_exact(self.alpha_B), exact)
 
     def br_invisible(self, mX):
         if self.br_invisible_override is not None:

@@ -1,0 +1,63 @@
+"""The ``xfit predict`` command: keys, units, bad input."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from xfit.cli import main
+
+KEYS = ["A_WW", "A_YY", "g_S", "g_P", "v_X", "BR(X->invisible)", "BR(Z->gammaX)", "BR(K+->pi+X)",
+        "BR(KL->pi0X)", "BR(D+->pi+X)", "BR(B+->pi+X)", "BR(B0->pi0X)", "BR(B+->rho+X)",
+        "BR(B0->rho0X)", "BR(B+->K+X)", "BR(B0->K0X)", "BR(B+->K*+X)", "BR(B0->K*0X)"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_json_keys_exactly(capsys):
+    code, out, _ = run(capsys, "predict", "--model", "tau-flavor", "--mX", "2.1", "--gX", "0.018", "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert set(d) >= {"model", "inputs", "predictions"}
+    assert list(d["predictions"]) == KEYS
+    assert d["model"] == "tau-flavor" and d["inputs"]["mX"] == 2.1
+    p = d["predictions"]
+    assert p["A_WW"] == -1 and p["A_YY"] == 1 and p["BR(X->invisible)"] == 1
+    assert p["v_X"] == pytest.approx(2.1 / 0.018)
+    # m_X = 2.1 GeV is above the K -> pi X and D -> pi X endpoints: exactly 0 with a reason
+    assert p["BR(K+->pi+X)"] == 0 and p["BR(KL->pi0X)"] == 0 and p["BR(D+->pi+X)"] == 0
+    assert "closed" in d["closed_channels"]["BR(K+->pi+X)"]
+
+
+def test_human_output_has_units(capsys):
+    code, out, _ = run(capsys, "predict", "--model", "L=-4R", "--mX", "2.1", "--gX", "0.0042")
+    assert code == 0 and "v_X" in out and "GeV" in out and "closed" in out
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["--model", "nope", "--mX", "2.1", "--gX", "0.01"], "known models: tau-flavor"),
+    (["--model", "tau-flavor", "--mX", "abc", "--gX", "0.01"], "--mX must be a finite number"),
+    (["--model", "tau-flavor", "--mX", "nan", "--gX", "0.01"], "--mX must be a finite number"),
+    (["--model", "tau-flavor", "--mX", "-2", "--gX", "0.01"], "--mX must be > 0"),
+    (["--model", "tau-flavor", "--mX", "0", "--gX", "0.01"], "--mX must be > 0"),
+    (["--model", "tau-flavor", "--mX", "2.1", "--gX", "-1"], "--gX must be >= 0"),
+    (["--alpha-tau", "one", "--mX", "2.1", "--gX", "0.01"], "--alpha-tau must be a finite number"),
+    (["--alpha-L", "1", "--mX", "2.1", "--gX", "0.01"], "both --alpha-L and --alpha-R"),
+    (["--mX", "2.1", "--gX", "0.01"], "no model given"),
+    (["--model", "tau-flavor", "--alpha-tau", "1", "--mX", "2.1", "--gX", "0.01"], "give one kind of model"),
+])
+def test_bad_input_one_line_message(capsys, argv, msg):
+    code, out, err = run(capsys, "predict", *argv)
+    assert code != 0
+    assert msg in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_console_script_entry_point_runs():
+    r = subprocess.run([sys.executable, "-m", "xfit.cli", "predict", "--model", "nope", "--mX", "1", "--gX", "0"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "unknown model" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,337 @@
+"""Executors: where the chunks of a scan, a limit curve or a set of toys run.
+
+Everything in :mod:`xfit.inference` that loops over expensive points accepts an
+``executor`` argument, which may be
+
+* ``None`` or ``"process"`` / ``"processes"`` — local processes
+  (:class:`concurrent.futures.ProcessPoolExecutor`, at most :data:`DEFAULT_MAX_WORKERS`
+  workers), the default;
+* ``"serial"`` — run every chunk in the calling process, in order (for debugging, for
+  profilers and for tests);
+* ``"dask"`` (a local Dask cluster) or ``"dask://HOST:PORT"`` / ``"tcp://HOST:PORT"``
+  (an existing Dask scheduler) — needs the optional dependency ``pip install xfit[dask]``
+  (the ``distributed`` package), see :func:`dask_available`;
+* any object with the ``concurrent.futures.Executor`` API (``submit`` and ``map``), e.g.
+  a ``ThreadPoolExecutor`` or an ``mpi4py.futures.MPIPoolExecutor``;
+* a Dask ``distributed.Client`` (detected by its API, :func:`is_dask_client`), wrapped in
+  :class:`DaskExecutor` so that its futures behave like ``concurrent.futures`` ones.
+
+:func:`run_chunks` is the single loop that every caller uses: it submits the chunks that
+are not yet in a :class:`~xfit.inference.store.ResultStore`, appends each result to the
+store the moment it finishes, shows a progress bar, and returns all results in chunk order.
+Results never depend on which executor ran them or in which order chunks finished: each
+chunk is a pure function of its task (which carries its own seed).
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import importlib.util
+import os
+import pickle
+import sys
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from ..errors import InputError
+
+#: Default number of local worker processes (the project's machines have 2 cores to spare).
+DEFAULT_MAX_WORKERS = 2
+
+#: Accepted executor names (strings); anything else must be an executor object.
+EXECUTOR_NAMES = ("process", "processes", "serial", "dask")
+
+
+# --- executors ------------------------------------------------------------------------------
+
+class SerialExecutor(cf.Executor):
+    """Runs each task immediately in the calling process (``submit`` returns a finished
+    future).  Exceptions are stored in the future, as with any executor."""
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        fut: cf.Future = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - delivered through the future
+            fut.set_exception(exc)
+        return fut
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        return map(fn, *iterables)
+
+    def __repr__(self) -> str:
+        return "SerialExecutor()"
+
+
+def is_dask_client(obj) -> bool:
+    """True for a Dask ``distributed.Client`` (or anything exposing its API:
+    ``submit``, ``map``, ``gather`` and ``scheduler_info``)."""
+    return all(callable(getattr(obj, a, None)) for a in ("submit", "map", "gather", "scheduler_info"))
+
+
+class DaskExecutor(cf.Executor):
+    """A ``concurrent.futures`` view of a Dask client.
+
+    ``submit`` forwards to ``client.submit(fn, *args, pure=False)`` and returns a standard
+    :class:`concurrent.futures.Future` completed by the Dask future's done-callback, so
+    ``concurrent.futures.as_completed`` works unchanged.  ``map`` forwards to
+    ``client.map`` and gathers the results in order.  Tasks are submitted with
+    ``pure=False``: xfit chunks carry their own seeds, and Dask must not hash the
+    (possibly large) arguments to deduplicate them.
+    """
+
+    def __init__(self, client, close_client: bool = False):
+        if not is_dask_client(client):
+            raise InputError(f"{client!r} is not a Dask client (needs submit, map, gather, scheduler_info)")
+        self.client = client
+        self._close_client = close_client
+        self._dask_futures: list = []
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        dfut = self.client.submit(fn, *args, pure=False, **kwargs)
+        self._dask_futures.append(dfut)
+        fut: cf.Future = cf.Future()
+        fut.set_running_or_notify_cancel()
+
+        def _done(d):
+            try:
+                fut.set_result(d.result())
+            except BaseException as exc:  # noqa: BLE001 - delivered through the future
+                fut.set_exception(exc)
+
+        dfut.add_done_callback(_done)
+        return fut
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        futures = self.client.map(fn, *iterables, pure=False)
+        return iter(self.client.gather(futures))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if cancel_futures:
+            pending = [f for f in self._dask_futures if not f.done()]
+            if pending and hasattr(self.client, "cancel"):
+                self.client.cancel(pending)
+        self._dask_futures = []
+        if self._close_client and hasattr(self.client, "close"):
+            self.client.close()
+
+    @property
+    def n_workers(self) -> int:
+        try:
+            return max(1, len(self.client.scheduler_info().get("workers", {})))
+        except Exception:  # noqa: BLE001 - informative only
+            return 1
+
+    def __repr__(self) -> str:
+        return f"DaskExecutor({self.client!r})"
+
+
+def dask_available() -> bool:
+    """Whether the optional Dask backend (``pip install xfit[dask]``) is installed."""
+    return importlib.util.find_spec("distributed") is not None
+
+
+def _dask_client(address: str | None):
+    if not dask_available():
+        raise InputError("executor 'dask' needs the optional dependency distributed: "
+                         "pip install 'xfit[dask]' (or use executor 'process' or 'serial')")
+    from distributed import Client, LocalCluster  # type: ignore[import-not-found]
+
+    if address:
+        return Client(address)
+    return Client(LocalCluster(n_workers=DEFAULT_MAX_WORKERS, threads_per_worker=1))
+
+
+def default_workers() -> int:
+    return max(1, min(DEFAULT_MAX_WORKERS, os.cpu_count() or 1))
+
+
+class ManagedExecutor:
+    """Context manager returned by :func:`get_executor`: shuts down what it created,
+    leaves executors passed in by the caller alone."""
+
+    def __init__(self, executor: cf.Executor, owned: bool):
+        self.executor, self.owned = executor, owned
+
+    def __enter__(self) -> cf.Executor:
+        return self.executor
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.owned:
+            self.executor.shutdown(wait=True, cancel_futures=exc_type is not None)
+
+
+def get_executor(spec: Any = None, max_workers: int | None = None) -> ManagedExecutor:
+    """Resolve ``spec`` (see the module docstring) to an executor.
+
+    >>> with get_executor("serial") as ex:
+    ...     list(ex.map(abs, [-1, 2]))
+    [1, 2]
+    """
+    if spec is None or (isinstance(spec, str) and spec in ("process", "processes")):
+        n = max_workers or default_workers()
+        return ManagedExecutor(cf.ProcessPoolExecutor(max_workers=n), owned=True)
+    if isinstance(spec, str):
+        if spec == "serial":
+            return ManagedExecutor(SerialExecutor(), owned=True)
+        if spec == "dask":
+            return ManagedExecutor(DaskExecutor(_dask_client(None), close_client=True), owned=True)
+        if spec.startswith(("dask://", "tcp://", "tls://")):
+            address = spec[len("dask://"):] if spec.startswith("dask://") else spec
+            return ManagedExecutor(DaskExecutor(_dask_client(address), close_client=True), owned=True)
+        raise InputError(f"unknown executor {spec!r}; accepted: {', '.join(EXECUTOR_NAMES)}, "
+                         "'dask://HOST:PORT', or an executor object with submit/map")
+    if isinstance(spec, DaskExecutor) or isinstance(spec, cf.Executor):
+        return ManagedExecutor(spec, owned=False)
+    if is_dask_client(spec):
+        return ManagedExecutor(DaskExecutor(spec), owned=False)
+    if callable(getattr(spec, "submit", None)) and callable(getattr(spec, "map", None)):
+        return ManagedExecutor(spec, owned=False)
+    raise InputError(f"unknown executor {spec!r}; accepted: {', '.join(EXECUTOR_NAMES)}, "
+                     "'dask://HOST:PORT', or an executor object with submit/map")
+
+
+def is_local_process_executor(executor) -> bool:
+    return isinstance(executor, cf.ProcessPoolExecutor)
+
+
+# --- sending likelihoods to workers ------------------------------------------------------
+
+class TermRecipe:
+    """A likelihood sent to a worker by the names of its registered terms (for terms that
+    cannot be pickled, e.g. built with lambdas); rebuilt once per worker process."""
+
+    _cache: dict = {}
+
+    def __init__(self, names: Sequence[str]):
+        self.names = tuple(names)
+
+    def build(self):
+        if self.names not in TermRecipe._cache:
+            from ..likelihood import build_likelihood
+
+            TermRecipe._cache[self.names] = build_likelihood(list(self.names))
+        return TermRecipe._cache[self.names]
+
+    def __repr__(self) -> str:
+        return f"TermRecipe({', '.join(self.names)})"
+
+
+def portable_likelihood(likelihood, executor) -> Any:
+    """What to put in a task so that ``executor`` can ship ``likelihood`` to a worker.
+
+    The serial executor and threads get the object itself.  For processes: the object if
+    it pickles, else a :class:`TermRecipe` (the terms rebuilt from the registry in the
+    worker) when every term is registered under its name with the same class.  Dask
+    clients serialise with cloudpickle, which handles lambdas: they get the object.
+    """
+    if isinstance(executor, (SerialExecutor, cf.ThreadPoolExecutor, DaskExecutor)):
+        return likelihood
+    try:
+        pickle.dumps(likelihood)
+        return likelihood
+    except Exception:  # noqa: BLE001 - any pickling failure
+        pass
+    from ..likelihood import build_likelihood
+
+    try:
+        rebuilt = build_likelihood(list(likelihood.names))
+        same = all(type(a) is type(b) for a, b in zip(rebuilt.terms, likelihood.terms))
+    except Exception:  # noqa: BLE001
+        same = False
+    if not same:
+        raise InputError(
+            f"likelihood {likelihood!r} cannot be sent to worker processes (it does not pickle and "
+            "its terms are not all registered by name); use executor 'serial' or a thread pool"
+        )
+    return TermRecipe(likelihood.names)
+
+
+def resolve_likelihood(obj):
+    """Inverse of :func:`portable_likelihood`, called in the worker."""
+    return obj.build() if isinstance(obj, TermRecipe) else obj
+
+
+# --- the chunk loop ------------------------------------------------------------------------
+
+def progress_enabled(progress: bool | None) -> bool:
+    """Progress bars only when asked for (default) and stderr is a terminal."""
+    if progress is False:
+        return False
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def run_chunks(func: Callable[[Any], Mapping], tasks: Sequence[Any], executor: Any = None,
+               store=None, progress: bool | None = True, desc: str = "xfit",
+               callback: Callable[[int, Mapping], None] | None = None) -> list:
+    """Run ``func(task)`` for every task; return the results in task order.
+
+    * ``store`` (a :class:`~xfit.inference.store.ResultStore` or None): chunks already in
+      it are not run again; every new result is appended the moment it arrives (so an
+      interrupted run loses at most the chunks in flight).
+    * ``executor``: see :func:`get_executor`.  With a single chunk left the work runs in
+      the calling process (no pool is started for nothing).
+    * ``callback(index, result)`` is called after each new result is stored (progress
+      reporting; an exception raised there stops the run, with the stored chunks kept).
+    * Results must be JSON-serialisable mappings when a store is used.
+    """
+    from tqdm.auto import tqdm
+
+    tasks = list(tasks)
+    done: dict[int, Any] = dict(store.completed()) if store is not None else {}
+    todo = [i for i in range(len(tasks)) if i not in done]
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=desc,
+               disable=not progress_enabled(progress), leave=False)
+
+    def _record(i: int, res) -> None:
+        if store is not None:
+            res = store.append(i, res)
+        done[i] = res
+        bar.update(1)
+        if callback is not None:
+            callback(i, res)
+
+    try:
+        if not todo:
+            pass
+        elif len(todo) == 1 and executor is None:
+            _record(todo[0], func(tasks[todo[0]]))
+        else:
+            with get_executor(executor) as ex:
+                if isinstance(ex, SerialExecutor):
+                    for i in todo:
+                        _record(i, func(tasks[i]))
+                else:
+                    futures = {ex.submit(func, tasks[i]): i for i in todo}
+                    try:
+                        for fut in cf.as_completed(futures):
+                            _record(futures[fut], fut.result())
+                    finally:
+                        for fut in futures:
+                            fut.cancel()
+    finally:
+        bar.close()
+    return [done[i] for i in range(len(tasks))]
+
+
+def chunk_indices(n: int, chunk_size: int) -> list[tuple[int, int]]:
+    """[(start, stop), ...] covering range(n) in chunks of ``chunk_size`` (the last shorter)."""
+    if chunk_size < 1:
+        raise InputError(f"chunk_size must be >= 1, got {chunk_size}")
+    return [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
+
+
+def iter_seeds(seed: int | None, n: int) -> list[int]:
+    """``n`` independent 63-bit seeds derived from ``seed`` (numpy SeedSequence.spawn):
+    chunk k always gets the same seed, whatever the executor or order of execution."""
+    import numpy as np
+
+    ss = np.random.SeedSequence(seed if seed is not None else 0)
+    return [int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for child in ss.spawn(n)]
+
+
+__all__ = ["SerialExecutor", "DaskExecutor", "ManagedExecutor", "get_executor", "is_dask_client",
+           "dask_available", "run_chunks", "chunk_indices", "iter_seeds", "portable_likelihood",
+           "resolve_likelihood", "TermRecipe", "DEFAULT_MAX_WORKERS", "EXECUTOR_NAMES",
+           "progress_enabled"]

@@ -1,0 +1,209 @@
+"""Results written as they are computed, resumable, with metadata.
+
+A :class:`ResultStore` is a JSON-lines file:
+
+* line 1, the header: ``{"type": "header", "fingerprint": ..., "metadata": {...}}``;
+* then one line per finished chunk: ``{"type": "chunk", "index": k, "result": {...}}``,
+  appended (and flushed to disk with ``fsync``) the moment the chunk finishes.
+
+Opening an existing store with the same fingerprint (a hash of everything that defines the
+work: model, terms, grid, options, seed, chunking) resumes it: :meth:`completed` returns
+the chunks already done and the caller runs only the others.  A different fingerprint is
+an error (the file belongs to another computation) unless ``overwrite=True``.  A truncated
+last line (the process was killed while writing) is dropped.  Floats are written with
+``repr`` (JSON), which round-trips float64 exactly, so a resumed run gives bit-identical
+arrays to an uninterrupted one.
+
+:func:`run_metadata` is the metadata block every xfit result carries (terms, model,
+versions of xfit/numpy/scipy/iminuit/Python, seed, UTC timestamp, grid).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+import platform
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from ..errors import DataError, InputError
+
+FORMAT_VERSION = 1
+
+
+def _plain(value):
+    """Python types for JSON (numpy to lists/floats; NaN/inf kept — the store's own format
+    allows them, unlike :func:`xfit.cli.common.to_jsonable` used for summaries)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def fingerprint(definition: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of ``definition`` (the inputs that fix the result)."""
+    text = json.dumps(_plain(definition), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ResultStore:
+    """A resumable JSON-lines result file (see the module docstring)."""
+
+    def __init__(self, path: str | Path, definition: Mapping[str, Any],
+                 metadata: Mapping[str, Any] | None = None, overwrite: bool = False):
+        self.path = Path(path)
+        self.fingerprint = fingerprint(definition)
+        self._done: dict[int, Any] = {}
+        if self.path.exists() and not overwrite:
+            self._load()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            header = {"type": "header", "format": FORMAT_VERSION, "fingerprint": self.fingerprint,
+                      "definition": _plain(definition), "metadata": _plain(metadata or {})}
+            with open(self.path, "w") as fh:
+                fh.write(json.dumps(header, default=repr) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    def _load(self) -> None:
+        lines = self.path.read_text().splitlines(keepends=True)
+        if not lines:
+            raise DataError(f"result file {self.path} is empty; delete it or pass overwrite=True")
+        try:
+            header = json.loads(lines[0])
+        except json.JSONDecodeError:
+            raise DataError(f"result file {self.path} has no valid header line; delete it") from None
+        if header.get("type") != "header":
+            raise DataError(f"result file {self.path} has no header line; delete it")
+        if header.get("fingerprint") != self.fingerprint:
+            raise InputError(
+                f"result file {self.path} holds a different computation (other model, terms, grid, "
+                "options or seed); use another path, delete it, or pass overwrite=True"
+            )
+        good = [lines[0]]
+        for n, line in enumerate(lines[1:], start=2):
+            try:
+                rec = json.loads(line)
+                if not line.endswith("\n"):
+                    raise json.JSONDecodeError("truncated", line, len(line))
+            except json.JSONDecodeError:
+                if n == len(lines):  # killed while writing the last line: drop it
+                    break
+                raise DataError(f"result file {self.path}: line {n} is not valid JSON") from None
+            if rec.get("type") == "chunk":
+                self._done[int(rec["index"])] = rec["result"]
+            good.append(line)
+        if len(good) != len(lines):
+            self.path.write_text("".join(good))
+
+    def completed(self) -> dict[int, Any]:
+        """{chunk index: result} of the chunks already stored."""
+        return dict(self._done)
+
+    def append(self, index: int, result: Any) -> Any:
+        """Write one finished chunk (flushed and fsynced); return it as it will be read back."""
+        result = json.loads(json.dumps(_plain(result)))  # exactly what a resumed run reads
+        rec = {"type": "chunk", "index": int(index), "result": result}
+        with open(self.path, "a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._done[int(index)] = result
+        return result
+
+    def __len__(self) -> int:
+        return len(self._done)
+
+    def __repr__(self) -> str:
+        return f"<ResultStore {self.path}: {len(self._done)} chunk(s) done>"
+
+
+def open_store(path: str | Path | None, definition: Mapping[str, Any],
+               metadata: Mapping[str, Any] | None = None, overwrite: bool = False) -> ResultStore | None:
+    """A :class:`ResultStore` at ``path``, or None when ``path`` is None (no storage)."""
+    if path is None:
+        return None
+    return ResultStore(path, definition, metadata, overwrite=overwrite)
+
+
+# --- metadata ------------------------------------------------------------------------------
+
+def versions() -> dict[str, str]:
+    """Versions of xfit and of the libraries that determine its numbers."""
+    import scipy
+    import iminuit
+
+    from .. import __version__
+
+    return {"xfit": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
+            "iminuit": iminuit.__version__, "python": platform.python_version()}
+
+
+def utc_timestamp() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def describe_model(model) -> dict:
+    """A JSON description of a model: name, class, parameters, charges/traces if any."""
+    d = {"name": getattr(model, "name", type(model).__name__), "class": type(model).__name__,
+         "parameters": list(getattr(model, "parameters", ())), "repr": repr(model)}
+    for attr in ("A_WW", "A_YY", "XS", "br_inv", "br_invisible_override"):
+        v = getattr(model, attr, None)
+        if isinstance(v, (int, float)):
+            d[attr] = float(v)
+    if hasattr(model, "charges"):
+        try:
+            d["charges"] = model.charges()
+        except Exception:  # noqa: BLE001 - descriptive only
+            pass
+    return d
+
+
+def run_metadata(likelihood=None, model=None, seed: int | None = None,
+                 grid: Mapping[str, Any] | None = None, **extra) -> dict:
+    """The metadata block of a result: what was computed, with what, when."""
+    meta: dict[str, Any] = {"timestamp_utc": utc_timestamp(), "versions": versions(), "seed": seed}
+    if likelihood is not None:
+        meta["likelihood_terms"] = list(likelihood.names)
+        try:
+            meta["bibliography"] = likelihood.bibliography().splitlines()
+        except Exception:  # noqa: BLE001 - descriptive only
+            pass
+    if model is not None:
+        meta["model"] = describe_model(model)
+    if grid is not None:
+        meta["grid"] = _plain(grid)
+    meta.update(_plain(extra))
+    return meta
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """JSON with NaN/inf as null (strict JSON), indented."""
+    from ..cli.common import to_jsonable
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_jsonable(_plain(obj)), indent=2, allow_nan=False))
+    return path
+
+
+def finite_or_none(values: Iterable[float]) -> list:
+    """Floats, with NaN/inf replaced by None (JSON null)."""
+    return [float(v) if v is not None and math.isfinite(float(v)) else None for v in values]
+
+
+__all__ = ["ResultStore", "open_store", "fingerprint", "run_metadata", "versions", "describe_model",
+           "write_json", "utc_timestamp", "finite_or_none"]
