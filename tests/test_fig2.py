@@ -24,15 +24,18 @@ def test_b_to_s_term_minimum_is_the_measured_g_S():
     r = Fit(get_model("tau-flavor"), lik, 2.1, start={"gX": 0.016}).run()
     # without the g_P limit the minimum would sit exactly at |g_S| = 1.6e-8; g_P pulls it down slightly
     assert r.predictions["g_S"] == pytest.approx(1.6e-8, rel=0.02)
-    # SM point: ((0 - 2.56e-16)/0.64e-16)^2 = 16 exactly
-    assert r.chi2_sm == pytest.approx(16.0, rel=1e-12)
+    # SM point: ((0 - 2.56e-16)/(2.56e-16 - 1.96e-16))^2 = 18.20 with the interval reading (default)
+    assert r.chi2_sm == pytest.approx((2.56 / 0.60) ** 2, rel=1e-12)
+    lin = Fit(get_model("tau-flavor"), get_term("b_to_s_emiss", errors="linear"), 2.1, start={"gX": 0.016}).run()
+    assert lin.chi2_sm == pytest.approx(16.0, rel=1e-12)  # linear propagation: (2.56/0.64)^2
+    assert lin.significance == pytest.approx(np.sqrt(16.0 - lin.chi2_min), rel=1e-9)
 
 
 def test_tau_flavor_best_fit(results):
     r = results["tau-flavor"]
     assert 0.013 < r.values["gX"] < 0.018
     assert r.errors["gX"] > 0
-    assert 3.0 < r.significance < 4.3
+    assert 3.9 < r.significance < 4.3  # 4.15 sigma; the paper: 4.3 sigma
     # B(Z -> gamma X) at the best fit is a few 1e-7, close to the L3 limit (paper: 5.6e-7 at 0.018)
     assert 2e-7 < r.predictions["BR(Z->gammaX)"] < 6e-7
 

@@ -263,3 +263,15 @@ def test_cleo_refuses_unverified_value_by_default():
     term = build("cleo_d_to_pi")
     assert term.verified is False and "UNVERIFIED" in term.description
     assert term.mass_range == (0.0, 0.1) and term.cl == 0.90
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_terms_pickle_for_worker_processes(name):
+    import pickle
+
+    term = build(name)
+    copy = pickle.loads(pickle.dumps(term))
+    m = sample_masses(term) if name in SINGLE else np.array([0.1, 1.0, 3.0])
+    p = {k: np.full(m.shape, 1e-6) for k in term.observables}
+    p["mX"] = m
+    np.testing.assert_array_equal(copy.chi2(p), term.chi2(p))

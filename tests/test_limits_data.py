@@ -33,7 +33,8 @@ def test_there_are_limit_files():
 def test_limit_file_loads_with_provenance(fname):
     d = load_data_file(f"limits/{fname}")
     for key in REQUIRED_KEYS:
-        assert key in d and d[key] not in (None, "", [], {}) or key == "hepdata"
+        assert key in d, key
+        assert d[key] not in (None, "", [], {}), key
     # hepdata: a DOI, or null with a sentence saying why
     hd = d["hepdata"]
     assert isinstance(hd, dict) and "doi" in hd

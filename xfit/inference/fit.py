@@ -65,7 +65,12 @@ class FitResult:
                 "significance_sigma": self.significance, "predictions": self.predictions}
 
     def __repr__(self) -> str:
-        pars = ", ".join(f"{k} = {v:.4g} ± {self.errors.get(k, float('nan')):.2g}" for k, v in self.values.items())
+        def fmt(k, v):
+            if k in self.minos:
+                lo, hi = self.minos[k]
+                return f"{k} = {v:.4g} {lo:+.2g}/{hi:+.2g} (MINOS)"
+            return f"{k} = {v:.4g} ± {self.errors.get(k, float('nan')):.2g}"
+        pars = ", ".join(fmt(k, v) for k, v in self.values.items())
         return (f"<FitResult {self.model} @ mX={self.mX:g} GeV [{' + '.join(self.terms)}]: {pars}; "
                 f"chi2_min = {self.chi2_min:.3f}, Δchi2(SM) = {self.delta_chi2_sm:.2f} "
                 f"({self.significance:.2f}σ, {self.ndof} dof)>")

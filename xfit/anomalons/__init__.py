@@ -1,0 +1,1 @@
+"""The UV side: anomaly cancellation, anomalon classification, naturalness."""

@@ -1,0 +1,47 @@
+"""``xfit fit``: MIGRAD + HESSE (+ MINOS) fit of a model to likelihood terms at fixed m_X."""
+from __future__ import annotations
+
+from ..errors import InputError, require_finite_number
+from ..inference.fit import Fit
+from ..likelihood import available_terms, build_likelihood
+from ..models import ChiralPlane, EFTPlane
+from .common import add_model_options, dump_json, model_from_args
+
+PLANES = {"eft": EFTPlane, "chiral": ChiralPlane}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("fit", help="fit a model (or a plane) to likelihood terms at fixed m_X",
+                       description="Fit g_X of a model, or the EFT plane (g_X A_WW, g_X A_YY), or the "
+                       "chiral plane (alpha_L g_X, alpha_R g_X), to a sum of likelihood terms.")
+    add_model_options(p)
+    p.add_argument("--plane", choices=sorted(PLANES), help="fit a two-parameter plane instead of a model")
+    p.add_argument("--mX", required=True, help="mass of X in GeV")
+    p.add_argument("--terms", required=True, help="comma-separated likelihood terms, e.g. b_to_s_emiss,l3_z_gamma")
+    p.add_argument("--start", action="append", default=[], metavar="PAR=VALUE", help="starting value (repeatable)")
+    p.add_argument("--minos", action="store_true", help="also run MINOS")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    mX = require_finite_number(args.mX, "--mX")
+    if mX <= 0:
+        raise InputError(f"--mX must be > 0 GeV, got {args.mX}")
+    model = PLANES[args.plane]() if args.plane else model_from_args(args)
+    lik = build_likelihood(args.terms)
+    start = {}
+    for item in args.start:
+        if "=" not in item:
+            raise InputError(f"--start takes PAR=VALUE, got {item!r}; parameters: {', '.join(model.parameters)}")
+        k, v = item.split("=", 1)
+        start[k.strip()] = require_finite_number(v, f"--start {k}")
+    if not start and "gX" in model.parameters and getattr(model, "A_WW", 0):
+        start = {"gX": 0.016 / abs(model.A_WW)}  # near the b -> s solution at m_X = 2.1 GeV
+    result = Fit(model, lik, mX, start=start).run(minos=args.minos)
+    if args.json:
+        print(dump_json(result.to_dict()))
+    else:
+        print(result)
+        print("bibliography:\n  " + lik.bibliography().replace("\n", "\n  "))
+    return 0
