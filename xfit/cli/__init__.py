@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     except XfitError as exc:
         print(f"xfit {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # output piped into e.g. `head`
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"xfit {args.command}: interrupted (partial results, if any, are saved)", file=sys.stderr)
         return 130
