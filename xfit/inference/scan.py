@@ -97,11 +97,21 @@ class Axis:
                 "n": int(self.values.size), "spacing": self.spacing}
 
 
+def _guess_spacing(values) -> str:
+    """'log' for positive, geometrically spaced values (np.geomspace), else 'linear'."""
+    v = np.asarray(values, dtype=float).ravel()
+    if v.size > 2 and np.all(v > 0):
+        r = np.diff(np.log(v))
+        if not np.allclose(np.diff(v), np.diff(v)[0], rtol=1e-6) and np.allclose(r, r[0], rtol=1e-6):
+            return "log"
+    return "linear"
+
+
 def _as_axes(axes) -> list[Axis]:
     if isinstance(axes, Axis):
         axes = [axes]
     if isinstance(axes, Mapping):
-        axes = [a if isinstance(a, Axis) else Axis(str(k), a) for k, a in axes.items()]
+        axes = [a if isinstance(a, Axis) else Axis(str(k), a, _guess_spacing(a)) for k, a in axes.items()]
     axes = list(axes)
     if not 1 <= len(axes) <= 2:
         raise InputError(f"a scan has 1 or 2 axes, got {len(axes)}")
