@@ -33,7 +33,6 @@ import io
 import json
 import os
 import re
-import shutil
 import tarfile
 import tempfile
 import urllib.error

@@ -158,9 +158,13 @@ class HistFactoryModel:
     def __init__(self, spec: dict, extra_samples: list[ExtraSample] | tuple = (), measurement: str | None = None):
         import pyhf
 
-        pyhf.set_backend("numpy")
-        ws = pyhf.Workspace(spec)
-        model = ws.model(measurement_name=measurement)
+        saved = pyhf.get_backend()
+        try:
+            pyhf.set_backend("numpy")  # the layout below is read as numpy arrays
+            ws = pyhf.Workspace(spec)
+            model = ws.model(measurement_name=measurement)
+        finally:
+            pyhf.set_backend(*saved)
         cfg = model.config
         self.pyhf_model = model  # kept for comparisons and stock fits
         self.workspace = ws
@@ -265,7 +269,7 @@ class HistFactoryModel:
                     self._staterror_channels.setdefault(m["name"], set()).add(c)
 
         rows_bin, nom = [], []
-        self.sample_rows: dict[tuple[str, str], np.ndarray] = {}
+        sample_rows: dict[tuple[str, str], np.ndarray] = {}
         hist: dict[str, dict[int, tuple[float, float]]] = {}
         rel_hist: dict[tuple[str, str], list] = {}
         entries = []  # (row, parameter, normsys term or -1 for a linear factor)
@@ -275,8 +279,10 @@ class HistFactoryModel:
             nb = self.channel_nbins[c]
             if len(data) != nb:
                 raise InputError(f"sample {sname} in {c}: {len(data)} bins, expected {nb}")
+            if (c, sname) in sample_rows:
+                raise InputError(f"sample {sname} appears twice in channel {c}")
             rows = np.arange(r, r + nb)
-            self.sample_rows[(c, sname)] = rows
+            sample_rows[(c, sname)] = rows
             rows_bin += list(self.channel_offsets[c] + np.arange(nb))
             nom += list(data)
             for m in mods:
@@ -305,10 +311,18 @@ class HistFactoryModel:
                         d[int(rr)] = (hi[j] - data[j], data[j] - lo[j])
             r += nb
         R = self.nrows = r
-        self._row_bin = np.asarray(rows_bin, int)
-        self._nom = np.asarray(nom, float)
-        self._agg = np.zeros((self.nbins, R))
-        self._agg[self._row_bin, np.arange(R)] = 1.0
+
+        # rows are stored sorted by main bin, so that sums over a bin are np.add.reduceat
+        rows_bin = np.asarray(rows_bin, int)
+        perm = np.argsort(rows_bin, kind="stable")
+        new = np.empty(R, dtype=int)
+        new[perm] = np.arange(R)
+        self._row_bin = rows_bin[perm]
+        self._bin_start = np.searchsorted(self._row_bin, np.arange(self.nbins))
+        if np.any(np.bincount(self._row_bin, minlength=self.nbins) == 0):
+            raise InputError("every bin needs at least one sample")
+        self._nom = np.asarray(nom, float)[perm]
+        self.sample_rows = {k: new[v] for k, v in sample_rows.items()}
 
         # histosys: dense (K_h x R) variation matrices
         self._h_names = [n for n in self.par_order if n in hist]
@@ -317,10 +331,10 @@ class HistFactoryModel:
         self._h_dn = np.zeros((len(self._h_names), R))
         for k, n in enumerate(self._h_names):
             for rr, (du, dd) in hist[n].items():
-                self._h_up[k, rr], self._h_dn[k, rr] = du, dd
+                self._h_up[k, new[rr]], self._h_dn[k, new[rr]] = du, dd
         self._rel_hist = {key: [(self._h_names.index(n), hi, lo) for n, hi, lo in v] for key, v in rel_hist.items()}
 
-        # normsys terms
+        # normsys terms (one per parameter and (hi, lo) pair)
         keys = sorted(terms, key=terms.get)
         self._u_par = np.array([k[0] for k in keys], dtype=int)
         hi = np.array([k[1] for k in keys], dtype=float)
@@ -332,30 +346,84 @@ class HistFactoryModel:
 
         # multiplicative entries and the (R x S) table of each row's entries
         E = len(entries)
-        self._e_row = np.array([e[0] for e in entries], dtype=int)
+        self._e_row = np.array([new[e[0]] for e in entries], dtype=int)
         self._e_par = np.array([e[1] for e in entries], dtype=int)
         term = np.array([e[2] for e in entries], dtype=int)
         self._e_lin = np.flatnonzero(term < 0)
         self._e_nsys = np.flatnonzero(term >= 0)
         self._e_term = term[self._e_nsys]
         per_row: list[list[int]] = [[] for _ in range(R)]
-        for e, (rr, _, _) in enumerate(entries):
+        for e, rr in enumerate(self._e_row):
             per_row[rr].append(e)
         S = max(1, max(len(x) for x in per_row))
         tab = np.full((R, S), E, dtype=int)  # E = the padding entry (phi = 1)
-        for rr, es in enumerate(per_row):
-            tab[rr, :len(es)] = es
-        self._tab = tab
         self._e_slot = np.empty(E, dtype=int)
         for rr, es in enumerate(per_row):
-            for s, e in enumerate(es):
-                self._e_slot[e] = s
-        pairs = [(es[i], es[j]) for es in per_row for i in range(len(es)) for j in range(len(es)) if i != j]
-        self._pair_a = np.array([p[0] for p in pairs], dtype=int)
-        self._pair_b = np.array([p[1] for p in pairs], dtype=int)
-        self._pair_row = self._e_row[self._pair_a] if pairs else np.zeros(0, int)
-        self._pair_sa = self._e_slot[self._pair_a] if pairs else np.zeros(0, int)
-        self._pair_sb = self._e_slot[self._pair_b] if pairs else np.zeros(0, int)
+            tab[rr, :len(es)] = es
+            self._e_slot[es] = np.arange(len(es))
+        self._tab = tab
+        pairs = np.array([(es[i], es[j]) for es in per_row for i in range(len(es)) for j in range(len(es)) if i != j],
+                         dtype=int).reshape(-1, 2)
+        self._pair_a, self._pair_b = pairs[:, 0], pairs[:, 1]
+        self._pair_row = self._e_row[self._pair_a]
+        self._pair_keep = np.ones((len(pairs), S), dtype=bool)
+        self._pair_keep[np.arange(len(pairs)), self._e_slot[self._pair_a]] = False
+        self._pair_keep[np.arange(len(pairs)), self._e_slot[self._pair_b]] = False
+
+        # global and local parameters.  A parameter is "local" if it only multiplies rows of
+        # one main bin linearly (staterror, shapesys, shapefactor components): its Hessian
+        # couples only to parameters of that bin and to global ones, so the Newton system is
+        # solved by a Schur complement over small per-bin blocks.
+        self._classify_parameters()
+
+    def _classify_parameters(self) -> None:
+        npar = self.npars
+        bins_of = [set() for _ in range(npar)]
+        for e in range(len(self._e_row)):
+            bins_of[self._e_par[e]].add(int(self._row_bin[self._e_row[e]]))
+        nonlinear = set(self._h_idx.tolist()) | set(self._u_par.tolist())
+        is_local = np.array([len(bins_of[p]) == 1 and p not in nonlinear for p in range(npar)], dtype=bool)
+        self._glob = np.flatnonzero(~is_local)
+        self._loc = np.flatnonzero(is_local)
+        ng, nl = len(self._glob), len(self._loc)
+        self._gpos = np.full(npar, -1, dtype=int)
+        self._gpos[self._glob] = np.arange(ng)
+        self._lpos = np.full(npar, -1, dtype=int)
+        self._lpos[self._loc] = np.arange(nl)
+        self._lbin = np.array([min(bins_of[p]) for p in self._loc], dtype=int)
+        counts = np.bincount(self._lbin, minlength=self.nbins) if nl else np.zeros(self.nbins, int)
+        self._blk = max(1, int(counts.max()) if nl else 1)
+        self._lslot = np.zeros(nl, dtype=int)
+        seen = np.zeros(self.nbins, dtype=int)
+        for i, b in enumerate(self._lbin):
+            self._lslot[i] = seen[b]
+            seen[b] += 1
+        self._hpos = self._gpos[self._h_idx]
+        glob_e = self._gpos[self._e_par] >= 0
+        self._eg = np.flatnonzero(glob_e)
+        self._el = np.flatnonzero(~glob_e)
+        ga = glob_e[self._pair_a]
+        gb = glob_e[self._pair_b]
+        self._pair_gg = np.flatnonzero(ga & gb)
+        self._pair_gl = np.flatnonzero(ga & ~gb)
+        self._pair_ll = np.flatnonzero(~ga & ~gb)
+        self._cg = self._gpos[self._g_idx] >= 0
+        self._cp = self._gpos[self._p_idx] >= 0
+        # flat indices for the scatter-adds of the Hessian (np.bincount is much faster than np.add.at)
+        er, ep, eg, el = self._e_row, self._e_par, self._eg, self._el
+        R, m = self.nrows, self._blk
+        self._i_jg = self._row_bin[er[eg]] * ng + self._gpos[ep[eg]]
+        self._i_sm = self._gpos[ep[eg]] * R + er[eg]
+        self._i_adiag = self._gpos[ep[eg]] * (ng + 1)
+        self._i_bh = (self._hpos[:, None] * nl + self._lpos[ep[el]][None, :]).ravel()
+        a, b = self._pair_a, self._pair_b
+        i = self._pair_gg
+        self._i_pgg = self._gpos[ep[a[i]]] * ng + self._gpos[ep[b[i]]]
+        i = self._pair_gl
+        self._i_pgl = self._gpos[ep[a[i]]] * nl + self._lpos[ep[b[i]]]
+        i = self._pair_ll
+        la, lb = self._lpos[ep[a[i]]], self._lpos[ep[b[i]]]
+        self._i_pll = (self._lbin[la] * m + self._lslot[la]) * m + self._lslot[lb]
 
     # .. data ..............................................................................
     def set_data(self, observed, auxdata=None) -> None:
@@ -375,13 +443,13 @@ class HistFactoryModel:
             self._p_const = float(np.sum(gammaln(self._p_aux + 1.0)))
 
     def with_data(self, observed, auxdata=None) -> "HistFactoryModel":
-        """A shallow copy with other data (shares templates; see :meth:`set_data`)."""
+        """A shallow copy with other data (templates are shared until one is changed)."""
         other = copy.copy(self)
         other.set_data(observed, auxdata)
         return other
 
     def asimov_data(self, theta) -> tuple[np.ndarray, np.ndarray]:
-        """(main, aux) expected at ``theta``: pyhf's ``expected_data`` (Asimov data set).
+        """(main, aux) expected at ``theta``, as pyhf's ``expected_data`` (Asimov data set).
 
         Gaussian auxiliary data become theta, Poisson ones theta * tau.
         """
@@ -407,8 +475,12 @@ class HistFactoryModel:
                 self._h_dn[k, rows] = (1.0 - lo) * t
 
     # .. evaluation .........................................................................
+    def _bin_sum(self, x):
+        """Sum over the rows of each main bin (last axis)."""
+        return np.add.reduceat(x, self._bin_start, axis=-1)
+
     def _pieces(self, theta, order: int):
-        """T, Q and what the derivatives of order ``order`` (0, 1, 2) need."""
+        """T (additive part), Q (multiplicative part) and what derivatives need."""
         T = self._nom.copy()
         hw = None
         if len(self._h_idx):
@@ -424,28 +496,31 @@ class HistFactoryModel:
             phi[self._e_nsys] = f[self._e_term]
             du = (df, d2f)
         F = phi[self._tab]
-        Q = np.prod(F, axis=1)
         if order == 0:
-            return T, Q, None, None, None, None
+            return T, np.prod(F, axis=1), None
         S = F.shape[1]
-        Qm = np.empty_like(F)  # product of the other entries of the row
+        pre = np.ones((len(T), S + 1))
+        suf = np.ones((len(T), S + 1))
         for s in range(S):
-            Qm[:, s] = np.prod(np.delete(F, s, axis=1), axis=1) if S > 1 else 1.0
+            pre[:, s + 1] = pre[:, s] * F[:, s]
+            suf[:, S - 1 - s] = suf[:, S - s] * F[:, S - 1 - s]
+        Q = pre[:, S]
+        Qm_e = (pre[:, :-1] * suf[:, 1:])[self._e_row, self._e_slot]  # product of the other entries
         dphi = np.ones(E)
         d2phi = np.zeros(E)
         if du is not None:
             dphi[self._e_nsys] = du[0][self._e_term]
             d2phi[self._e_nsys] = du[1][self._e_term]
-        return T, Q, hw, Qm, dphi, (d2phi, F)
+        return T, Q, (hw, Qm_e, dphi, d2phi, F)
 
     def expected_rows(self, theta) -> np.ndarray:
-        """Expected events per (sample, bin) row."""
-        T, Q, *_ = self._pieces(np.asarray(theta, dtype=float), 0)
+        """Expected events per (sample, bin) row (internal row order; see ``sample_rows``)."""
+        T, Q, _ = self._pieces(np.asarray(theta, dtype=float), 0)
         return T * Q
 
     def expected_main(self, theta) -> np.ndarray:
         """Expected events per main bin (pyhf channel order): ``expected_actualdata``."""
-        return np.bincount(self._row_bin, weights=self.expected_rows(theta), minlength=self.nbins)
+        return self._bin_sum(self.expected_rows(theta))
 
     def expected_by_sample(self, theta) -> dict[tuple[str, str], np.ndarray]:
         """Expected events of each (channel, sample)."""
@@ -463,11 +538,11 @@ class HistFactoryModel:
         return val
 
     def nll(self, theta) -> float:
-        """-ln L(theta) with pyhf's full normalisation (= -pyhf logpdf); inf if some lambda <= 0."""
+        """-ln L(theta) with pyhf's full normalisation (= -pyhf logpdf); inf if a yield <= 0."""
         theta = np.asarray(theta, dtype=float)
-        T, Q, *_ = self._pieces(theta, 0)
-        lam = np.bincount(self._row_bin, weights=T * Q, minlength=self.nbins)
-        if np.any(lam <= 0) or not np.all(np.isfinite(lam)):
+        T, Q, _ = self._pieces(theta, 0)
+        lam = self._bin_sum(T * Q)
+        if not np.all(lam > 0) or not np.all(np.isfinite(lam)):
             return math.inf
         main = float(np.sum(lam - xlogy(self.observed, lam))) + self._main_const
         return main + self._constraint_nll(theta)
@@ -476,69 +551,93 @@ class HistFactoryModel:
         """ln L(theta): compare with ``pyhf.Model.logpdf(theta, data)``."""
         return -self.nll(theta)
 
-    def nll_and_grad(self, theta, hessian: bool = False):
-        """(-ln L, gradient) or, with ``hessian=True``, (-ln L, gradient, Hessian)."""
-        theta = np.asarray(theta, dtype=float)
-        T, Q, hw, Qm, dphi, extra = self._pieces(theta, 2 if hessian else 1)
+    def nll_and_grad(self, theta):
+        """(-ln L, gradient) at ``theta``."""
+        out = self._evaluate(np.asarray(theta, dtype=float), hessian=False)
+        return out[0], out[1]
+
+    def nll_grad_hess(self, theta):
+        """(-ln L, gradient, Hessian blocks) -- see :class:`HessianBlocks`."""
+        return self._evaluate(np.asarray(theta, dtype=float), hessian=True)
+
+    def hessian(self, theta) -> np.ndarray:
+        """The exact Hessian of -ln L as a dense (npars x npars) matrix."""
+        return self._evaluate(np.asarray(theta, dtype=float), hessian=True)[2].dense()
+
+    def _evaluate(self, theta, hessian: bool):
+        T, Q, (hw, Qm_e, dphi, d2phi, F) = self._pieces(theta, 1)
         lam_r = T * Q
-        lam = np.bincount(self._row_bin, weights=lam_r, minlength=self.nbins)
-        obs = self.observed
-        if np.any(lam <= 0) or not np.all(np.isfinite(lam)):
-            nan = np.full(self.npars, np.nan)
-            return (math.inf, nan, np.full((self.npars, self.npars), np.nan)) if hessian else (math.inf, nan)
-        val = float(np.sum(lam - xlogy(obs, lam))) + self._main_const + self._constraint_nll(theta)
-        Gb = 1.0 - obs / lam
-        G = Gb[self._row_bin]
+        lam = self._bin_sum(lam_r)
         npar = self.npars
-        grad = np.zeros(npar)
-        GQ = G * Q
-        if hw is not None:
-            hu, hd = self._h_up @ GQ, self._h_dn @ GQ
-            np.add.at(grad, self._h_idx, hw[2] * hu + hw[3] * hd)
+        if not np.all(lam > 0) or not np.all(np.isfinite(lam)):
+            return math.inf, np.full(npar, np.nan), None
+        obs = self.observed
+        val = float(np.sum(lam - xlogy(obs, lam))) + self._main_const + self._constraint_nll(theta)
+        G = (1.0 - obs / lam)[self._row_bin]
         er, ep = self._e_row, self._e_par
-        dQ_e = dphi * Qm[er, self._e_slot]  # dQ_r / dtheta_p(e)
-        grad += np.bincount(ep, weights=(G * T)[er] * dQ_e, minlength=npar)
+        dQ = dphi * Qm_e  # dQ_r / dtheta_p(e) for each entry e
+        GT = G * T
+        grad = np.bincount(ep, weights=GT[er] * dQ, minlength=npar)
+        if hw is not None:
+            GQ = G * Q
+            hu, hd = self._h_up @ GQ, self._h_dn @ GQ
+            grad[self._h_idx] += hw[2] * hu + hw[3] * hd  # histosys parameters are distinct
         if len(self._g_idx):
             grad[self._g_idx] += (theta[self._g_idx] - self._g_aux) * self._g_inv2
         if len(self._p_idx):
             th = theta[self._p_idx]
             grad[self._p_idx] += self._p_fac - np.divide(self._p_aux, th, out=np.zeros_like(th), where=self._p_aux != 0)
         if not hessian:
-            return val, grad
+            return val, grad, None
 
-        d2phi, F = extra
-        # Jacobian of the row yields, V (R x P): Q dT + T dQ
-        V = np.zeros((self.nrows, npar))
+        ng, nl, nb, m = len(self._glob), len(self._loc), self.nbins, self._blk
+        W = obs / lam ** 2
+        lpos = self._lpos
+        eg, el = self._eg, self._el
+        # Jacobian of the bin yields: global part (nb x ng) and local part (nl,)
+        Jg = np.zeros((nb, ng))
         if hw is not None:
             DT = hw[2][:, None] * self._h_up + hw[3][:, None] * self._h_dn  # (K_h, R)
-            V[:, self._h_idx] += (DT * Q[None, :]).T
-        np.add.at(V, (er, ep), T[er] * dQ_e)
-        J = self._agg @ V
-        H = J.T @ ((obs / lam ** 2)[:, None] * J)
-        # sum_r G_r d2 lambda_r
+            Jg[:, self._hpos] += self._bin_sum(DT * Q).T
+        Jg += _scatter(self._i_jg, T[er[eg]] * dQ[eg], Jg.shape)
+        Jl = np.bincount(lpos[ep[el]], weights=T[er[el]] * dQ[el], minlength=nl)
+        A = Jg.T @ (W[:, None] * Jg)
+        B = Jg[self._lbin].T * (W[self._lbin] * Jl)[None, :]
+        Jb = np.zeros((nb, m))
+        Jb[self._lbin, self._lslot] = Jl
+        D = W[:, None, None] * Jb[:, :, None] * Jb[:, None, :]
+        # sum_r G_r d2(lambda_r)
+        GdQ = G[er] * dQ
         if hw is not None:
-            np.add.at(H, (self._h_idx, self._h_idx), hw[4] * hu + hw[5] * hd)
-            Sm = np.zeros((npar, self.nrows))
-            np.add.at(Sm, (ep, er), G[er] * dQ_e)
-            C = Sm @ DT.T  # (P, K_h): sum_r G_r dQ_r/dtheta_p dT_r/dalpha_k
-            H[:, self._h_idx] += C
-            H[self._h_idx, :] += C.T
-        np.add.at(H, (ep, ep), (G * T)[er] * d2phi * Qm[er, self._e_slot])
+            A[self._hpos, self._hpos] += hw[4] * hu + hw[5] * hd
+            Sm = _scatter(self._i_sm, GdQ[eg], (ng, self.nrows))
+            C = Sm @ DT.T  # (ng, K_h)
+            A[:, self._hpos] += C
+            A[self._hpos, :] += C.T
+            if len(el):
+                B += _scatter(self._i_bh, (DT[:, er[el]] * GdQ[el][None, :]).ravel(), B.shape)
+        A += _scatter(self._i_adiag, GT[er[eg]] * d2phi[eg] * Qm_e[eg], A.shape)
         if len(self._pair_a):
-            Fp = F[self._pair_row]
-            keep = np.ones_like(Fp, dtype=bool)
-            idx = np.arange(len(Fp))
-            keep[idx, self._pair_sa] = False
-            keep[idx, self._pair_sb] = False
-            Q2 = np.prod(np.where(keep, Fp, 1.0), axis=1)
-            w = (G * T)[self._pair_row] * dphi[self._pair_a] * dphi[self._pair_b] * Q2
-            np.add.at(H, (ep[self._pair_a], ep[self._pair_b]), w)
+            a, b = self._pair_a, self._pair_b
+            Q2 = np.prod(np.where(self._pair_keep, F[self._pair_row], 1.0), axis=1)
+            w = GT[self._pair_row] * dphi[a] * dphi[b] * Q2
+            A += _scatter(self._i_pgg, w[self._pair_gg], A.shape)
+            B += _scatter(self._i_pgl, w[self._pair_gl], B.shape)
+            D += _scatter(self._i_pll, w[self._pair_ll], D.shape)
+        # constraints (diagonal)
         if len(self._g_idx):
-            H[self._g_idx, self._g_idx] += self._g_inv2
+            self._add_diag(A, D, self._g_idx, self._cg, self._g_inv2)
         if len(self._p_idx):
             th = theta[self._p_idx]
-            H[self._p_idx, self._p_idx] += np.divide(self._p_aux, th * th, out=np.zeros_like(th), where=self._p_aux != 0)
-        return val, grad, 0.5 * (H + H.T)
+            self._add_diag(A, D, self._p_idx, self._cp,
+                           np.divide(self._p_aux, th * th, out=np.zeros_like(th), where=self._p_aux != 0))
+        return val, grad, HessianBlocks(self, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)))
+
+    def _add_diag(self, A, D, idx, is_glob, values) -> None:
+        gi = self._gpos[idx[is_glob]]
+        A[gi, gi] += values[is_glob]
+        li = self._lpos[idx[~is_glob]]
+        D[self._lbin[li], self._lslot[li], self._lslot[li]] += values[~is_glob]
 
     def index(self, name: str) -> int:
         """Index of a one-component parameter."""
@@ -546,6 +645,105 @@ class HistFactoryModel:
         if sl.stop - sl.start != 1:
             raise InputError(f"parameter {name!r} has {sl.stop - sl.start} components")
         return sl.start
+
+
+def _scatter(flat_index, values, shape) -> np.ndarray:
+    """Dense array of ``shape`` with ``values`` summed at the flat indices."""
+    return np.bincount(flat_index, weights=values, minlength=int(np.prod(shape))).reshape(shape)
+
+
+@dataclass
+class HessianBlocks:
+    """The NLL Hessian in block form: global-global ``A``, global-local ``B`` and the per-bin
+    local blocks ``D`` (n_bins x m x m, unused slots zero).  Local parameters are those that
+    multiply the rows of a single bin linearly (MC-statistics gammas and the like)."""
+
+    model: HistFactoryModel
+    A: np.ndarray
+    B: np.ndarray
+    D: np.ndarray
+
+    def dense(self) -> np.ndarray:
+        """The full (npars x npars) Hessian."""
+        mdl = self.model
+        H = np.zeros((mdl.npars, mdl.npars))
+        g, l = mdl._glob, mdl._loc
+        H[np.ix_(g, g)] = self.A
+        H[np.ix_(g, l)] = self.B
+        H[np.ix_(l, g)] = self.B.T
+        same = mdl._lbin[:, None] == mdl._lbin[None, :]
+        blockvals = self.D[mdl._lbin[:, None], mdl._lslot[:, None], mdl._lslot[None, :]]
+        H[np.ix_(l, l)] = np.where(same, blockvals, 0.0)
+        return H
+
+    def factorize(self, free, damping: float = 0.0) -> "BlockSolver":
+        """Factorise H over the ``free`` parameters (Schur complement over the per-bin local
+        blocks); ``damping`` adds damping * |diag| (Levenberg).  Raises np.linalg.LinAlgError
+        if H (restricted, damped) is not positive definite."""
+        mdl = self.model
+        ng, nb, m = len(mdl._glob), mdl.nbins, mdl._blk
+        free = np.asarray(free, dtype=bool)
+        fg, fl = free[mdl._glob], free[mdl._loc]
+        A = self.A.copy()
+        A[~fg, :] = 0.0
+        A[:, ~fg] = 0.0
+        d = np.diag(A).copy()
+        d[~fg] = 1.0
+        if damping:
+            d[fg] += damping * np.maximum(np.abs(d[fg]), 1e-8)
+        A[np.diag_indices(ng)] = d
+        lb, ls = mdl._lbin, mdl._lslot
+        active = np.zeros((nb, m), dtype=bool)
+        active[lb[fl], ls[fl]] = True  # inactive locals and unused slots become identity rows
+        D = self.D * active[:, :, None] * active[:, None, :]
+        dd = np.einsum("bii->bi", D).copy()
+        if damping:
+            dd = np.where(active, dd + damping * np.maximum(np.abs(dd), 1e-8), dd)
+        D[:, np.arange(m), np.arange(m)] = np.where(active, dd, 1.0)
+        np.linalg.cholesky(D)  # raises LinAlgError unless every block is positive definite
+        Dinv = np.linalg.inv(D)
+        Bblk = np.zeros((ng, nb, m))
+        Bblk[:, lb, ls] = self.B * fg[:, None] * fl[None, :]
+        Y = Dinv @ Bblk.transpose(1, 2, 0)  # (nb, m, ng) = D^-1 B^T per bin
+        Bf = Bblk.reshape(ng, nb * m)
+        S = A - Bf @ Y.reshape(nb * m, ng)
+        L = np.linalg.cholesky(0.5 * (S + S.T))
+        Linv = np.linalg.solve(L, np.eye(ng))
+        return BlockSolver(mdl, fg, fl, Dinv, Y, Bf, Linv.T @ Linv)
+
+    def solve(self, grad, free, damping: float = 0.0):
+        """Solve H x = grad over the ``free`` parameters (x = 0 elsewhere).  Returns (x, S^-1),
+        S^-1 being the global-global block of H^-1 (ng x ng)."""
+        fac = self.factorize(free, damping)
+        return fac.solve(grad), fac.Sinv
+
+
+@dataclass
+class BlockSolver:
+    """A factorised block Hessian (see :meth:`HessianBlocks.factorize`)."""
+
+    model: HistFactoryModel
+    fg: np.ndarray
+    fl: np.ndarray
+    Dinv: np.ndarray
+    Y: np.ndarray
+    Bf: np.ndarray
+    Sinv: np.ndarray
+
+    def solve(self, grad) -> np.ndarray:
+        """x with H x = grad on the free parameters, 0 on the others."""
+        mdl = self.model
+        lb, ls = mdl._lbin, mdl._lslot
+        gg = np.where(self.fg, grad[mdl._glob], 0.0)
+        glb = np.zeros(self.Dinv.shape[:2])
+        glb[lb, ls] = np.where(self.fl, grad[mdl._loc], 0.0)
+        yl = np.einsum("bij,bj->bi", self.Dinv, glb)
+        xg = self.Sinv @ (gg - self.Bf @ yl.reshape(-1))
+        xl = yl - np.einsum("bmg,g->bm", self.Y, xg)
+        x = np.zeros(mdl.npars)
+        x[mdl._glob] = np.where(self.fg, xg, 0.0)
+        x[mdl._loc] = np.where(self.fl, xl[lb, ls], 0.0)
+        return x
 
 
 # --- minimisation --------------------------------------------------------------------------
@@ -564,6 +762,7 @@ class FitResult:
     valid: bool
     fixed: np.ndarray
     method: str = "newton"
+    grad: np.ndarray | None = None  # gradient of -ln L at x (Newton only)
 
 
 #: Convergence target of the Newton minimiser: expected NLL decrease g.H^-1.g/2.
@@ -616,51 +815,73 @@ def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = 
 
 
 def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
-    """Projected Newton iterations (see :func:`minimize`)."""
+    """Projected Newton iterations with the block-structured exact Hessian.
+
+    Levenberg damping (added to the diagonal) while the Hessian is not positive definite,
+    lowered by 100 after every full step.  The factorised Hessian is reused for further steps
+    while they converge fast (a reused step needs only the gradient); it is recomputed at the
+    current point when the expected decrease falls by less than a factor 5 per step, when the
+    line search shortens a step, or when the set of parameters at their bounds changes.
+    """
     lo, hi = model.bounds[:, 0], model.bounds[:, 1]
-    f, g, H = model.nll_and_grad(x, hessian=True)
+    f, g = model.nll_and_grad(x)
     nfcn = 1
     if not math.isfinite(f):
         return FitResult(x, f, nfcn, math.inf, False, fixed)
-    damping, edm = 0.0, math.inf
+    damping, edm, last_edm = 0.0, math.inf, math.inf
+    Hb = fac = fac_free = None
     for _ in range(max_iter):
-        free = np.flatnonzero(~(fixed | ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))))
-        gf = g[free]
-        Hf = H[np.ix_(free, free)]
-        if damping:
-            Hf = Hf + damping * np.diag(np.maximum(np.abs(np.diag(Hf)), 1e-8))
-        try:
-            L = np.linalg.cholesky(Hf)
-        except np.linalg.LinAlgError:
-            damping = max(1e-3, 10.0 * damping)
-            if damping > 1e10:
-                break
-            continue
-        z = np.linalg.solve(L, gf)
-        edm = 0.5 * float(z @ z)
+        free = ~(fixed | ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
+        if fac is not None and not np.array_equal(free, fac_free):
+            fac = None
+        if fac is None:
+            if Hb is None:
+                Hb = model.nll_grad_hess(x)[2]
+                nfcn += 1
+            try:
+                fac = Hb.factorize(free, damping)
+            except np.linalg.LinAlgError:
+                damping = 1e-3 if damping == 0.0 else 10.0 * damping
+                if damping > 1e10:
+                    break
+                continue
+            fac_free, last_edm = free, math.inf
+        step = fac.solve(g)
+        edm = 0.5 * float(g @ step)
         if edm < edm_target:
-            return FitResult(x, f, nfcn, edm, True, fixed)
-        step = -np.linalg.solve(L.T, z)
+            if damping == 0.0:
+                return FitResult(x, f, nfcn, edm, True, fixed, grad=g)
+            damping, fac = 0.0, None  # confirm with the undamped Hessian
+            continue
+        if edm > 0.2 * last_edm or edm < 0:  # the reused Hessian no longer converges fast
+            fac = Hb = None
+            continue
+        last_edm = edm
         t, accepted = 1.0, False
         while t > 1e-8:
-            xn = x.copy()
-            xn[free] = np.clip(x[free] + t * step, lo[free], hi[free])
-            fn, gn, Hn = model.nll_and_grad(xn, hessian=True)
+            xn = np.where(free, np.clip(x - t * step, lo, hi), x)
+            fn = model.nll(xn)
             nfcn += 1
-            if math.isfinite(fn) and fn <= f + 1e-4 * float(gf @ (xn[free] - x[free])):
+            if math.isfinite(fn) and fn <= f + 1e-4 * float(g @ (xn - x)):
                 accepted = True
                 break
             t *= 0.25
         if accepted:
-            x, f, g, H = xn, fn, gn, Hn
-            damping = damping * 0.1 if damping > 1e-6 else 0.0
-        elif edm < 100 * edm_target:  # at the precision limit of the NLL
-            return FitResult(x, f, nfcn, edm, True, fixed)
+            x, f = xn, fn
+            g = model.nll_and_grad(x)[1]
+            Hb = None
+            if t < 1.0 or damping:
+                fac = None
+                if t == 1.0:
+                    damping = damping * 0.01 if damping > 1e-5 else 0.0
+        elif edm < 100 * edm_target and damping == 0.0:  # at the numerical precision of the NLL
+            return FitResult(x, f, nfcn, edm, True, fixed, grad=g)
         else:
-            damping = max(1e-3, 10.0 * damping)
+            damping = 1e-3 if damping == 0.0 else 10.0 * damping
+            fac = None
             if damping > 1e10:
                 break
-    return FitResult(x, f, nfcn, edm, False, fixed)
+    return FitResult(x, f, nfcn, edm, False, fixed, grad=g)
 
 
 def _migrad(model, x0, fixed) -> FitResult:
@@ -693,21 +914,31 @@ def _migrad(model, x0, fixed) -> FitResult:
     return FitResult(x, val, nfcn, float(m.fmin.edm), bool(m.valid) and math.isfinite(val), fixed, "migrad")
 
 
-def covariance(model: HistFactoryModel, x, fixed=None) -> np.ndarray:
+def covariance(model: HistFactoryModel, x, fixed=None, globals_only: bool = False) -> np.ndarray:
     """HESSE covariance: the inverse of the exact NLL Hessian over the free parameters.
 
     With -ln L (errordef 0.5) the covariance is H^-1; rows and columns of fixed parameters
-    are 0.  Raises ConvergenceError if the Hessian is not positive definite.
+    are 0.  ``globals_only``: compute only the block of the global parameters (exact, via the
+    Schur complement; the rest is left 0) -- enough for the error of the POI and much
+    faster.  Raises ConvergenceError if the Hessian is not positive definite.
     """
     fixed = model.fixed if fixed is None else np.asarray(fixed, bool)
-    free = np.flatnonzero(~fixed)
-    H = model.nll_and_grad(x, hessian=True)[2][np.ix_(free, free)]
+    x = np.asarray(x, dtype=float)
+    val, g, Hb = model.nll_grad_hess(x)
+    if Hb is None:
+        raise ConvergenceError("the NLL is not finite at the point where the covariance is wanted")
+    C = np.zeros((model.npars, model.npars))
     try:
-        L = np.linalg.cholesky(H)
+        if globals_only:
+            _, Sinv = Hb.solve(g, ~fixed)
+            gi = model._glob
+            C[np.ix_(gi, gi)] = Sinv * (~fixed[gi])[:, None] * (~fixed[gi])[None, :]
+            return C
+        free = np.flatnonzero(~fixed)
+        L = np.linalg.cholesky(Hb.dense()[np.ix_(free, free)])
     except np.linalg.LinAlgError:
         raise ConvergenceError("the Hessian at the minimum is not positive definite") from None
     inv_L = np.linalg.solve(L, np.eye(len(free)))
-    C = np.zeros((model.npars, model.npars))
     C[np.ix_(free, free)] = inv_L.T @ inv_L
     return C
 

@@ -1,0 +1,17 @@
+"""The Belle II B+ -> K+ nu nubar published likelihood and its B+ -> K+ X reinterpretation.
+
+Belle II, "Evidence for B+ -> K+ nu nubar decays", arXiv:2311.14647, Phys. Rev. D 109 (2024)
+112006; likelihood and reinterpretation material: arXiv:2507.12393, HEPData ins2947386
+(DOI 10.17182/hepdata.166082).
+
+Modules (imported on demand, none loads data at import):
+
+* :mod:`.files` -- locate, verify and download the workspace and the number densities;
+* :mod:`.histfactory` -- fast HistFactory NLL with exact gradient/Hessian, Newton minimiser;
+* :mod:`.fit` -- the SM fit (mu, HESSE error, significances vs mu = 0 and mu = 1);
+* :mod:`.signal` -- B+ -> K+ X templates and the SM + X model;
+* :mod:`.scan` -- mass scan, best fit, local significance, CLs upper limits;
+* :mod:`.plots` -- the scan plots.
+
+See docs/belle2.md.
+"""

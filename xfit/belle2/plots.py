@@ -1,0 +1,96 @@
+"""Plots of the B+ -> K+ X scan (matplotlib, Agg backend; PNG and PDF).
+
+* ``delta_chi2_vs_mX``: q0(m_X) = -2 Delta ln L between the SM and the SM + X best fit at each
+  mass (B profiled, B >= 0), with the 1, 2, 3 sigma local levels (1 degree of freedom);
+* ``limits_vs_mX``: observed 95 % CL CLs upper limit on B(B+ -> K+ X) x P_inv with the
+  expected median and the +-1 sigma (green) and +-2 sigma (yellow) bands.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out: Path, stem: str) -> list[Path]:
+    paths = []
+    for ext in ("png", "pdf"):
+        p = out / f"{stem}.{ext}"
+        fig.savefig(p, dpi=150 if ext == "png" else None, bbox_inches="tight")
+        paths.append(p)
+    return paths
+
+
+def plot_delta_chi2(mX, q0, out: str | os.PathLike, best=None, title: str = "") -> list[Path]:
+    """q0 versus m_X (see module docstring).  Returns the written files."""
+    plt = _pyplot()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    mX, q0 = np.asarray(mX, float), np.asarray(q0, float)
+    ax.plot(mX, q0, color="C0", lw=1.6, label="SM + X vs SM (B profiled)")
+    for z, ls in ((1, ":"), (2, "--"), (3, "-.")):
+        if z * z <= max(np.nanmax(q0) * 1.15, 1.0):
+            ax.axhline(z * z, color="grey", ls=ls, lw=0.9, label=f"{z}$\\sigma$ local (1 dof)")
+    if best is not None:
+        ax.plot([best[0]], [best[1]], marker="*", color="C3", ms=11, ls="none",
+                label=f"best fit $m_X$ = {best[0]:.3f} GeV")
+    ax.set_xlabel(r"$m_X$ [GeV]")
+    ax.set_ylabel(r"$\Delta\chi^2 = -2\,\Delta\ln L$ (SM $-$ SM+X)")
+    ax.set_xlim(mX.min(), mX.max())
+    ax.set_ylim(bottom=0)
+    ax.set_title(title or r"Belle II $B^+\to K^+\nu\bar\nu$ likelihood: $B^+\to K^+X$, $X$ invisible", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    paths = _save(fig, out, "delta_chi2_vs_mX")
+    plt.close(fig)
+    return paths
+
+
+def plot_limits(mX, observed, expected: dict[str, np.ndarray], out: str | os.PathLike, title: str = "") -> list[Path]:
+    """Observed limit and expected bands versus m_X; ``expected`` maps "-2".."2" to arrays."""
+    plt = _pyplot()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    mX = np.asarray(mX, float)
+    obs = np.asarray([np.nan if v is None else v for v in observed], float)
+    e = {k: np.asarray([np.nan if v is None else v for v in expected[k]], float) for k in ("-2", "-1", "0", "1", "2")}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.fill_between(mX, e["-2"], e["2"], color="#ffdd00", lw=0, label=r"expected $\pm 2\sigma$")
+    ax.fill_between(mX, e["-1"], e["1"], color="#00cc00", lw=0, label=r"expected $\pm 1\sigma$")
+    ax.plot(mX, e["0"], color="k", ls="--", lw=1.2, label="expected (median)")
+    ax.plot(mX, obs, color="k", lw=1.6, label="observed")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$m_X$ [GeV]")
+    ax.set_ylabel(r"95% CL upper limit on $\mathcal{B}(B^+\to K^+X)\times P_{\rm inv}$")
+    ax.set_xlim(mX.min(), mX.max())
+    ax.set_title(title or r"Belle II $B^+\to K^+\nu\bar\nu$ likelihood, CL$_s$ ($\tilde q_\mu$, asymptotic)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3, which="both")
+    paths = _save(fig, out, "limits_vs_mX")
+    plt.close(fig)
+    return paths
+
+
+def plot_scan(result, out: str | os.PathLike) -> list[Path]:
+    """Both plots of a :class:`xfit.belle2.scan.ScanResult`."""
+    pts = [p for p in result.points if math.isfinite(p.q0)]
+    mX = [p.mX for p in pts]
+    paths = plot_delta_chi2(mX, [p.q0 for p in pts], out, best=(result.best_mX, result.q0_best))
+    with_limits = [p for p in pts if p.BR_95_expected]
+    if with_limits:
+        paths += plot_limits([p.mX for p in with_limits], [p.BR_95 for p in with_limits],
+                             {k: [p.BR_95_expected.get(k) for p in with_limits] for k in ("-2", "-1", "0", "1", "2")},
+                             out)
+    return paths
