@@ -36,6 +36,7 @@ class BToSEmissFit(LikelihoodTerm):
     citation = CITATION
     observables = ("g_S", "g_P", "BR(X->invisible)")
     description = "b -> s X fit to Belle II + BaBar B -> K(*) E_miss (Bolton et al.)"
+    shares_data_with = ("belle2_knunu", "babar_b_to_k")
 
     ERROR_READINGS = ("interval", "linear")
 

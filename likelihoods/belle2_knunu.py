@@ -51,6 +51,7 @@ class Belle2KNuNu(LikelihoodTerm):
     name = "belle2_knunu"
     citation = CITATION
     observables = ("BR(B+->K+X)", "BR(X->invisible)")
+    shares_data_with = ("b_to_s_emiss",)  # the b->s fit of Bolton et al. includes these data
     mass_range = (0.0, MX_MAX)
     description = ("Belle II B+ -> K+ nu nubar published likelihood (HistFactory, 232 parameters) "
                    "with a B+ -> K+ X line at q^2 = mX^2; chi2 relative to the SM-only fit.")

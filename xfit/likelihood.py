@@ -105,6 +105,8 @@ class LikelihoodTerm(LikelihoodBase):
     #: (lowest, highest) m_X in GeV where the term applies; outside it contributes 0.
     mass_range: tuple[float, float] = (0.0, np.inf)
     description: str = ""
+    #: names of terms built from some of the same data: adding both double counts it
+    shares_data_with: tuple[str, ...] = ()
 
     @property
     def terms(self) -> tuple["LikelihoodTerm", ...]:
@@ -145,14 +147,25 @@ class LikelihoodTerm(LikelihoodBase):
 
 
 class CombinedLikelihood(LikelihoodBase):
-    """A sum of terms; its observables are the union of theirs."""
+    """A sum of terms; its observables are the union of theirs.
 
-    def __init__(self, terms: Iterable[LikelihoodTerm]):
+    Terms that declare they share data (``shares_data_with``) are refused together, since
+    the sum would count the same measurement twice; ``allow_overlap=True`` overrides.
+    """
+
+    def __init__(self, terms: Iterable[LikelihoodTerm], allow_overlap: bool = False):
         terms = tuple(terms)
         names = [t.name for t in terms]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise InputError(f"likelihood term(s) {sorted(dup)} added twice")
+        if not allow_overlap:
+            for t in terms:
+                clash = sorted(set(t.shares_data_with) & set(names))
+                if clash:
+                    raise InputError(
+                        f"likelihood terms {t.name!r} and {clash[0]!r} use some of the same data "
+                        "(adding them double counts it); use one of them, or allow_overlap=True")
         self._terms = terms
 
     @property
@@ -275,11 +288,14 @@ def get_term(name: str, **options) -> LikelihoodTerm:
     return factory(**options)
 
 
-def build_likelihood(names: Iterable[str] | str, **options) -> CombinedLikelihood:
-    """``build_likelihood("b_to_s_emiss,l3_z_gamma")`` -> the sum of those terms."""
+def build_likelihood(names: Iterable[str] | str, allow_overlap: bool = False, **options) -> CombinedLikelihood:
+    """``build_likelihood("b_to_s_emiss,l3_z_gamma")`` -> the sum of those terms.
+
+    ``options`` maps a term name to the keyword arguments of its factory.
+    """
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",") if n.strip()]
     names = list(names)
     if not names:
         raise InputError("no likelihood terms given; known: " + ", ".join(available_terms()))
-    return CombinedLikelihood(get_term(n, **options.get(n, {})) for n in names)
+    return CombinedLikelihood((get_term(n, **options.get(n, {})) for n in names), allow_overlap=allow_overlap)
