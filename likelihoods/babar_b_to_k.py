@@ -15,13 +15,11 @@ to m_B - m_K(*).  The numbers come from secondary sources and are marked for ver
 """
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 
 from xfit.datafiles import limit_of, load_data_file
 from xfit.errors import InputError
-from xfit.likelihood import Citation, LikelihoodTerm, UpperLimitTerm, missing_energy_rate, register_term
+from xfit.likelihood import Citation, LikelihoodTerm, MissingEnergyLimit, register_term
 from xfit.physics.constants import MESONS
 
 NAME = "babar_b_to_k"
@@ -44,18 +42,17 @@ RECAST_REFUSAL = (
 )
 
 
-def _channel_terms(d: dict, name: str, citation: Citation) -> tuple[UpperLimitTerm, ...]:
+def _channel_terms(d: dict, name: str, citation: Citation) -> tuple[MissingEnergyLimit, ...]:
     terms = []
     for entry in d["limits"]:
         key = entry["observable"]
         parent, daughter = entry["endpoint"]
         endpoint = MESONS[parent].mass - MESONS[daughter].mass
         terms.append(
-            UpperLimitTerm(
+            MissingEnergyLimit(
                 f"{name}[{key}]",
                 citation,
-                (key, "BR(X->invisible)"),
-                quantity=partial(missing_energy_rate, production_key=key),
+                key,
                 upper_limit=limit_of(entry),
                 cl=d["confidence_level"],
                 mass_range=(0.0, endpoint),

@@ -15,12 +15,10 @@ applied from m_X = 0 to its kinematic endpoint m_B - m_h.
 """
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 
 from xfit.datafiles import limit_of, load_data_file
-from xfit.likelihood import Citation, LikelihoodTerm, UpperLimitTerm, missing_energy_rate, register_term
+from xfit.likelihood import Citation, LikelihoodTerm, MissingEnergyLimit, register_term
 from xfit.physics.constants import MESONS
 
 NAME = "belle_b_to_pi_rho"
@@ -35,18 +33,17 @@ CITATION = Citation(
 )
 
 
-def _channel_terms(d: dict, name: str, citation: Citation) -> tuple[UpperLimitTerm, ...]:
+def _channel_terms(d: dict, name: str, citation: Citation) -> tuple[MissingEnergyLimit, ...]:
     terms = []
     for entry in d["limits"]:
         key = entry["observable"]
         parent, daughter = entry["endpoint"]
         endpoint = MESONS[parent].mass - MESONS[daughter].mass
         terms.append(
-            UpperLimitTerm(
+            MissingEnergyLimit(
                 f"{name}[{key}]",
                 citation,
-                (key, "BR(X->invisible)"),
-                quantity=partial(missing_energy_rate, production_key=key),
+                key,
                 upper_limit=limit_of(entry),
                 cl=d["confidence_level"],
                 mass_range=(0.0, endpoint),

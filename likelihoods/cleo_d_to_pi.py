@@ -12,11 +12,9 @@ Numbers: data/limits/cleo_d_to_pi_recast.yaml.
 """
 from __future__ import annotations
 
-from functools import partial
-
 from xfit.datafiles import limit_of, load_data_file, mass_range_option
 from xfit.errors import DataError
-from xfit.likelihood import Citation, UpperLimitTerm, missing_energy_rate, register_term
+from xfit.likelihood import Citation, MissingEnergyLimit, register_term
 
 NAME = "cleo_d_to_pi"
 DATA_FILE = "limits/cleo_d_to_pi_recast.yaml"
@@ -31,7 +29,7 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class CLEODToPi(UpperLimitTerm):
+class CLEODToPi(MissingEnergyLimit):
     """Half-Gaussian limit on B(D+ -> pi+ X) x B(X -> invisible), 0 <= m_X <= 0.1 GeV."""
 
     name = NAME
@@ -52,8 +50,7 @@ class CLEODToPi(UpperLimitTerm):
         super().__init__(
             NAME,
             CITATION,
-            (key, "BR(X->invisible)"),
-            quantity=partial(missing_energy_rate, production_key=key),
+            key,
             upper_limit=limit_of(entry),
             cl=d["confidence_level"],
             mass_range=mass_range_option(mass_range, d["mass_range_GeV"], NAME),

@@ -7,10 +7,8 @@ no limit between 0.115 and 0.151 GeV (the K+ -> pi+ pi0 peak) or above 0.2544 Ge
 """
 from __future__ import annotations
 
-from functools import partial
-
 from xfit.datafiles import LimitCurve, load_data_file
-from xfit.likelihood import Citation, UpperLimitTerm, missing_energy_rate, register_term
+from xfit.likelihood import Citation, MissingEnergyLimit, register_term
 
 NAME = "e949_k_pi"
 DATA_FILE = "limits/e949_k_pi.yaml"
@@ -24,7 +22,7 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class E949KPi(UpperLimitTerm):
+class E949KPi(MissingEnergyLimit):
     """Half-Gaussian limit on B(K+ -> pi+ X) x B(X -> invisible) along the E949 curve."""
 
     name = NAME
@@ -34,14 +32,12 @@ class E949KPi(UpperLimitTerm):
     def __init__(self):
         d = load_data_file(DATA_FILE)
         (entry,) = d["limits"]
-        c = entry["curve"]
-        curve = LimitCurve(c["mass_GeV"], c["upper_limit"], c["segment"], name=NAME)
+        curve = LimitCurve.from_entry(entry, name=NAME)
         key = entry["observable"]
         super().__init__(
             NAME,
             CITATION,
-            (key, "BR(X->invisible)"),
-            quantity=partial(missing_energy_rate, production_key=key),
+            key,
             upper_limit=curve,
             cl=d["confidence_level"],
             mass_range=curve.mass_range,

@@ -8,11 +8,9 @@ Numbers and caveats: data/limits/fcc_ee_z_gamma.yaml.
 """
 from __future__ import annotations
 
-from functools import partial
-
 from xfit.datafiles import limit_of, load_data_file, mass_range_option
 from xfit.errors import InputError
-from xfit.likelihood import Citation, UpperLimitTerm, missing_energy_rate, register_term
+from xfit.likelihood import Citation, MissingEnergyLimit, register_term
 
 NAME = "fcc_ee_z_gamma"
 DATA_FILE = "limits/fcc_ee_z_gamma.yaml"
@@ -27,7 +25,7 @@ ESTIMATES = ("ref42", "naive")
 
 
 @register_term(NAME)
-class FCCeeZGamma(UpperLimitTerm):
+class FCCeeZGamma(MissingEnergyLimit):
     """Projected half-Gaussian limit on B(Z -> gamma X) x B(X -> invisible) at FCC-ee."""
 
     name = NAME
@@ -45,8 +43,7 @@ class FCCeeZGamma(UpperLimitTerm):
         super().__init__(
             NAME,
             CITATION,
-            (key, "BR(X->invisible)"),
-            quantity=partial(missing_energy_rate, production_key=key),
+            key,
             upper_limit=ul,
             cl=d["confidence_level"],
             mass_range=mass_range_option(mass_range, d["mass_range_GeV"], NAME),

@@ -9,11 +9,9 @@ Numbers: data/limits/koto_kl_pi0_2015.yaml.
 """
 from __future__ import annotations
 
-from functools import partial
-
 from xfit.datafiles import LimitCurve, load_data_file
 from xfit.errors import InputError
-from xfit.likelihood import Citation, UpperLimitTerm, missing_energy_rate, register_term
+from xfit.likelihood import Citation, MissingEnergyLimit, register_term
 
 NAME = "koto_kl_pi0"
 DATA_FILE = "limits/koto_kl_pi0_2015.yaml"
@@ -27,7 +25,7 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class KOTOKLPi0(UpperLimitTerm):
+class KOTOKLPi0(MissingEnergyLimit):
     """Half-Gaussian limit on B(K_L -> pi0 X) x B(X -> invisible) along the KOTO curve."""
 
     name = NAME
@@ -42,14 +40,12 @@ class KOTOKLPi0(UpperLimitTerm):
             )
         d = load_data_file(DATA_FILE)
         (entry,) = d["limits"]
-        c = entry["curve"]
-        curve = LimitCurve(c["mass_GeV"], c["upper_limit"], c["segment"], name=NAME)
+        curve = LimitCurve.from_entry(entry, name=NAME)
         key = entry["observable"]
         super().__init__(
             NAME,
             CITATION,
-            (key, "BR(X->invisible)"),
-            quantity=partial(missing_energy_rate, production_key=key),
+            key,
             upper_limit=curve,
             cl=d["confidence_level"],
             mass_range=curve.mass_range,

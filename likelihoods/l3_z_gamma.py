@@ -8,10 +8,8 @@ constrained rate is B(Z -> gamma X) x B(X -> invisible).  xfit applies the limit
 """
 from __future__ import annotations
 
-from functools import partial
-
 from xfit.datafiles import limit_of, load_data_file, mass_range_option
-from xfit.likelihood import Citation, UpperLimitTerm, missing_energy_rate, register_term
+from xfit.likelihood import Citation, MissingEnergyLimit, register_term
 
 NAME = "l3_z_gamma"
 DATA_FILE = "limits/l3_z_gamma.yaml"
@@ -25,7 +23,7 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class L3ZGamma(UpperLimitTerm):
+class L3ZGamma(MissingEnergyLimit):
     """Half-Gaussian limit on B(Z -> gamma X) x B(X -> invisible) (95 % CL)."""
 
     name = NAME
@@ -39,8 +37,7 @@ class L3ZGamma(UpperLimitTerm):
         super().__init__(
             NAME,
             CITATION,
-            (key, "BR(X->invisible)"),
-            quantity=partial(missing_energy_rate, production_key=key),
+            key,
             upper_limit=limit_of(entry),
             cl=d["confidence_level"],
             mass_range=mass_range_option(mass_range, d["mass_range_GeV"], NAME),

@@ -10,10 +10,8 @@ Numbers: data/limits/na62_k_pi_2025.{yaml,csv}.
 """
 from __future__ import annotations
 
-from functools import partial
-
 from xfit.datafiles import LimitCurve, load_data_file
-from xfit.likelihood import Citation, UpperLimitTerm, missing_energy_rate, register_term
+from xfit.likelihood import Citation, MissingEnergyLimit, register_term
 
 NAME = "na62_k_pi"
 DATA_FILE = "limits/na62_k_pi_2025.yaml"
@@ -29,7 +27,7 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class NA62KPi(UpperLimitTerm):
+class NA62KPi(MissingEnergyLimit):
     """Half-Gaussian limit on B(K+ -> pi+ X) x B(X -> invisible) along the NA62 curve."""
 
     name = NAME
@@ -46,8 +44,7 @@ class NA62KPi(UpperLimitTerm):
         super().__init__(
             NAME,
             CITATION,
-            (key, "BR(X->invisible)"),
-            quantity=partial(missing_energy_rate, production_key=key),
+            key,
             upper_limit=curve,
             cl=d["confidence_level"],
             mass_range=curve.mass_range,

@@ -21,6 +21,7 @@ import abc
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
@@ -246,6 +247,22 @@ class UpperLimitTerm(LikelihoodTerm):
         x = self.quantity(predictions)
         ok = np.isfinite(sigma) & (sigma > 0)
         return np.where(ok, (x / np.where(ok, sigma, 1.0)) ** 2, 0.0)
+
+
+class MissingEnergyLimit(UpperLimitTerm):
+    """A published limit on a missing-energy rate: B(production) x B(X -> invisible) < UL.
+
+    ``production_key`` is the prediction key of the production rate (e.g. "BR(K+->pi+X)");
+    the limit convention is that of :class:`UpperLimitTerm`.
+    """
+
+    def __init__(self, name: str, citation: Citation, production_key: str,
+                 upper_limit: Callable[[np.ndarray], np.ndarray] | float, cl: float,
+                 mass_range=(0.0, np.inf), description: str = ""):
+        super().__init__(name, citation, (production_key, "BR(X->invisible)"),
+                         quantity=partial(missing_energy_rate, production_key=production_key),
+                         upper_limit=upper_limit, cl=cl, mass_range=mass_range, description=description)
+        self.production_key = production_key
 
 
 # --- registry ------------------------------------------------------------------------------
