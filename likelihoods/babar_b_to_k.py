@@ -15,12 +15,9 @@ to m_B - m_K(*).  The numbers come from secondary sources and are marked for ver
 """
 from __future__ import annotations
 
-import numpy as np
-
-from xfit.datafiles import limit_of, load_data_file
+from xfit.datafiles import load_data_file
 from xfit.errors import InputError
-from xfit.likelihood import Citation, LikelihoodTerm, MissingEnergyLimit, register_term
-from xfit.physics.constants import MESONS
+from xfit.likelihood import Citation, MultiChannelLimits, register_term
 
 NAME = "babar_b_to_k"
 DATA_FILE = "limits/babar_b_to_k_nunu_2013.yaml"
@@ -41,30 +38,8 @@ RECAST_REFUSAL = (
     "data already enter the b_to_s_emiss term.  Use recast=False (the SM-spectrum limits)."
 )
 
-
-def _channel_terms(d: dict, name: str, citation: Citation) -> tuple[MissingEnergyLimit, ...]:
-    terms = []
-    for entry in d["limits"]:
-        key = entry["observable"]
-        parent, daughter = entry["endpoint"]
-        endpoint = MESONS[parent].mass - MESONS[daughter].mass
-        terms.append(
-            MissingEnergyLimit(
-                f"{name}[{key}]",
-                citation,
-                key,
-                upper_limit=limit_of(entry),
-                cl=d["confidence_level"],
-                mass_range=(0.0, endpoint),
-                description=f"{key} x BR(X->invisible) < {entry['upper_limit']:.3g} "
-                f"(m_X < {endpoint:.4f} GeV)",
-            )
-        )
-    return tuple(terms)
-
-
 @register_term(NAME)
-class BaBarBToK(LikelihoodTerm):
+class BaBarBToK(MultiChannelLimits):
     """Sum of the four BaBar limits on B(B -> K(*) X) x B(X -> invisible) (90 % CL)."""
 
     name = NAME
@@ -75,20 +50,6 @@ class BaBarBToK(LikelihoodTerm):
     def __init__(self, recast: bool = False):
         if recast:
             raise InputError(RECAST_REFUSAL)
-        d = load_data_file(DATA_FILE)
-        self.channels = _channel_terms(d, NAME, CITATION)
-        self.cl = float(d["confidence_level"])
-        self.observables = tuple(t.observables[0] for t in self.channels) + ("BR(X->invisible)",)
-        self.mass_range = (0.0, max(t.mass_range[1] for t in self.channels))
+        super().__init__(load_data_file(DATA_FILE))
         self.recast = False
         self.data_file = DATA_FILE
-
-    def upper_limits(self) -> dict[str, float]:
-        """The limit of each channel, by prediction key."""
-        return {t.observables[0]: float(t.upper_limit(0.0)) for t in self.channels}
-
-    def chi2_by_channel(self, predictions) -> dict[str, np.ndarray]:
-        return {t.observables[0]: t.chi2(predictions) for t in self.channels}
-
-    def _chi2(self, predictions):
-        return sum(t.chi2(predictions) for t in self.channels)

@@ -15,11 +15,8 @@ applied from m_X = 0 to its kinematic endpoint m_B - m_h.
 """
 from __future__ import annotations
 
-import numpy as np
-
-from xfit.datafiles import limit_of, load_data_file
-from xfit.likelihood import Citation, LikelihoodTerm, MissingEnergyLimit, register_term
-from xfit.physics.constants import MESONS
+from xfit.datafiles import load_data_file
+from xfit.likelihood import Citation, MultiChannelLimits, register_term
 
 NAME = "belle_b_to_pi_rho"
 DATA_FILE = "limits/belle_b_to_h_nunu_2017.yaml"
@@ -32,30 +29,8 @@ CITATION = Citation(
     "B0->pi0 = 9.0e-6 from Belle, not the 9.0e-4 printed in Eq. 3.20)",
 )
 
-
-def _channel_terms(d: dict, name: str, citation: Citation) -> tuple[MissingEnergyLimit, ...]:
-    terms = []
-    for entry in d["limits"]:
-        key = entry["observable"]
-        parent, daughter = entry["endpoint"]
-        endpoint = MESONS[parent].mass - MESONS[daughter].mass
-        terms.append(
-            MissingEnergyLimit(
-                f"{name}[{key}]",
-                citation,
-                key,
-                upper_limit=limit_of(entry),
-                cl=d["confidence_level"],
-                mass_range=(0.0, endpoint),
-                description=f"{key} x BR(X->invisible) < {entry['upper_limit']:.2g} "
-                f"(m_X < {endpoint:.4f} GeV)",
-            )
-        )
-    return tuple(terms)
-
-
 @register_term(NAME)
-class BelleBToPiRho(LikelihoodTerm):
+class BelleBToPiRho(MultiChannelLimits):
     """Sum of the four Belle limits on B(B -> pi/rho X) x B(X -> invisible) (90 % CL)."""
 
     name = NAME
@@ -64,19 +39,5 @@ class BelleBToPiRho(LikelihoodTerm):
     description = "Belle B -> pi/rho E_miss (b -> d nu nubar), four 90% CL limits summed"
 
     def __init__(self):
-        d = load_data_file(DATA_FILE)
-        self.channels = _channel_terms(d, NAME, CITATION)
-        self.cl = float(d["confidence_level"])
-        self.observables = tuple(t.observables[0] for t in self.channels) + ("BR(X->invisible)",)
-        self.mass_range = (0.0, max(t.mass_range[1] for t in self.channels))
+        super().__init__(load_data_file(DATA_FILE))
         self.data_file = DATA_FILE
-
-    def upper_limits(self) -> dict[str, float]:
-        """The limit of each channel, by prediction key."""
-        return {t.observables[0]: float(t.upper_limit(0.0)) for t in self.channels}
-
-    def chi2_by_channel(self, predictions) -> dict[str, np.ndarray]:
-        return {t.observables[0]: t.chi2(predictions) for t in self.channels}
-
-    def _chi2(self, predictions):
-        return sum(t.chi2(predictions) for t in self.channels)

@@ -265,6 +265,43 @@ class MissingEnergyLimit(UpperLimitTerm):
         self.production_key = production_key
 
 
+class MultiChannelLimits(LikelihoodTerm):
+    """Several channel limits of one publication, summed (e.g. Belle B -> pi/rho E_miss).
+
+    Built from a data file whose ``limits`` entries each give an ``observable`` (production
+    key), an ``upper_limit`` and an ``endpoint`` [parent, daughter] (the channel applies for
+    m_X below m_parent - m_daughter).  Subclasses set ``name``, ``citation``, ``description``.
+    """
+
+    def __init__(self, data: Mapping):
+        from .datafiles import limit_of
+        from .physics.constants import MESONS
+
+        channels = []
+        for entry in data["limits"]:
+            key = entry["observable"]
+            parent, daughter = entry["endpoint"]
+            endpoint = MESONS[parent].mass - MESONS[daughter].mass
+            channels.append(MissingEnergyLimit(
+                f"{self.name}[{key}]", self.citation, key, upper_limit=limit_of(entry),
+                cl=data["confidence_level"], mass_range=(0.0, endpoint),
+                description=f"{key} x BR(X->invisible) < {entry['upper_limit']:.3g} (m_X < {endpoint:.4f} GeV)"))
+        self.channels = tuple(channels)
+        self.cl = float(data["confidence_level"])
+        self.observables = tuple(t.production_key for t in self.channels) + ("BR(X->invisible)",)
+        self.mass_range = (0.0, max(t.mass_range[1] for t in self.channels))
+
+    def upper_limits(self) -> dict[str, float]:
+        """The limit of each channel, by prediction key."""
+        return {t.production_key: float(t.upper_limit(0.0)) for t in self.channels}
+
+    def chi2_by_channel(self, predictions) -> dict[str, np.ndarray]:
+        return {t.production_key: t.chi2(predictions) for t in self.channels}
+
+    def _chi2(self, predictions):
+        return sum(t.chi2(predictions) for t in self.channels)
+
+
 # --- registry ------------------------------------------------------------------------------
 
 _REGISTRY: dict[str, Callable[..., LikelihoodTerm]] = {}
