@@ -29,7 +29,7 @@ import importlib.util
 import os
 import pickle
 import sys
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import InputError
 
@@ -160,12 +160,21 @@ class ManagedExecutor:
 
 
 def get_executor(spec: Any = None, max_workers: int | None = None) -> ManagedExecutor:
-    """Resolve ``spec`` (see the module docstring) to an executor.
+    """Resolve ``spec`` (see the module docstring, or a mapping ``{"type": "process" |
+    "serial" | "dask", "workers": N, "address": "HOST:PORT"}``) to an executor, as a context
+    manager that shuts down only what it created.
 
     >>> with get_executor("serial") as ex:
     ...     list(ex.map(abs, [-1, 2]))
     [1, 2]
     """
+    if isinstance(spec, Mapping):  # {"type": ..., "workers": ..., "address": ...} (analysis files)
+        kind = spec.get("type", "process")
+        if kind in ("process", "processes"):
+            return get_executor("process", max_workers=spec.get("workers") or max_workers)
+        if kind == "dask" and spec.get("address"):
+            return get_executor(f"dask://{spec['address']}")
+        return get_executor(kind)
     if spec is None or (isinstance(spec, str) and spec in ("process", "processes")):
         n = max_workers or default_workers()
         return ManagedExecutor(cf.ProcessPoolExecutor(max_workers=n), owned=True)
@@ -195,59 +204,63 @@ def is_local_process_executor(executor) -> bool:
 
 # --- sending likelihoods to workers ------------------------------------------------------
 
-class TermRecipe:
-    """A likelihood sent to a worker by the names of its registered terms (for terms that
-    cannot be pickled, e.g. built with lambdas); rebuilt once per worker process."""
+class FrozenLikelihood:
+    """A likelihood frozen as pickle bytes when a computation starts.
 
-    _cache: dict = {}
+    Every chunk thaws its own copy, so each chunk starts from the same state whatever ran
+    before, in which process or thread, or in which order: results of terms that keep
+    internal state (the Belle II likelihood warm-starts its nuisance-parameter fits) are
+    then independent of the executor and of interruptions, and threads never share a
+    mutable term.
+    """
 
-    def __init__(self, names: Sequence[str]):
-        self.names = tuple(names)
+    def __init__(self, likelihood):
+        self.data = pickle.dumps(likelihood, protocol=pickle.HIGHEST_PROTOCOL)
+        self.names = tuple(getattr(likelihood, "names", ()))
 
-    def build(self):
-        if self.names not in TermRecipe._cache:
-            from ..likelihood import build_likelihood
-
-            TermRecipe._cache[self.names] = build_likelihood(list(self.names))
-        return TermRecipe._cache[self.names]
+    def thaw(self):
+        return pickle.loads(self.data)
 
     def __repr__(self) -> str:
-        return f"TermRecipe({', '.join(self.names)})"
+        return f"FrozenLikelihood({' + '.join(self.names)}; {len(self.data)} bytes)"
 
 
-def portable_likelihood(likelihood, executor) -> Any:
-    """What to put in a task so that ``executor`` can ship ``likelihood`` to a worker.
-
-    The serial executor and threads get the object itself.  For processes: the object if
-    it pickles, else a :class:`TermRecipe` (the terms rebuilt from the registry in the
-    worker) when every term is registered under its name with the same class.  Dask
-    clients serialise with cloudpickle, which handles lambdas: they get the object.
-    """
-    if isinstance(executor, (SerialExecutor, cf.ThreadPoolExecutor, DaskExecutor)):
-        return likelihood
+def portable_likelihood(likelihood) -> FrozenLikelihood:
+    """The likelihood frozen for the chunks (:class:`FrozenLikelihood`); InputError if it
+    does not pickle (e.g. a term built with a lambda)."""
     try:
-        pickle.dumps(likelihood)
-        return likelihood
-    except Exception:  # noqa: BLE001 - any pickling failure
-        pass
-    from ..likelihood import build_likelihood
+        return FrozenLikelihood(likelihood)
+    except Exception as exc:  # noqa: BLE001 - any pickling failure
+        raise InputError(f"likelihood {likelihood!r} cannot be pickled ({type(exc).__name__}: {exc}); "
+                         "it can only run serially in this process") from None
 
+
+def freeze(likelihood) -> FrozenLikelihood | None:
+    """:class:`FrozenLikelihood` of ``likelihood``, or None if it does not pickle."""
     try:
-        rebuilt = build_likelihood(list(likelihood.names))
-        same = all(type(a) is type(b) for a, b in zip(rebuilt.terms, likelihood.terms))
-    except Exception:  # noqa: BLE001
-        same = False
-    if not same:
-        raise InputError(
-            f"likelihood {likelihood!r} cannot be sent to worker processes (it does not pickle and "
-            "its terms are not all registered by name); use executor 'serial' or a thread pool"
-        )
-    return TermRecipe(likelihood.names)
+        return portable_likelihood(likelihood)
+    except InputError:
+        return None
+
+
+def prepare_likelihood(likelihood, executor, frozen: FrozenLikelihood | None = None):
+    """(executor, what to put in tasks).  Normally the frozen likelihood (``frozen``, or
+    frozen now); if it does not pickle, the live object with the serial executor (and a
+    RuntimeWarning unless the executor was already serial)."""
+    frozen = frozen if frozen is not None else freeze(likelihood)
+    if frozen is not None:
+        return executor, frozen
+    if not isinstance(executor, SerialExecutor):
+        import warnings
+
+        warnings.warn(f"likelihood {likelihood!r} does not pickle; running serially instead of on "
+                      f"{executor!r}", RuntimeWarning, stacklevel=3)
+    return SerialExecutor(), likelihood
 
 
 def resolve_likelihood(obj):
-    """Inverse of :func:`portable_likelihood`, called in the worker."""
-    return obj.build() if isinstance(obj, TermRecipe) else obj
+    """In a chunk: a fresh copy of a :class:`FrozenLikelihood`, or the object itself."""
+    return obj.thaw() if isinstance(obj, FrozenLikelihood) else obj
 
 
 # --- the chunk loop ------------------------------------------------------------------------
@@ -270,8 +283,8 @@ def run_chunks(func: Callable[[Any], Mapping], tasks: Sequence[Any], executor: A
     * ``store`` (a :class:`~xfit.inference.store.ResultStore` or None): chunks already in
       it are not run again; every new result is appended the moment it arrives (so an
       interrupted run loses at most the chunks in flight).
-    * ``executor``: see :func:`get_executor`.  With a single chunk left the work runs in
-      the calling process (no pool is started for nothing).
+    * ``executor``: see :func:`get_executor`.  With a single chunk left and a local
+      process pool (or None), the work runs in the calling process.
     * ``callback(index, result)`` is called after each new result is stored (progress
       reporting; an exception raised there stops the run, with the stored chunks kept).
     * Results must be JSON-serialisable mappings when a store is used.
@@ -295,7 +308,8 @@ def run_chunks(func: Callable[[Any], Mapping], tasks: Sequence[Any], executor: A
     try:
         if not todo:
             pass
-        elif len(todo) == 1 and executor is None:
+        elif len(todo) == 1 and (executor is None or isinstance(executor, cf.ProcessPoolExecutor)
+                                 or executor in ("process", "processes")):
             _record(todo[0], func(tasks[todo[0]]))
         else:
             with get_executor(executor) as ex:
@@ -333,5 +347,5 @@ def iter_seeds(seed: int | None, n: int) -> list[int]:
 
 __all__ = ["SerialExecutor", "DaskExecutor", "ManagedExecutor", "get_executor", "is_dask_client",
            "dask_available", "run_chunks", "chunk_indices", "iter_seeds", "portable_likelihood",
-           "resolve_likelihood", "TermRecipe", "DEFAULT_MAX_WORKERS", "EXECUTOR_NAMES",
-           "progress_enabled"]
+           "prepare_likelihood", "resolve_likelihood", "FrozenLikelihood", "freeze",
+           "DEFAULT_MAX_WORKERS", "EXECUTOR_NAMES", "progress_enabled"]

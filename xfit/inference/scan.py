@@ -50,10 +50,10 @@ from iminuit import Minuit
 from ..errors import ConvergenceError, InputError
 from ..likelihood import LikelihoodBase
 from ..models.base import Model
-from .executors import (chunk_indices, iter_seeds, portable_likelihood, resolve_likelihood,
-                        run_chunks)
+from .executors import (chunk_indices, freeze, get_executor, iter_seeds, prepare_likelihood,
+                        resolve_likelihood, run_chunks)
 from .fit import Fit, delta_chi2_for_sigma
-from .store import open_store, run_metadata, write_json
+from .store import likelihood_probe, open_store, run_metadata, write_json
 
 SIGMAS = (1, 2, 3)
 #: Relative width of the first (loose) stage of the derived-quantity penalty.
@@ -140,7 +140,9 @@ def axis_label(model: Model | None, name: str) -> str:
     if name == "v_X":
         return r"$v_X$ [GeV]"
     if name.startswith("BR(") and name.endswith(")"):
-        inner = name[3:-1].replace("->", r"\to ").replace("gamma", r"\gamma ").replace("pi", r"\pi ").replace("rho", r"\rho ")
+        inner = name[3:-1].replace("->", r"\to ")
+        for word in ("gamma", "pi", "rho"):
+            inner = inner.replace(word, "\\" + word + " ")
         return rf"$\mathcal{{B}}({inner})$"
     return name
 
@@ -289,7 +291,8 @@ class ScanResult:
             handles = [Patch(color=SIGMA_COLOURS[s], label=f"{s:g}$\\sigma$ ($\\Delta\\chi^2 < {lev:.2f}$)")
                        for s, lev in levels.items()]
             (pt,) = ax.plot([best[ax0.name]], [best[ax1.name]], "*", color="k", ms=10, label="best fit on grid")
-            ax.legend(handles=handles + [pt], fontsize=8, loc="best")
+            ax.legend(handles=handles + [pt], fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                      ncol=2, frameon=False)
             ax.set_xlabel(lab(ax0.name))
             ax.set_ylabel(lab(ax1.name))
             if ax0.spacing == "log":
@@ -332,19 +335,26 @@ def save_figure_formats(fig, out_dir, stem: str, formats: Sequence[str] = ("png"
 
 # --- workers (module level: picklable) -----------------------------------------------------
 
-def _predict_grid(model: Model, mX, params: Mapping[str, np.ndarray]):
-    return model.predict(mX, **params)
-
-
 def _evaluate_chunk(task: Mapping[str, Any]) -> dict:
-    """Vectorised chi2 at all points of a chunk (nothing profiled): one call."""
+    """Vectorised chi2 at all points of a chunk (nothing profiled): one call.  If a term
+    does not converge somewhere, the points are redone one by one (NaN where it fails)."""
     model, lik = task["model"], resolve_likelihood(task["likelihood"])
     pts = np.asarray(task["points"], dtype=float)
     cols = dict(zip(task["axis_names"], pts.T))
     mX = cols.pop("mX", task["mX"])
     params = {**{k: np.full(len(pts), v) for k, v in task["fixed"].items()}, **cols}
-    chi2 = np.asarray(lik.chi2(_predict_grid(model, mX, params)), dtype=float)
-    return {"chi2": np.broadcast_to(chi2, (len(pts),)).tolist()}
+    try:
+        chi2 = np.broadcast_to(np.asarray(lik.chi2(model.predict(mX, **params)), dtype=float), (len(pts),))
+    except ConvergenceError:
+        chi2 = np.full(len(pts), np.nan)
+        m_all = np.broadcast_to(np.asarray(mX, dtype=float), (len(pts),))
+        for i in range(len(pts)):
+            try:
+                one = {k: v[i:i + 1] for k, v in params.items()}
+                chi2[i] = float(np.ravel(lik.chi2(model.predict(m_all[i:i + 1], **one)))[0])
+            except ConvergenceError:
+                pass
+    return {"chi2": chi2.tolist()}
 
 
 class _Objective:
@@ -361,8 +371,6 @@ class _Objective:
         return chi2, f
 
     def __call__(self, *values) -> float:
-        if self.key is None:
-            return self.fit.chi2(*values)
         chi2, f = self.parts(*values)
         return chi2 + ((f - self.target) / self.width) ** 2
 
@@ -400,20 +408,23 @@ def _profile_point(fit: Fit, fixed: Mapping[str, float], starts: Sequence[Mappin
                 start[p] = lo + 1e-6 * (abs(lo) + 1)
             if hi is not None and start[p] >= hi:
                 start[p] = hi - 1e-6 * (abs(hi) + 1)
-        if derived is None:
-            m, ok = _migrad(fit.chi2, names, start, fit.limits, fixed)
-            chi2, f = float(m.fval), None
-        else:
-            t = derived["target"]
-            scale = abs(t) if t != 0 else derived["scale"]
-            obj = _Objective(fit, derived["key"], t, PENALTY_COARSE * scale)
-            m, _ = _migrad(obj, names, start, fit.limits, fixed)
-            obj.width = derived["width"] * scale
-            m, ok = _migrad(obj, names, {p: m.values[p] for p in names}, fit.limits, fixed)
-            chi2, f = obj.parts(*[m.values[p] for p in names])
-            ok = ok and abs(f - t) <= 10 * derived["width"] * scale
-        cand = (not ok, chi2 if derived is None else float(m.fval), chi2,
-                {p: float(m.values[p]) for p in free}, f, int(m.nfcn))
+        try:
+            if derived is None:
+                m, ok = _migrad(fit.chi2, names, start, fit.limits, fixed)
+                chi2, f = float(m.fval), None
+            else:
+                t = derived["target"]
+                scale = abs(t) if t != 0 else derived["scale"]
+                obj = _Objective(fit, derived["key"], t, PENALTY_COARSE * scale)
+                m, _ = _migrad(obj, names, start, fit.limits, fixed)
+                obj.width = derived["width"] * scale
+                m, ok = _migrad(obj, names, {p: m.values[p] for p in names}, fit.limits, fixed)
+                chi2, f = obj.parts(*[m.values[p] for p in names])
+                ok = ok and abs(f - t) <= 10 * derived["width"] * scale
+            cand = (not ok, chi2 if derived is None else float(m.fval), chi2,
+                    {p: float(m.values[p]) for p in free}, f, int(m.nfcn))
+        except ConvergenceError:  # a term's own fit failed inside the objective
+            cand = (True, np.inf, np.nan, {p: np.nan for p in free}, None, 0)
         if best is None or cand[:2] < best[:2]:
             best = cand
         if attempt + 1 >= len(tried) and not best[0]:
@@ -441,7 +452,7 @@ def _profile_chunk(task: Mapping[str, Any]) -> dict:
         fixed = {**task["fixed"], **coords}
         starts = ([warm] if warm is not None else []) + [s for s in task["start"] if s != warm]
         chi2, values, ok, f = _profile_point(fits[mX], fixed, starts, d, rng, task["n_random"])
-        warm = values if ok else warm
+        warm = values if ok and np.all(np.isfinite(list(values.values()))) else warm
         out["chi2"].append(chi2)
         out["valid"].append(ok)
         for p in task["profiled"]:
@@ -455,9 +466,10 @@ def _profile_chunk(task: Mapping[str, Any]) -> dict:
 def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | None = None,
                  fixed: Mapping[str, float] | None = None,
                  start: Mapping[str, float] | Sequence[Mapping[str, float]] | None = None,
-                 limits: Mapping[str, tuple] | None = None, executor: Any = "serial",
+                 limits: Mapping[str, tuple] | None = None, executor: Any = None,
                  chunk_size: int | None = None, store: str | Path | None = None,
-                 overwrite: bool = False, progress: bool = True, seed: int | None = 0,
+                 overwrite: bool = False, on_mismatch: str = "error", progress: bool = True,
+                 seed: int | None = 0,
                  penalty_width: float = 1e-4, derived_scale: float | None = None,
                  chi2_ref: float | None = None, n_random_restarts: int = 3,
                  callback: Callable[[int, Mapping], None] | None = None) -> ScanResult:
@@ -472,18 +484,23 @@ def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | Non
     start : starting point(s) of the profiled parameters (dict or list of dicts); every
         point is also started from its neighbour's best fit.
     limits : iminuit limits per parameter (default: those of :class:`Fit`, g_X >= 0).
-    executor : see :mod:`xfit.inference.executors` (``"serial"`` by default for scans,
-        ``None``/``"process"`` for local processes, a Dask client, ...).
+    executor : see :mod:`xfit.inference.executors`: ``None``/``"process"`` (default) local
+        processes, ``"serial"``, a Dask client, any ``concurrent.futures`` executor.  Not
+        used by vectorised scans (one call) nor when a single chunk is left.
     chunk_size : grid points per chunk (profiled scans: default 25, or one grid row for
         2D; vectorised scans: default the whole grid, i.e. one call).
     store : path of a JSON-lines file to which chunks are appended as they finish; an
-        interrupted scan restarted with the same arguments resumes from it.
+        interrupted scan restarted with the same arguments resumes from it.  If the file
+        holds another computation: ``on_mismatch="error"`` (default) or ``"restart"``;
+        ``overwrite=True`` always starts afresh.
     seed : seeds the random restarts of fits that fail to converge (per chunk, see
         :func:`~xfit.inference.executors.iter_seeds`); stored in the metadata.
     chi2_ref : reference of Delta chi2 (default: the lowest chi2 on the grid).
     """
     t0 = time.perf_counter()
     axes = _as_axes(axes)
+    frozen = freeze(likelihood)  # before any evaluation: every chunk starts from this state
+    scratch = frozen.thaw() if frozen is not None else likelihood  # for probes
     fixed = dict(fixed or {})
     if "mX" in fixed:
         if mX is not None and float(fixed["mX"]) != float(mX):
@@ -547,7 +564,11 @@ def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | Non
                             "iminuit MIGRAD per point, warm-started along a snake path",
                             derived_method=None if derived is None else
                             f"quadratic penalty, relative width {penalty_width:g}")
-    st = open_store(store, definition, metadata, overwrite=overwrite)
+    if store is not None:
+        definition["probe"] = likelihood_probe(
+            model, scratch, np.full(3, probe_mX),
+            {p: np.array([0.003, 0.01, 0.03]) for p in params})
+    st = open_store(store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch)
 
     if vectorised and len(spans) == 1 and st is None:
         # the fast path: the whole grid in ONE call of model and likelihood
@@ -557,8 +578,8 @@ def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | Non
                **{n: g for n, g in zip(names, mesh) if n != "mX"}})), dtype=float).ravel()
         results = [{"chi2": chi2_flat.tolist()}]
     else:
-        with _executor_context(executor) as ex:
-            portable = portable_likelihood(likelihood, ex)
+        with get_executor(executor) as ex:
+            ex, portable = prepare_likelihood(likelihood, ex, frozen)
             tasks = []
             for (a, b), sd in zip(spans, seeds):
                 task = {"model": model, "likelihood": portable, "mX": mX, "axis_names": names,
@@ -584,6 +605,7 @@ def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | Non
                 prof[p][idx] = res["profiled"][p]
             if derived:
                 achieved[idx] = res["derived_achieved"]
+    valid &= np.isfinite(chi2)
     chi2 = chi2.reshape(shape)
     valid = valid.reshape(shape)
     prof = {p: v.reshape(shape) for p, v in prof.items()}
@@ -596,21 +618,6 @@ def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | Non
     metadata["n_invalid"] = int((~valid).sum())
     labels = {n: axis_label(model, n) for n in names}
     return ScanResult(axes, chi2, prof, valid, float(chi2_ref), metadata, achieved, labels)
-
-
-class _executor_context:
-    """Resolve the executor once for the scan (so a pool is started once)."""
-
-    def __init__(self, spec):
-        from .executors import get_executor
-
-        self._managed = get_executor(spec)
-
-    def __enter__(self):
-        return self._managed.__enter__()
-
-    def __exit__(self, *exc):
-        return self._managed.__exit__(*exc)
 
 
 def contour_levels(dof: int, sigmas: Sequence[float] = SIGMAS) -> dict[float, float]:

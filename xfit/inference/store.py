@@ -63,10 +63,15 @@ class ResultStore:
     """A resumable JSON-lines result file (see the module docstring)."""
 
     def __init__(self, path: str | Path, definition: Mapping[str, Any],
-                 metadata: Mapping[str, Any] | None = None, overwrite: bool = False):
+                 metadata: Mapping[str, Any] | None = None, overwrite: bool = False,
+                 on_mismatch: str = "error"):
+        if on_mismatch not in ("error", "restart"):
+            raise InputError(f"on_mismatch must be 'error' or 'restart', got {on_mismatch!r}")
         self.path = Path(path)
         self.fingerprint = fingerprint(definition)
         self._done: dict[int, Any] = {}
+        if self.path.exists() and not overwrite and on_mismatch == "restart" and not self._matches():
+            overwrite = True
         if self.path.exists() and not overwrite:
             self._load()
         else:
@@ -77,6 +82,14 @@ class ResultStore:
                 fh.write(json.dumps(header, default=repr) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
+
+    def _matches(self) -> bool:
+        """Whether the existing file's header has this store's fingerprint."""
+        try:
+            with open(self.path) as fh:
+                return json.loads(fh.readline()).get("fingerprint") == self.fingerprint
+        except (OSError, json.JSONDecodeError, AttributeError):
+            return False
 
     def _load(self) -> None:
         lines = self.path.read_text().splitlines(keepends=True)
@@ -132,11 +145,27 @@ class ResultStore:
 
 
 def open_store(path: str | Path | None, definition: Mapping[str, Any],
-               metadata: Mapping[str, Any] | None = None, overwrite: bool = False) -> ResultStore | None:
-    """A :class:`ResultStore` at ``path``, or None when ``path`` is None (no storage)."""
+               metadata: Mapping[str, Any] | None = None, overwrite: bool = False,
+               on_mismatch: str = "error") -> ResultStore | None:
+    """A :class:`ResultStore` at ``path``, or None when ``path`` is None (no storage).
+
+    ``on_mismatch``: what to do when ``path`` holds another computation — ``"error"``
+    (default, :class:`InputError`) or ``"restart"`` (start the file afresh)."""
     if path is None:
         return None
-    return ResultStore(path, definition, metadata, overwrite=overwrite)
+    return ResultStore(path, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch)
+
+
+def likelihood_probe(model, likelihood, mX_values, params: Mapping[str, Any]) -> list[float]:
+    """chi2 at a few fixed points, part of a store's fingerprint: if the data or physics
+    behind a term change, an old result file is not mistaken for the new computation."""
+    try:
+        m = np.asarray(mX_values, dtype=float)
+        vals = {k: np.broadcast_to(np.asarray(v, dtype=float), m.shape) for k, v in params.items()}
+        chi2 = np.asarray(likelihood.chi2(model.predict(m, **vals)), dtype=float)
+        return [float(f"{c:.12g}") for c in np.ravel(chi2)]
+    except Exception as exc:  # noqa: BLE001 - probing is best effort, the real run reports errors
+        return [f"probe failed: {type(exc).__name__}"]
 
 
 # --- metadata ------------------------------------------------------------------------------
@@ -205,5 +234,5 @@ def finite_or_none(values: Iterable[float]) -> list:
     return [float(v) if v is not None and math.isfinite(float(v)) else None for v in values]
 
 
-__all__ = ["ResultStore", "open_store", "fingerprint", "run_metadata", "versions", "describe_model",
+__all__ = ["ResultStore", "open_store", "likelihood_probe", "fingerprint", "run_metadata", "versions", "describe_model",
            "write_json", "utc_timestamp", "finite_or_none"]

@@ -1,0 +1,70 @@
+"""``xfit run FILE.yaml``: run an analysis described by a YAML file (see docs/inference.md).
+
+    xfit run analyses/fig3.yaml                 # run, write to the file's output.dir
+    xfit run analyses/fig2.yaml --out /tmp/f2   # elsewhere
+    xfit run analyses/scan.yaml --executor serial --no-progress
+    xfit run analyses/*.yaml --check            # validate only
+"""
+from __future__ import annotations
+
+from ..errors import InputError
+from .common import dump_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="run analyses described by YAML files (analyses/NAME.yaml)",
+                       description="Run analyses described by YAML files: profile scans, limits versus "
+                       "m_X, figure reproductions. The file format is documented in docs/inference.md.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="analysis file(s), e.g. analyses/fig3.yaml")
+    p.add_argument("--out", default=None, help="output directory (default: the file's output.dir); "
+                   "with several files, one sub-directory per analysis")
+    p.add_argument("--executor", default=None,
+                   help="override the file's executor: process, serial, dask or dask://HOST:PORT")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--fresh", action="store_true", help="ignore stored chunks; recompute everything")
+    p.add_argument("--check", action="store_true", help="only validate the file(s)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from ..analysis_files import load_analysis, run_analysis
+    from ..inference.executors import EXECUTOR_NAMES
+
+    if args.executor is not None and args.executor not in EXECUTOR_NAMES and not args.executor.startswith(
+            ("dask://", "tcp://", "tls://")):
+        raise InputError(f"--executor must be one of {', '.join(EXECUTOR_NAMES)} or dask://HOST:PORT, "
+                         f"got {args.executor!r}")
+    analyses = [load_analysis(f) for f in args.files]  # validate every file before running any
+    if args.check:
+        for a in analyses:
+            print(f"{a.source}: ok ({a.kind}{', ' + a.name if a.name else ''})")
+        return 0
+    for a in analyses:
+        out = None
+        if args.out:
+            out = Path(args.out) / a.name if len(analyses) > 1 else Path(args.out)
+        summary = run_analysis(a, out_dir=out, executor=args.executor,
+                               progress=False if args.no_progress else None, fresh=args.fresh)
+        if args.json:
+            print(dump_json(summary))
+            continue
+        print(f"{a.source}: {a.kind} '{a.name}' done in {summary['elapsed_s']:.2f} s")
+        if a.kind == "scan":
+            s = summary["scan"]
+            best = ", ".join(f"{k} = {v:.4g}" for k, v in s["best"].items())
+            print(f"  best grid point: {best}; {s['n_points']} points, {s['n_invalid']} invalid")
+            for sig, spans in s.get("intervals", {}).items():
+                print(f"  {sig}: " + "; ".join(f"[{lo:.4g}, {hi:.4g}]" for lo, hi in spans))
+        elif a.kind == "limits":
+            key = next(iter(next(iter(summary["limits"].values())).keys() - {"mX"}), "limit")
+            for name, c in {**summary["limits"], **summary["projections"]}.items():
+                vals = [v for v in c[key] if v is not None]
+                rng = f"{min(vals):.3g} .. {max(vals):.3g}" if vals else "no limit"
+                print(f"  {name:<20} {key}: {rng} ({len(vals)}/{len(c['mX'])} masses)")
+        print("  wrote:")
+        for f in summary["files"]:
+            print(f"    {f}")
+    return 0
