@@ -23,7 +23,7 @@ from typing import Mapping
 
 import numpy as np
 
-from xfit.errors import InputError
+from xfit.errors import ConvergenceError, InputError
 from xfit.likelihood import Citation, LikelihoodTerm, register_term
 
 #: Upper end of the mass range: no signal efficiency above q^2 = 21.855 GeV^2 (see
@@ -74,7 +74,7 @@ class Belle2KNuNu(LikelihoodTerm):
 
             kx = KXModel(sm_free=self.sm_free)
             sm = minimize(kx.model, fix=kx.fix(mu_X=0.0))
-            self._kx, self._nll_sm, self._x = kx, sm.nll, sm.x
+            self._kx, self._nll_sm, self._x, self._x_sm = kx, sm.nll, sm.x, sm.x
 
     def chi2_point(self, mX: float, BR: float) -> float:
         """chi2 at one (m_X, B_X = BR(B+->K+X) x BR(X->inv)); raises ConvergenceError if the
@@ -89,7 +89,17 @@ class Belle2KNuNu(LikelihoodTerm):
                 self._mass = None
                 return 0.0
             self._mass = mX
-        r = minimize(kx.model, init=self._x, fix=kx.fix(mu_X=BR / BR_UNIT))
+        fix = kx.fix(mu_X=BR / BR_UNIT)
+        # warm start from the previous point; if Newton fails (e.g. after a jump to a huge
+        # signal), restart from the SM best fit, then with MIGRAD; else ConvergenceError
+        attempts = ((self._x, "newton"), (self._x_sm, "newton"), (self._x_sm, "migrad"))
+        for k, (init, method) in enumerate(attempts):
+            try:
+                r = minimize(kx.model, init=init, fix=fix, method=method)
+                break
+            except ConvergenceError:
+                if k == len(attempts) - 1:
+                    raise
         self._x = r.x
         return 2.0 * (r.nll - self._nll_sm)
 

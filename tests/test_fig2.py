@@ -66,3 +66,10 @@ def test_reproduce_writes_files_and_summary(tmp_path):
         row = d["models"][name]
         assert set(row) >= {"gX", "gX_err", "chi2_min", "significance_sigma", "BR(Z->gammaX)", "BR(B+->K*+X)"}
         assert all(np.isfinite(v) for v in row.values())
+
+
+def test_flat_likelihood_is_refused_not_nan():
+    """A baryonic X has B(X -> invisible) = 0: missing-energy terms do not depend on g_X."""
+    from xfit.errors import ConvergenceError
+    with pytest.raises(ConvergenceError, match="does not depend on the parameters"):
+        Fit(get_model("baryon"), build_likelihood(fig2.TERMS_FULL), 2.1).run()

@@ -10,6 +10,7 @@ from .common import dump_json
 FIGURES = {
     "fig2": ("fig2", "Fig. 2 of arXiv:2603.04394: B->K(*)X + Z->gammaX fit at m_X = 2.1 GeV"),
     "fig3": ("fig3", "Fig. 3 (and Fig. 1) of arXiv:2603.04394: 90% CL limits on g_X versus m_X"),
+    "fig1": ("fig3", "Fig. 1 of arXiv:2603.04394 (computed with Fig. 3): 90% CL limits on g_X A_XWW from NA62 and KOTO"),
 }
 
 
@@ -37,6 +38,12 @@ def run(args) -> int:
             print(f"  {name:<11} g_X = {row['gX']:.4g} ± {row['gX_err']:.2g}, chi2_min = {row['chi2_min']:.2f}, "
                   f"{row['significance_sigma']:.2f} sigma over the SM, B(Z->gammaX) = {row['BR(Z->gammaX)']:.3g}, "
                   f"B(B+->K*+X) = {row['BR(B+->K*+X)']:.3g}")
+        for name, row in summary.get("limits", {}).items():
+            pairs = [(m, g) for m, g in zip(row.get("mX", []), row.get("gX_90", [])) if g is not None]
+            if pairs:
+                m_best, g_best = min(pairs, key=lambda p: p[1])
+                print(f"  {name:<18} strongest 90% CL limit g_X < {g_best:.3g} at m_X = {m_best:.3g} GeV "
+                      f"({len(pairs)} masses with a limit)")
         print("wrote:")
         for f in summary.get("files", []):
             print(f"  {f}")

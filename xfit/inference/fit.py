@@ -111,7 +111,24 @@ class Fit:
         """Vectorised chi2 at parameter arrays (no Python loop per point)."""
         return self.likelihood.chi2(self.model.predict(self.mX, **params))
 
+    def _check_not_flat(self) -> None:
+        """Refuse a likelihood that does not depend on the free parameters (MIGRAD would
+        wander off to NaN): e.g. a baryonic X with B(X -> invisible) = 0 in missing-energy terms."""
+        free = [p for p in self.model.parameters if p not in self.fixed]
+        base = dict(self.start, **self.fixed)
+        ref = self.chi2(*[base[p] for p in self.model.parameters])
+        for p in free:
+            for factor in (0.0, 0.5, 2.0, 10.0):
+                trial = dict(base, **{p: base[p] * factor if base[p] else 0.01 * factor})
+                if self.chi2(*[trial[q] for q in self.model.parameters]) != ref:
+                    return
+        raise ConvergenceError(
+            f"the likelihood {'+'.join(self.likelihood.names)} does not depend on the parameters "
+            f"{free} of model {self.model.name!r} at m_X = {self.mX:g} GeV (for example "
+            "B(X -> invisible) = 0 or every channel closed): nothing to fit")
+
     def run(self, minos: bool = False, strategy: int = 1) -> FitResult:
+        self._check_not_flat()
         names = list(self.model.parameters)
         m = Minuit(self.chi2, *[self.start[p] for p in names], name=names)
         m.errordef = Minuit.LEAST_SQUARES
