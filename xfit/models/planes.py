@@ -47,16 +47,8 @@ class ChiralPlane(Model):
         mX = validate_mass(mX)
         aL, aR = np.broadcast_arrays(np.asarray(gX_alphaL, float), np.asarray(gX_alphaR, float))
         cWW, cYY = chiral_tau_traces(aL, aR)
-        if np.ndim(mX) == 0 and mX < 2 * self.sm.m_tau:
-            br = 1.0  # below 2 m_tau only neutrinos are open (Eq. 3.28)
-        else:
-            mXb, aLb, aRb = np.broadcast_arrays(mX, aL, aR)
-            br = np.empty(mXb.shape)
-            for idx in np.ndindex(mXb.shape):
-                if aLb[idx] == 0 and aRb[idx] == 0:
-                    br[idx] = 1.0
-                else:
-                    br[idx] = invisible_branching_ratio(mXb[idx], {"tau": (aLb[idx], aRb[idx])}, 0.0, self.sm)
+        # at the SM point (no coupling) the ratio is undefined and the rates vanish: use 1
+        br = invisible_branching_ratio(mX, {"tau": (aL, aR)}, 0.0, self.sm, uncoupled=1.0)
         return compute_predictions(mX, cWW, cYY, br, sm=self.sm)
 
 

@@ -45,10 +45,12 @@ def charged_lepton_width(mX, m_lepton, alpha_L, alpha_R, gX=1.0):
 
 
 def invisible_branching_ratio(mX, lepton_charges: Mapping[str, tuple], alpha_B=0.0,
-                              sm: SMInputs = DEFAULT_SM):
+                              sm: SMInputs = DEFAULT_SM, uncoupled: float | None = None):
     """B(X -> invisible) = sum Gamma(nu nubar) / total (Eq. 3.28 generalised).
 
-    ``lepton_charges`` maps 'e', 'mu', 'tau' to (alpha_L, alpha_R).
+    ``lepton_charges`` maps 'e', 'mu', 'tau' to (alpha_L, alpha_R) (floats or arrays that
+    broadcast with ``mX``).  Where X has no coupling at all the ratio is undefined: that is
+    an InputError unless ``uncoupled`` gives the value to use there.
     """
     mX = np.asarray(mX, dtype=float)
     unknown = set(lepton_charges) - set(LEPTONS)
@@ -59,7 +61,7 @@ def invisible_branching_ratio(mX, lepton_charges: Mapping[str, tuple], alpha_B=0
     any_lepton = False
     for flav in LEPTONS:
         aL, aR = lepton_charges.get(flav, (0.0, 0.0))
-        if aL == 0 and aR == 0:
+        if not (np.any(np.asarray(aL) != 0) or np.any(np.asarray(aR) != 0)):
             continue
         any_lepton = True
         w_nu = neutrino_width(mX, aL)
@@ -72,9 +74,10 @@ def invisible_branching_ratio(mX, lepton_charges: Mapping[str, tuple], alpha_B=0
                 "hadronic width of X, which xfit does not model; pass br_invisible explicitly"
             )
         return np.zeros_like(mX) if mX.ndim else 0.0
-    if not any_lepton:
+    if not any_lepton and uncoupled is None:
         raise InputError("X has no couplings to leptons or quarks: B(X -> invisible) is undefined; "
                          "pass br_invisible explicitly")
+    fill = 0.0 if uncoupled is None else uncoupled
     with np.errstate(invalid="ignore", divide="ignore"):
-        br = np.where(total > 0, nu / np.where(total > 0, total, 1.0), 0.0)
+        br = np.where(total > 0, nu / np.where(total > 0, total, 1.0), fill)
     return br if br.ndim else float(br)
