@@ -1,6 +1,6 @@
 """Benchmark: the Belle II B+ -> K+ nu nubar fit, fast path versus stock pyhf, and the scan.
 
-    XFIT_DATA_DIR=/work/shared/data python benchmarks/belle2_fit.py [--no-stock] [--no-scan] [--repeat N]
+    XFIT_DATA_DIR=../shared/data python benchmarks/belle2_fit.py [--no-stock] [--no-scan] [--repeat N]
 
 Prints the wall time of one full fit (minimum + HESSE) with stock pyhf (numpy backend, Minuit,
 default settings) and with xfit's fast HistFactory path (median of N cold fits), their ratio,
