@@ -61,3 +61,17 @@ def test_console_script_entry_point_runs():
     r = subprocess.run([sys.executable, "-m", "xfit.cli", "predict", "--model", "nope", "--mX", "1", "--gX", "0"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "unknown model" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("mX, gX", [("1e-300", "1"), ("0.1", "1e300")])
+def test_overflowing_inputs_are_an_error_not_nan(capsys, mX, gX):
+    code, out, err = run(capsys, "predict", "--model", "tau-flavor", "--mX", mX, "--gX", gX, "--json")
+    assert code == 2 and "not finite" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unphysical_branching_ratios_are_flagged(capsys):
+    code, out, _ = run(capsys, "predict", "--model", "tau-flavor", "--mX", "0.1", "--gX", "10", "--json")
+    d = json.loads(out)
+    assert code == 0 and "BR(K+->pi+X)" in d["warnings"] and "> 1" in d["warnings"]["BR(K+->pi+X)"]
+    code, out, _ = run(capsys, "predict", "--model", "tau-flavor", "--mX", "2.1", "--gX", "0.016", "--json")
+    assert json.loads(out)["warnings"] == {}

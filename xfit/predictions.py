@@ -56,9 +56,28 @@ def compute_predictions(mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0,
     if gX is not None:
         out["v_X"] = np.broadcast_to(breaking_scale(mX, gX, XS), mX.shape)
     out["BR(X->invisible)"] = br_inv
-    out["BR(Z->gammaX)"] = z_to_gamma_x_branching_ratio(mX, cWW, cYY, sm)
-    for key in CHANNELS:
-        out[key] = branching_ratio(key, mX, cWW, sm)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        out["BR(Z->gammaX)"] = z_to_gamma_x_branching_ratio(mX, cWW, cYY, sm)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for key in CHANNELS:
+            out[key] = branching_ratio(key, mX, cWW, sm)
+    # v_X = m_X/(X_S g_X) is legitimately infinite at g_X = 0; rates and couplings must be finite
+    bad = [k for k, v in out.items() if k != "v_X" and not np.all(np.isfinite(v))]
+    if bad:
+        raise InputError(
+            f"predictions {bad[:3]} are not finite for these inputs (rates scale as (g_X/m_X)^2): "
+            f"m_X in [{mX.min():.3g}, {mX.max():.3g}] GeV and |g_X A| up to {max(np.abs(cWW).max(), np.abs(cYY).max()):.3g} "
+            "are outside the numerically meaningful range")
+    return out
+
+
+def unphysical_rates(predictions) -> dict[str, str]:
+    """Branching ratios above 1: the coupling is far outside the validity of the EFT."""
+    out = {}
+    for key, v in predictions.items():
+        if key.startswith("BR(") and np.any(np.asarray(v) > 1.0):
+            out[key] = (f"{key} = {float(np.max(v)):.3g} > 1: g_X is far too large for the "
+                        "Goldstone-equivalent EFT (the prediction is not physical)")
     return out
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..errors import InputError, require_finite_number
-from ..predictions import PREDICTION_KEYS, closed_channels
+from ..predictions import PREDICTION_KEYS, closed_channels, unphysical_rates
 from .common import add_model_options, dump_json, model_from_args
 
 #: The keys printed by ``xfit predict``, in order (the issue's list).
@@ -36,9 +36,10 @@ def run(args) -> int:
     pred = model.predict(mX, gX=gX)
     values = {k: float(pred[k]) for k in OUTPUT_KEYS}
     closed = closed_channels(mX, model.sm)
+    warnings = unphysical_rates(values)
     if args.json:
         print(dump_json({"model": model.name, "inputs": {"mX": mX, "gX": gX, "XS": getattr(model, "XS", 1.0)},
-                         "predictions": values, "closed_channels": closed}))
+                         "predictions": values, "closed_channels": closed, "warnings": warnings}))
         return 0
     print(f"xfit predictions for model {model.name!r} at m_X = {mX:g} GeV, g_X = {gX:g}")
     for k in OUTPUT_KEYS:
@@ -46,4 +47,6 @@ def run(args) -> int:
         note = f"   ({closed[k]})" if k in closed else ""
         print(f"  {k:<18} = {values[k]:.4e} {unit}{note}")
     print("  (BR(...X) are production rates: times BR(X->invisible) for the missing-energy signal)")
+    for w in warnings.values():
+        print(f"  warning: {w}")
     return 0

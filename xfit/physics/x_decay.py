@@ -36,11 +36,12 @@ def neutrino_width(mX, alpha_L, gX=1.0):
 def charged_lepton_width(mX, m_lepton, alpha_L, alpha_R, gX=1.0):
     """Gamma(X -> l+ l-) [GeV] for chiral charges; 0 below threshold 2 m_l."""
     mX = np.asarray(mX, dtype=float)
-    r = np.where(mX > 0, m_lepton**2 / np.where(mX > 0, mX, 1.0) ** 2, np.inf)
-    beta2 = 1.0 - 4.0 * r
-    beta = np.sqrt(np.clip(beta2, 0.0, None))
-    gV, gA = 0.5 * (alpha_L + alpha_R), 0.5 * (alpha_R - alpha_L)
-    width = gX**2 * mX / (12.0 * np.pi) * beta * (gV**2 * (1 + 2 * r) + gA**2 * beta2)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        r = np.where(mX > 0, m_lepton**2 / np.where(mX > 0, mX, 1.0) ** 2, np.inf)
+        beta2 = 1.0 - 4.0 * r
+        beta = np.sqrt(np.clip(beta2, 0.0, None))
+        gV, gA = 0.5 * (alpha_L + alpha_R), 0.5 * (alpha_R - alpha_L)
+        width = gX**2 * mX / (12.0 * np.pi) * beta * (gV**2 * (1 + 2 * r) + gA**2 * beta2)
     return np.where(beta2 > 0, width, 0.0)
 
 
