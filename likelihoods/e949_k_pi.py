@@ -7,8 +7,7 @@ no limit between 0.115 and 0.151 GeV (the K+ -> pi+ pi0 peak) or above 0.2544 Ge
 """
 from __future__ import annotations
 
-from xfit.datafiles import LimitCurve, load_data_file
-from xfit.likelihood import Citation, MissingEnergyLimit, register_term
+from xfit.likelihood import Citation, CurveLimit, register_term
 
 NAME = "e949_k_pi"
 DATA_FILE = "limits/e949_k_pi.yaml"
@@ -22,26 +21,13 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class E949KPi(MissingEnergyLimit):
+class E949KPi(CurveLimit):
     """Half-Gaussian limit on B(K+ -> pi+ X) x B(X -> invisible) along the E949 curve."""
 
     name = NAME
     citation = CITATION
     projection = False
+    data_file = DATA_FILE
 
     def __init__(self):
-        d = load_data_file(DATA_FILE)
-        (entry,) = d["limits"]
-        curve = LimitCurve.from_entry(entry, name=NAME)
-        key = entry["observable"]
-        super().__init__(
-            NAME,
-            CITATION,
-            key,
-            upper_limit=curve,
-            cl=d["confidence_level"],
-            mass_range=curve.mass_range,
-            description="E949 K+ -> pi+ X (X invisible), 90% CL",
-        )
-        self.curve = curve
-        self.data_file = DATA_FILE
+        super().__init__("E949 K+ -> pi+ X (X invisible), 90% CL")

@@ -9,9 +9,8 @@ Numbers: data/limits/koto_kl_pi0_2015.yaml.
 """
 from __future__ import annotations
 
-from xfit.datafiles import LimitCurve, load_data_file
 from xfit.errors import InputError
-from xfit.likelihood import Citation, MissingEnergyLimit, register_term
+from xfit.likelihood import Citation, CurveLimit, register_term
 
 NAME = "koto_kl_pi0"
 DATA_FILE = "limits/koto_kl_pi0_2015.yaml"
@@ -25,12 +24,13 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class KOTOKLPi0(MissingEnergyLimit):
+class KOTOKLPi0(CurveLimit):
     """Half-Gaussian limit on B(K_L -> pi0 X) x B(X -> invisible) along the KOTO curve."""
 
     name = NAME
     citation = CITATION
     projection = False
+    data_file = DATA_FILE
 
     def __init__(self, dataset: str = "2015"):
         if dataset != "2015":
@@ -38,19 +38,5 @@ class KOTOKLPi0(MissingEnergyLimit):
                 f"{NAME}: only dataset='2015' is available (arXiv:1810.09655); the 2021-data "
                 f"limits versus m_X (arXiv:2411.11237) are not in xfit's data files, got {dataset!r}"
             )
-        d = load_data_file(DATA_FILE)
-        (entry,) = d["limits"]
-        curve = LimitCurve.from_entry(entry, name=NAME)
-        key = entry["observable"]
-        super().__init__(
-            NAME,
-            CITATION,
-            key,
-            upper_limit=curve,
-            cl=d["confidence_level"],
-            mass_range=curve.mass_range,
-            description="KOTO K_L -> pi0 X (X invisible), 2015 data, 90% CL",
-        )
-        self.curve = curve
+        super().__init__("KOTO K_L -> pi0 X (X invisible), 2015 data, 90% CL")
         self.dataset = dataset
-        self.data_file = DATA_FILE

@@ -10,8 +10,7 @@ Numbers: data/limits/na62_k_pi_2025.{yaml,csv}.
 """
 from __future__ import annotations
 
-from xfit.datafiles import LimitCurve, load_data_file
-from xfit.likelihood import Citation, MissingEnergyLimit, register_term
+from xfit.likelihood import Citation, CurveLimit, register_term
 
 NAME = "na62_k_pi"
 DATA_FILE = "limits/na62_k_pi_2025.yaml"
@@ -27,29 +26,15 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class NA62KPi(MissingEnergyLimit):
+class NA62KPi(CurveLimit):
     """Half-Gaussian limit on B(K+ -> pi+ X) x B(X -> invisible) along the NA62 curve."""
 
     name = NAME
     citation = CITATION
     projection = False
+    data_file = DATA_FILE
 
     def __init__(self, include_pi0_window: bool = True):
-        d = load_data_file(DATA_FILE)
-        (entry,) = d["limits"]
-        c = entry["curve"]
-        keep = (c["segment"] != PI0_WINDOW_SEGMENT) if not include_pi0_window else slice(None)
-        curve = LimitCurve(c["mass_GeV"][keep], c["upper_limit"][keep], c["segment"][keep], name=NAME)
-        key = entry["observable"]
-        super().__init__(
-            NAME,
-            CITATION,
-            key,
-            upper_limit=curve,
-            cl=d["confidence_level"],
-            mass_range=curve.mass_range,
-            description="NA62 K+ -> pi+ X (X invisible), 2016-2022 data + pi0 -> invisible window, 90% CL",
-        )
-        self.curve = curve
+        super().__init__("NA62 K+ -> pi+ X (X invisible), 2016-2022 data + pi0 -> invisible window, 90% CL",
+                         exclude_segments=() if include_pi0_window else (PI0_WINDOW_SEGMENT,))
         self.include_pi0_window = bool(include_pi0_window)
-        self.data_file = DATA_FILE

@@ -311,9 +311,11 @@ class LimitCurve:
             self._pieces.append((self.mass_GeV[sel], np.log(self.upper_limit[sel])))
 
     @classmethod
-    def from_entry(cls, entry: dict, name: str = "curve") -> "LimitCurve":
+    def from_entry(cls, entry: dict, name: str = "curve", exclude_segments=()) -> "LimitCurve":
+        """The curve of a data-file entry, optionally without some of its segments."""
         c = entry["curve"]
-        return cls(c["mass_GeV"], c["upper_limit"], c["segment"], name=name)
+        keep = ~np.isin(c["segment"], list(exclude_segments))
+        return cls(c["mass_GeV"][keep], c["upper_limit"][keep], c["segment"][keep], name=name)
 
     @property
     def mass_range(self) -> tuple[float, float]:

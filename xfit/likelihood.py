@@ -265,6 +265,24 @@ class MissingEnergyLimit(UpperLimitTerm):
         self.production_key = production_key
 
 
+class CurveLimit(MissingEnergyLimit):
+    """A limit curve versus m_X from a data file with one ``limits`` entry holding a ``curve``
+    (see :class:`xfit.datafiles.LimitCurve`).  Subclasses set ``name``, ``citation`` and
+    ``data_file``; the term applies over the masses the curve covers."""
+
+    data_file: str = ""
+
+    def __init__(self, description: str = "", exclude_segments=()):
+        from .datafiles import LimitCurve, load_data_file
+
+        d = load_data_file(self.data_file)
+        (entry,) = d["limits"]
+        self.curve = LimitCurve.from_entry(entry, name=self.name, exclude_segments=exclude_segments)
+        super().__init__(self.name, self.citation, entry["observable"], upper_limit=self.curve,
+                         cl=d["confidence_level"], mass_range=self.curve.mass_range,
+                         description=description)
+
+
 class MultiChannelLimits(LikelihoodTerm):
     """Several channel limits of one publication, summed (e.g. Belle B -> pi/rho E_miss).
 
