@@ -12,9 +12,9 @@ Numbers: data/limits/cleo_d_to_pi_recast.yaml.
 """
 from __future__ import annotations
 
-from xfit.datafiles import limit_of, load_data_file, mass_range_option
+from xfit.datafiles import load_data_file
 from xfit.errors import DataError
-from xfit.likelihood import Citation, MissingEnergyLimit, register_term
+from xfit.likelihood import Citation, DataFileLimit, register_term
 
 NAME = "cleo_d_to_pi"
 DATA_FILE = "limits/cleo_d_to_pi_recast.yaml"
@@ -29,12 +29,13 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class CLEODToPi(MissingEnergyLimit):
+class CLEODToPi(DataFileLimit):
     """Half-Gaussian limit on B(D+ -> pi+ X) x B(X -> invisible), 0 <= m_X <= 0.1 GeV."""
 
     name = NAME
     citation = CITATION
     projection = False
+    data_file = DATA_FILE
 
     def __init__(self, allow_unverified: bool = False, mass_range=None):
         d = load_data_file(DATA_FILE)
@@ -46,15 +47,5 @@ class CLEODToPi(MissingEnergyLimit):
                 f"verified against arXiv:2002.04623 (see its notes); check it there and set "
                 f"'verified: true', or build the term with allow_unverified=True"
             )
-        key = entry["observable"]
-        super().__init__(
-            NAME,
-            CITATION,
-            key,
-            upper_limit=limit_of(entry),
-            cl=d["confidence_level"],
-            mass_range=mass_range_option(mass_range, d["mass_range_GeV"], NAME),
-            description="CLEO D+ -> pi+ E_miss (recast, m_X <~ 100 MeV), 90% CL"
-            + ("" if self.verified else " [UNVERIFIED VALUE]"),
-        )
-        self.data_file = DATA_FILE
+        super().__init__("CLEO D+ -> pi+ E_miss (recast, m_X <~ 100 MeV), 90% CL"
+                         + ("" if self.verified else " [UNVERIFIED VALUE]"), mass_range=mass_range)

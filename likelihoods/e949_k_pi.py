@@ -7,7 +7,7 @@ no limit between 0.115 and 0.151 GeV (the K+ -> pi+ pi0 peak) or above 0.2544 Ge
 """
 from __future__ import annotations
 
-from xfit.likelihood import Citation, CurveLimit, register_term
+from xfit.likelihood import Citation, DataFileLimit, register_term
 
 NAME = "e949_k_pi"
 DATA_FILE = "limits/e949_k_pi.yaml"
@@ -21,7 +21,7 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class E949KPi(CurveLimit):
+class E949KPi(DataFileLimit):
     """Half-Gaussian limit on B(K+ -> pi+ X) x B(X -> invisible) along the E949 curve."""
 
     name = NAME

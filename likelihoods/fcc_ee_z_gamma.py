@@ -8,9 +8,9 @@ Numbers and caveats: data/limits/fcc_ee_z_gamma.yaml.
 """
 from __future__ import annotations
 
-from xfit.datafiles import limit_of, load_data_file, mass_range_option
+from xfit.datafiles import load_data_file
 from xfit.errors import InputError
-from xfit.likelihood import Citation, MissingEnergyLimit, register_term
+from xfit.likelihood import Citation, DataFileLimit, register_term
 
 NAME = "fcc_ee_z_gamma"
 DATA_FILE = "limits/fcc_ee_z_gamma.yaml"
@@ -25,29 +25,21 @@ ESTIMATES = ("ref42", "naive")
 
 
 @register_term(NAME)
-class FCCeeZGamma(MissingEnergyLimit):
+class FCCeeZGamma(DataFileLimit):
     """Projected half-Gaussian limit on B(Z -> gamma X) x B(X -> invisible) at FCC-ee."""
 
     name = NAME
     citation = CITATION
     #: A future-collider projection: excluded from fits of current data by default.
     projection = True
+    data_file = DATA_FILE
 
     def __init__(self, estimate: str = "ref42", mass_range=None):
         if estimate not in ESTIMATES:
             raise InputError(f"{NAME}: estimate must be one of {ESTIMATES}, got {estimate!r}")
-        d = load_data_file(DATA_FILE)
-        (entry,) = d["limits"]
-        key = entry["observable"]
-        ul = limit_of(entry) if estimate == "ref42" else float(d["alternatives"]["naive_scaling"])
-        super().__init__(
-            NAME,
-            CITATION,
-            key,
-            upper_limit=ul,
-            cl=d["confidence_level"],
-            mass_range=mass_range_option(mass_range, d["mass_range_GeV"], NAME),
-            description=f"FCC-ee projection (150 ab^-1): B(Z->gamma X) B(X->inv) < {ul:.2g} (95% CL assumed)",
-        )
+        alternative = None
+        if estimate != "ref42":
+            alternative = float(load_data_file(DATA_FILE)["alternatives"]["naive_scaling"])
+        super().__init__("FCC-ee projection (150 ab^-1) of B(Z->gamma X) B(X->inv) (95% CL assumed)",
+                         mass_range=mass_range, upper_limit=alternative)
         self.estimate = estimate
-        self.data_file = DATA_FILE

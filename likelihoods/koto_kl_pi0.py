@@ -10,7 +10,7 @@ Numbers: data/limits/koto_kl_pi0_2015.yaml.
 from __future__ import annotations
 
 from xfit.errors import InputError
-from xfit.likelihood import Citation, CurveLimit, register_term
+from xfit.likelihood import Citation, DataFileLimit, register_term
 
 NAME = "koto_kl_pi0"
 DATA_FILE = "limits/koto_kl_pi0_2015.yaml"
@@ -24,7 +24,7 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class KOTOKLPi0(CurveLimit):
+class KOTOKLPi0(DataFileLimit):
     """Half-Gaussian limit on B(K_L -> pi0 X) x B(X -> invisible) along the KOTO curve."""
 
     name = NAME

@@ -8,8 +8,7 @@ constrained rate is B(Z -> gamma X) x B(X -> invisible).  xfit applies the limit
 """
 from __future__ import annotations
 
-from xfit.datafiles import limit_of, load_data_file, mass_range_option
-from xfit.likelihood import Citation, MissingEnergyLimit, register_term
+from xfit.likelihood import Citation, DataFileLimit, register_term
 
 NAME = "l3_z_gamma"
 DATA_FILE = "limits/l3_z_gamma.yaml"
@@ -23,24 +22,13 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class L3ZGamma(MissingEnergyLimit):
+class L3ZGamma(DataFileLimit):
     """Half-Gaussian limit on B(Z -> gamma X) x B(X -> invisible) (95 % CL)."""
 
     name = NAME
     citation = CITATION
     projection = False
+    data_file = DATA_FILE
 
     def __init__(self, mass_range=None):
-        d = load_data_file(DATA_FILE)
-        (entry,) = d["limits"]
-        key = entry["observable"]
-        super().__init__(
-            NAME,
-            CITATION,
-            key,
-            upper_limit=limit_of(entry),
-            cl=d["confidence_level"],
-            mass_range=mass_range_option(mass_range, d["mass_range_GeV"], NAME),
-            description="L3 Z -> gamma + E_miss at LEP1: B(Z->gamma X) B(X->inv) < 1e-6 (95% CL)",
-        )
-        self.data_file = DATA_FILE
+        super().__init__("L3 Z -> gamma + E_miss at LEP1: B(Z->gamma X) B(X->inv) < 1e-6 (95% CL)", mass_range=mass_range)

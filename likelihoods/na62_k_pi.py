@@ -10,7 +10,7 @@ Numbers: data/limits/na62_k_pi_2025.{yaml,csv}.
 """
 from __future__ import annotations
 
-from xfit.likelihood import Citation, CurveLimit, register_term
+from xfit.likelihood import Citation, DataFileLimit, register_term
 
 NAME = "na62_k_pi"
 DATA_FILE = "limits/na62_k_pi_2025.yaml"
@@ -26,7 +26,7 @@ CITATION = Citation(
 
 
 @register_term(NAME)
-class NA62KPi(CurveLimit):
+class NA62KPi(DataFileLimit):
     """Half-Gaussian limit on B(K+ -> pi+ X) x B(X -> invisible) along the NA62 curve."""
 
     name = NAME

@@ -265,21 +265,31 @@ class MissingEnergyLimit(UpperLimitTerm):
         self.production_key = production_key
 
 
-class CurveLimit(MissingEnergyLimit):
-    """A limit curve versus m_X from a data file with one ``limits`` entry holding a ``curve``
-    (see :class:`xfit.datafiles.LimitCurve`).  Subclasses set ``name``, ``citation`` and
-    ``data_file``; the term applies over the masses the curve covers."""
+class DataFileLimit(MissingEnergyLimit):
+    """A published limit read from a data file with one ``limits`` entry: a single number
+    (applied over the file's ``mass_range_GeV``, or the ``mass_range`` option) or a curve
+    versus m_X (see :class:`xfit.datafiles.LimitCurve`; applied where the curve has points).
+    Subclasses set ``name``, ``citation`` and ``data_file``."""
 
     data_file: str = ""
 
-    def __init__(self, description: str = "", exclude_segments=()):
-        from .datafiles import LimitCurve, load_data_file
+    def __init__(self, description: str = "", exclude_segments=(), mass_range=None,
+                 upper_limit: float | None = None):
+        from .datafiles import LimitCurve, limit_of, load_data_file, mass_range_option
 
         d = load_data_file(self.data_file)
         (entry,) = d["limits"]
-        self.curve = LimitCurve.from_entry(entry, name=self.name, exclude_segments=exclude_segments)
-        super().__init__(self.name, self.citation, entry["observable"], upper_limit=self.curve,
-                         cl=d["confidence_level"], mass_range=self.curve.mass_range,
+        self.data = d
+        if "curve" in entry:
+            self.curve = LimitCurve.from_entry(entry, name=self.name, exclude_segments=exclude_segments)
+            ul, default_range = self.curve, self.curve.mass_range
+        else:
+            ul, default_range = limit_of(entry), d["mass_range_GeV"]
+        if upper_limit is not None:  # an alternative number documented in the same file
+            ul = float(upper_limit)
+        super().__init__(self.name, self.citation, entry["observable"], upper_limit=ul,
+                         cl=d["confidence_level"],
+                         mass_range=mass_range_option(mass_range, default_range, self.name),
                          description=description)
 
 
