@@ -109,21 +109,37 @@ class Prior(abc.ABC):
         return f"{type(self).__name__}({', '.join(_fmt(v) for v in self._args().values())})"
 
 
-class Uniform(Prior):
-    """Flat on [low, high] (low < high, both finite)."""
+class _IntervalPrior(Prior):
+    """A prior on a finite interval [low, high]; ``minimum_low`` None means any low < high."""
 
-    kind = "uniform"
+    label = ""
+    minimum_low: float | None = None
 
     def __init__(self, low, high):
-        self.low = _number(low, "uniform prior: low")
-        self.high = _number(high, "uniform prior: high")
-        if not self.low < self.high:
-            raise InputError(f"uniform prior needs low < high, got low = {self.low:g}, high = {self.high:g}")
-        self._log_norm = -math.log(self.high - self.low)
+        self.low = _number(low, f"{self.label} prior: low")
+        self.high = _number(high, f"{self.label} prior: high")
+        bound = "low < high" if self.minimum_low is None else f"{self.minimum_low:g} < low < high"
+        ok = self.low < self.high and (self.minimum_low is None or self.minimum_low < self.low)
+        if not ok:
+            raise InputError(f"{self.label} prior needs {bound}, got low = {self.low:g}, high = {self.high:g}")
 
     @property
     def support(self):
         return (self.low, self.high)
+
+    def _args(self):
+        return {"low": self.low, "high": self.high}
+
+
+class Uniform(_IntervalPrior):
+    """Flat on [low, high] (low < high, both finite)."""
+
+    kind = "uniform"
+    label = "uniform"
+
+    def __init__(self, low, high):
+        super().__init__(low, high)
+        self._log_norm = -math.log(self.high - self.low)
 
     def logpdf(self, x):
         x = np.asarray(x, dtype=float)
@@ -135,26 +151,16 @@ class Uniform(Prior):
         out = self.low + u * (self.high - self.low)
         return out if out.ndim else float(out)
 
-    def _args(self):
-        return {"low": self.low, "high": self.high}
-
-
-class LogUniform(Prior):
+class LogUniform(_IntervalPrior):
     """Flat in ln x on [low, high]: p(x) = 1 / (x ln(high/low)), 0 < low < high."""
 
     kind = "loguniform"
+    label = "log-uniform"
+    minimum_low = 0.0
 
     def __init__(self, low, high):
-        self.low = _number(low, "log-uniform prior: low")
-        self.high = _number(high, "log-uniform prior: high")
-        if not 0 < self.low < self.high:
-            raise InputError(
-                f"log-uniform prior needs 0 < low < high, got low = {self.low:g}, high = {self.high:g}")
+        super().__init__(low, high)
         self._ln_low, self._ln_ratio = math.log(self.low), math.log(self.high / self.low)
-
-    @property
-    def support(self):
-        return (self.low, self.high)
 
     def logpdf(self, x):
         x = np.asarray(x, dtype=float)
@@ -168,10 +174,6 @@ class LogUniform(Prior):
         out = np.exp(self._ln_low + u * self._ln_ratio)
         out = np.clip(out, self.low, self.high)  # rounding at u = 0, 1
         return out if out.ndim else float(out)
-
-    def _args(self):
-        return {"low": self.low, "high": self.high}
-
 
 class Gaussian(Prior):
     """Normal with ``mean`` and ``sigma`` > 0 on the whole real line."""
