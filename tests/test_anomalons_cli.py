@@ -21,21 +21,36 @@ def test_table2_json(capsys):
     code, out, _ = run(capsys, "anomalons", "table2", "--json")
     rows = json.loads(out)
     assert code == 0 and len(rows) == 5
-    assert all(set(r) == {"n", "m", "Y", "XS_over_3aBL", "naturalness_TeV"} for r in rows)
+    assert all(set(r) == {"n", "m", "Y", "XS_over_3aBL", "naturalness_TeV", "naturalness_TeV_printed"} for r in rows)
     assert [(r["n"], r["m"], r["Y"], r["XS_over_3aBL"]) for r in rows] == [
         (3, 2, "1/2", "1"), (5, 3, "1", "1/6"), (7, 4, "3/2", "1/18"), (9, 5, "2", "1/40"), (11, 6, "5/2", "1/75")]
+    assert [r["naturalness_TeV_printed"] for r in rows] == [7.3, 3.4, 2.0, 1.4, 1.0]
+    code, out, _ = run(capsys, "anomalons", "table2", "--json", "--convention", "planck")
+    assert [r["naturalness_TeV_printed"] for r in json.loads(out)] == [7.5, 3.4, 2.1, 1.4, 1.1]
+
+
+def test_naturalness_readings(capsys):
+    code, out, _ = run(capsys, "anomalons", "naturalness-readings", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["frozen_log_window"]["nearest"] is None
+    assert report["frozen_log_window"]["truncate"][0] < report["tables_log_factor"] < \
+        report["frozen_log_window"]["truncate"][1]
+    code, out, _ = run(capsys, "anomalons", "naturalness-readings")
+    assert code == 0 and "tables: 11/11 entries truncated" in out and "nearest: none" in out
 
 
 def test_table3_json(capsys):
     code, out, _ = run(capsys, "anomalons", "table3", "--json", "--min-naturalness", "1.04")
     rows = json.loads(out)
     assert code == 0 and len(rows) == 6
-    assert set(rows[0]) >= {"n", "m", "Y1", "Y3", "X1_over_3aBL", "X2_over_3aBL", "naturalness_TeV"}
+    assert set(rows[0]) >= {"n", "m", "Y1", "Y3", "X1_over_3aBL", "X2_over_3aBL", "naturalness_TeV",
+                            "naturalness_TeV_printed"}
+    assert [r["naturalness_TeV_printed"] for r in rows] == [12.2, 5.4, 3.2, 2.2, 1.6, 1.2]
     assert [(r["n"], r["m"], r["Y1"], r["Y3"], r["X1_over_3aBL"], r["X2_over_3aBL"]) for r in rows][0] == (
         1, 2, "1", "1/2", "X - 1/2", "-X - 1/2")
     assert rows[5]["X2_over_3aBL"] == "-X - 1/42"
     code, out, _ = run(capsys, "anomalons", "table3", "--json")
-    assert len(json.loads(out)) == 7   # default 1 TeV cut: (7, 8) at 1.03 TeV enters (docs/anomalons.md)
+    assert len(json.loads(out)) == 7   # default 1 TeV cut: (7, 8) at 1.04 TeV enters (docs/anomalons.md)
 
 
 def test_chiral_tau_json(capsys):

@@ -35,7 +35,8 @@ from fractions import Fraction
 
 from .criteria import (has_integer_charges, has_neutral_component, higgs_yukawa_links,
                        lightest_is_neutral, max_perturbative_dim)
-from .naturalness import DEFAULT_DELTA, PLANCK, NaturalnessConvention, naturalness_bound_TeV
+from .naturalness import (DEFAULT_CONVENTION, DEFAULT_DELTA, NaturalnessConvention, naturalness_bound_TeV,
+                          printed_bound)
 from .rational import Affine, as_affine, fraction_str
 from .spectra import AnomalonModel, DLPair, Multiplet
 
@@ -233,26 +234,43 @@ def scan_1dl_2ml(dim_max: int = 50, n_pert: int | None = None) -> list[Candidate
     return out
 
 
-def with_naturalness(candidates, Delta: float = DEFAULT_DELTA, conv: NaturalnessConvention = PLANCK):
+def with_naturalness(candidates, Delta: float = DEFAULT_DELTA, conv: NaturalnessConvention = DEFAULT_CONVENTION):
     """(candidate, naturalness bound in TeV) for the accepted candidates."""
     return [(c, naturalness_bound_TeV(c.model, Delta, conv)) for c in candidates if c.accepted]
 
 
-def table2(Delta: float = DEFAULT_DELTA, min_bound_TeV: float = 1.0, conv: NaturalnessConvention = PLANCK,
+def table2_candidates(m_max: int = 10) -> list[Candidate]:
+    """The 1ML+1DL scan behind Table 2: DL pairs up to m_max, ML fields up to 2 m_max + 1."""
+    return scan_1ml_1dl(n_max=2 * m_max + 1, m_max=m_max)
+
+
+def table3_candidates(dim_max: int | None = None) -> list[Candidate]:
+    """The 2DL scan behind Table 3 (default dim_max: twice what criterion (ii) allows)."""
+    return scan_two_dl(max_perturbative_dim() if dim_max is None else dim_max)
+
+
+def _naturalness_columns(bound: float, conv: NaturalnessConvention) -> dict:
+    return {"naturalness_TeV": round(bound, 3), "naturalness_TeV_printed": printed_bound(bound, conv.table_rounding)}
+
+
+def table2(Delta: float = DEFAULT_DELTA, min_bound_TeV: float = 1.0, conv: NaturalnessConvention = DEFAULT_CONVENTION,
            m_max: int = 10) -> list[dict]:
-    """Table 2: accepted 1ML+1DL models with naturalness bound >= min_bound_TeV at Delta."""
-    cands = scan_1ml_1dl(n_max=2 * m_max + 1, m_max=m_max)
+    """Table 2: accepted 1ML+1DL models with naturalness bound >= min_bound_TeV at Delta.
+
+    ``naturalness_TeV_printed`` is the bound as a one-decimal table entry, rounded as the
+    convention says (truncated for the default ``tables`` reading).
+    """
     rows = []
-    for c, bound in with_naturalness(cands, Delta, conv):
+    for c, bound in with_naturalness(table2_candidates(m_max), Delta, conv):
         if bound < min_bound_TeV:
             continue
         ml, dl = c.model.ml[0], c.model.dl[0]
         rows.append({"n": ml.n, "m": dl.n, "Y": fraction_str(dl.Y),
-                     "XS_over_3aBL": fraction_str(c.model.XS), "naturalness_TeV": round(bound, 3)})
+                     "XS_over_3aBL": fraction_str(c.model.XS), **_naturalness_columns(bound, conv)})
     return sorted(rows, key=lambda r: (r["n"], r["m"]))
 
 
-def table3(Delta: float = DEFAULT_DELTA, min_bound_TeV: float = 1.0, conv: NaturalnessConvention = PLANCK,
+def table3(Delta: float = DEFAULT_DELTA, min_bound_TeV: float = 1.0, conv: NaturalnessConvention = DEFAULT_CONVENTION,
            dim_max: int | None = None) -> list[dict]:
     """Table 3: accepted 2DL models with naturalness bound >= min_bound_TeV at Delta.
 
@@ -262,15 +280,14 @@ def table3(Delta: float = DEFAULT_DELTA, min_bound_TeV: float = 1.0, conv: Natur
     (m, +-Y3) pair, X3 and X4 of Eq. (2.13), which is what ``X1_over_3aBL`` and
     ``X2_over_3aBL`` hold.  The (n, +-Y1) pair carries X + c and -X + c (``fields``).
     """
-    dim_max = max_perturbative_dim() if dim_max is None else dim_max
     rows = []
-    for c, bound in with_naturalness(scan_two_dl(dim_max), Delta, conv):
+    for c, bound in with_naturalness(table3_candidates(dim_max), Delta, conv):
         if bound < min_bound_TeV:
             continue
         pn, pm = c.model.dl
         rows.append({"n": pn.n, "m": pm.n, "Y1": fraction_str(pn.Y), "Y3": fraction_str(pm.Y),
                      "X1_over_3aBL": str(pm.X_plus), "X2_over_3aBL": str(pm.X_minus),
-                     "XS_over_3aBL": fraction_str(c.model.XS), "naturalness_TeV": round(bound, 3),
+                     "XS_over_3aBL": fraction_str(c.model.XS), **_naturalness_columns(bound, conv),
                      "fields": [{"n": f.n, "Y": fraction_str(f.Y), "X_over_3aBL": str(f.X)}
                                 for f in c.model.multiplets]})
     return sorted(rows, key=lambda r: (r["n"], r["m"]))

@@ -5,6 +5,7 @@ Sub-commands::
     xfit anomalons check FILE.yaml [--json]    anomaly conditions of a field content (exit 1 if any fails)
     xfit anomalons table2 [--json]              Table 2 of arXiv:2603.04394 (1ML + 1DL)
     xfit anomalons table3 [--json]              Table 3 (two DL pairs)
+    xfit anomalons naturalness-readings         readings of Eq. (2.9) against the printed columns
     xfit anomalons chiral-tau [--json]          Table II of the chiral-tau paper
     xfit anomalons classify [--family F]        App. A scans with the reason each solution fails
     xfit anomalons colored [--json]             coloured solutions of (A.18)-(A.21)
@@ -43,6 +44,13 @@ def register(sub) -> None:
         t.add_argument("--json", action="store_true", help="machine-readable output")
         t.set_defaults(func=run_table2 if name == "table2" else run_table3)
 
+    nr = s.add_parser("naturalness-readings", help="which readings of Eq. (2.9) give the printed columns",
+                      description="Each naturalness convention against the 'Naturalness (TeV)' columns of "
+                      "Tables 2-3 (data/anomalons/naturalness_tables.yaml), and the frozen log factor "
+                      "the printed entries allow when rounded to nearest or truncated.")
+    nr.add_argument("--json", action="store_true", help="machine-readable output")
+    nr.set_defaults(func=run_naturalness_readings)
+
     ct = s.add_parser("chiral-tau", help="Table II of the chiral-tau paper",
                       description="Solutions of Eqs. (31)-(33), 2 <= n <= 10, with a neutral lightest state.")
     ct.add_argument("--m-max", default="100", metavar="M", help="scan integer |m| <= M and m = infinity (default 100)")
@@ -74,11 +82,13 @@ def register(sub) -> None:
 
 
 def _naturalness_options(p) -> None:
-    from ..anomalons.naturalness import CONVENTIONS
+    from ..anomalons.naturalness import CONVENTIONS, DEFAULT_CONVENTION
 
     p.add_argument("--delta", default="100", metavar="D", help="allowed tuning Delta of Eq. (2.8) (default 100)")
-    p.add_argument("--convention", default="planck", choices=sorted(CONVENTIONS),
-                   help="renormalisation scale of Eq. (2.9): planck (mu = M_Pl, default) or weak-scale (mu = M_h)")
+    p.add_argument("--convention", default=DEFAULT_CONVENTION.name, choices=sorted(CONVENTIONS),
+                   help="reading of Eq. (2.9): tables (frozen log calibrated on Tables 2-3, entries truncated; "
+                   "default), planck (mu = M_Pl, log at the anomalon mass) or weak-scale (mu = M_h); "
+                   "see docs/anomalons.md")
 
 
 def _positive(value, name: str) -> float:
@@ -122,7 +132,7 @@ def run_table2(args) -> int:
         return 0
     print(f"Table 2 (1ML + 1DL), naturalness at Delta = {delta:g}, convention {conv.name}:")
     _print_rows(rows, [("n", "n"), ("m", "m"), ("Y", "Y"), ("X_S/(3a_B+L)", "XS_over_3aBL"),
-                       ("naturalness [TeV]", "naturalness_TeV")])
+                       ("naturalness [TeV]", "naturalness_TeV"), ("printed", "naturalness_TeV_printed")])
     return 0
 
 
@@ -137,7 +147,41 @@ def run_table3(args) -> int:
     print(f"Table 3 (2DL), naturalness at Delta = {delta:g}, convention {conv.name}; X columns are the "
           "charges of the (m, +-Y3) pair (see docs/anomalons.md):")
     _print_rows(rows, [("n", "n"), ("m", "m"), ("Y1", "Y1"), ("Y3", "Y3"), ("X1/(3a_B+L)", "X1_over_3aBL"),
-                       ("X2/(3a_B+L)", "X2_over_3aBL"), ("naturalness [TeV]", "naturalness_TeV")])
+                       ("X2/(3a_B+L)", "X2_over_3aBL"), ("naturalness [TeV]", "naturalness_TeV"),
+                       ("printed", "naturalness_TeV_printed")])
+    return 0
+
+
+def run_naturalness_readings(args) -> int:
+    from ..anomalons.naturalness_readings import readings_report
+
+    report = readings_report()
+    if args.json:
+        print(dump_json(report))
+        return 0
+    convs = report["conventions"]
+    print(f"'Naturalness (TeV)' columns of Tables 2-3 (Delta = {report['delta']:g}) against readings of Eq. (2.9):")
+    rows = []
+    for i, e in enumerate(report["entries"]):
+        row = {"table": e["table"], "model": e["model"], "printed": e["printed_TeV"]}
+        for c in convs:
+            ok = {r: c["matches"][r][i] for r in c["matches"]}
+            mark = "=" if ok["truncate"] and ok["nearest"] else ("t" if ok["truncate"] else ("r" if ok["nearest"] else " "))
+            row[c["convention"]] = f"{c['bounds_TeV'][i]:.3f} {mark}"
+        rows.append(row)
+    _print_rows(rows, [("table", "table"), ("model", "model"), ("printed", "printed")]
+                + [(c["convention"], c["convention"]) for c in convs])
+    print("  (t: printed entry reproduced when truncated, r: when rounded to nearest, =: both)")
+    for c in convs:
+        rep = c["reproduced"]
+        print(f"  {c['convention']}: {rep['truncate']}/{len(report['entries'])} entries truncated, "
+              f"{rep['nearest']}/{len(report['entries'])} rounded to nearest")
+    wc = report["window_couplings"]
+    print(f"frozen log factor |6 ln(M^2/mu^2) - 1| allowed by every printed entry "
+          f"(g2 = {wc['g2']:.4f}, gY = {wc['gY']:.4f}, M_h = {wc['M_h']} GeV):")
+    for r, w in report["frozen_log_window"].items():
+        print(f"  {r}: " + (f"[{w[0]:.1f}, {w[1]:.1f}]" if w else "none"))
+    print(f"  the tables convention uses {report['tables_log_factor']:g}")
     return 0
 
 
