@@ -19,17 +19,44 @@ solution; templates are cached per m_X (a profile fit from a warm start takes a 
 from __future__ import annotations
 
 import math
+import threading
 from typing import Mapping
 
 import numpy as np
 
+from xfit.belle2.signal import MX_NO_EFFICIENCY
 from xfit.errors import ConvergenceError, InputError
 from xfit.likelihood import Citation, LikelihoodTerm, register_term
 
 #: Upper end of the mass range: no signal efficiency above q^2 = 21.855 GeV^2 (see
-#: ``xfit.belle2.signal.Q2_NO_EFFICIENCY``; kept as a literal so that listing terms does not
-#: import the Belle II machinery).
-MX_MAX = 4.674951871410015
+#: ``xfit.belle2.signal.Q2_NO_EFFICIENCY``).
+MX_MAX = MX_NO_EFFICIENCY
+
+#: Per process and thread: {(workspace path, mtime, size, sm_free): (KXModel, SM fit)}.  Every
+#: executor chunk unpickles a fresh copy of the term; this keeps it from rebuilding the
+#: HistFactory model and redoing the SM fit each time.  Thread-local because a KXModel holds
+#: the templates of its current mass (threads must not share one).
+_SETUP_CACHE = threading.local()
+
+
+def _cached_setup(sm_free: bool):
+    """(KXModel, SM-only fit) for the current workspace file, built once per process/thread."""
+    from xfit.belle2 import files
+    from xfit.belle2.histfactory import minimize
+    from xfit.belle2.signal import KXModel
+
+    path = files.find_file(files.WORKSPACE_FILE)
+    st = path.stat()
+    key = (str(path), st.st_mtime, st.st_size, bool(sm_free))
+    cache = getattr(_SETUP_CACHE, "models", None)
+    if cache is None:
+        cache = _SETUP_CACHE.models = {}
+    if key not in cache:
+        for k in [k for k in cache if k[:3] != key[:3]]:  # the file changed: drop old models
+            del cache[k]
+        kx = KXModel(sm_free=sm_free)
+        cache[key] = (kx, minimize(kx.model, fix=kx.fix(mu_X=0.0)))
+    return cache[key]
 
 CITATION = Citation(
     "Belle-II:2023esi",
@@ -66,15 +93,13 @@ class Belle2KNuNu(LikelihoodTerm):
         self._nll_sm = None
         self._x = None
         self._mass = None
+        self._signal = False
 
     def _setup(self) -> None:
         if self._kx is None:
-            from xfit.belle2.histfactory import minimize
-            from xfit.belle2.signal import KXModel
-
-            kx = KXModel(sm_free=self.sm_free)
-            sm = minimize(kx.model, fix=kx.fix(mu_X=0.0))
-            self._kx, self._nll_sm, self._x, self._x_sm = kx, sm.nll, sm.x, sm.x
+            kx, sm = _cached_setup(self.sm_free)
+            self._kx, self._nll_sm, self._x, self._x_sm = kx, sm.nll, sm.x.copy(), sm.x.copy()
+            self._mass = None
 
     def chi2_point(self, mX: float, BR: float) -> float:
         """chi2 at one (m_X, B_X = BR(B+->K+X) x BR(X->inv)); raises ConvergenceError if the
@@ -84,11 +109,14 @@ class Belle2KNuNu(LikelihoodTerm):
 
         self._setup()
         kx = self._kx
-        if self._mass != mX:
-            if kx.set_mass(mX, self.width) <= 0.0:
-                self._mass = None
-                return 0.0
-            self._mass = mX
+        # the KXModel may be shared with other copies of this term: check its own mass
+        if kx.mass != mX or kx.width != self.width:
+            kx.set_mass(mX, self.width)
+        if self._mass != (mX, self.width):
+            self._mass = (mX, self.width)
+            self._signal = sum(float(t.sum()) for t in kx.templates(mX, self.width).values()) > 0.0
+        if not self._signal:
+            return 0.0
         fix = kx.fix(mu_X=BR / BR_UNIT)
         # warm start from the previous point; if Newton fails (e.g. after a jump to a huge
         # signal), restart from the SM best fit, then with MIGRAD; else ConvergenceError

@@ -10,6 +10,7 @@ Numbers: data/limits/na62_k_pi_2025.{yaml,csv}.
 """
 from __future__ import annotations
 
+from xfit.errors import InputError
 from xfit.likelihood import Citation, DataFileLimit, register_term
 
 NAME = "na62_k_pi"
@@ -35,6 +36,8 @@ class NA62KPi(DataFileLimit):
     data_file = DATA_FILE
 
     def __init__(self, include_pi0_window: bool = True):
+        if not isinstance(include_pi0_window, bool):
+            raise InputError(f"include_pi0_window must be True or False, got {include_pi0_window!r}")
         super().__init__("NA62 K+ -> pi+ X (X invisible), 2016-2022 data + pi0 -> invisible window, 90% CL",
                          exclude_segments=() if include_pi0_window else (PI0_WINDOW_SEGMENT,))
         self.include_pi0_window = bool(include_pi0_window)

@@ -33,9 +33,13 @@ def test_b_to_s_term_minimum_is_the_measured_g_S():
 
 def test_tau_flavor_best_fit(results):
     r = results["tau-flavor"]
-    assert 0.013 < r.values["gX"] < 0.018
+    # paper: g_X ~ 0.018 and 4.3 sigma.  xfit's MS-bar g^4 at m_Z gives a g_X 10-13 % lower
+    # (docs/physics.md: alpha = 1/137 in g^4 gives the paper's 0.018); the significance is
+    # within 0.2 sigma (docs/fig2.md).  xfit's own values are pinned more tightly below.
+    assert r.values["gX"] == pytest.approx(0.018, rel=0.15)
+    assert r.significance == pytest.approx(4.3, abs=0.2)
+    assert r.values["gX"] == pytest.approx(0.0157, rel=0.02) and r.significance == pytest.approx(4.15, abs=0.03)
     assert r.errors["gX"] > 0
-    assert 3.9 < r.significance < 4.3  # 4.15 sigma; the paper: 4.3 sigma
     # B(Z -> gamma X) at the best fit is a few 1e-7, close to the L3 limit (paper: 5.6e-7 at 0.018)
     assert 2e-7 < r.predictions["BR(Z->gammaX)"] < 6e-7
 
@@ -43,7 +47,7 @@ def test_tau_flavor_best_fit(results):
 def test_l_minus_4r_best_fit_matches_chiral_paper(results):
     """Chiral paper Eq. (57)-(58): best fit g_X = 0.0042; |A_WW| = 4 so g_X = g_X(L-only)/4."""
     r4, r1 = results["L=-4R"], results["L-only"]
-    assert r4.values["gX"] == pytest.approx(0.0040, rel=0.08)
+    assert r4.values["gX"] == pytest.approx(0.0042, rel=0.08)   # chiral paper Eq. (58)
     assert r4.values["gX"] * 4 == pytest.approx(r1.values["gX"], rel=0.05)
 
 

@@ -118,9 +118,9 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("bands", "mapping", {}, doc="IR-UV overlays, see `limits.bands`"),
     ),
     "limits.bands": (
-        Key("direct_y", "list of numbers", [], doc="direct anomalon searches m_Psi > 100 GeV for these y_Psi"),
-        Key("naturalness_delta", "list of numbers", [], doc="finite naturalness m_Psi <~ sqrt(Delta) TeV"),
-        Key("naturalness_y", "number", _SQRT4PI, doc="y_Psi of the naturalness bands"),
+        Key("direct_y", "list of numbers > 0", [], doc="direct anomalon searches m_Psi > 100 GeV for these y_Psi"),
+        Key("naturalness_delta", "list of numbers > 0", [], doc="finite naturalness m_Psi <~ sqrt(Delta) TeV"),
+        Key("naturalness_y", "number > 0", _SQRT4PI, doc="y_Psi of the naturalness bands"),
     ),
     "output": (
         Key("dir", "string", "xfit-output/NAME", doc="output directory (relative to the working directory)"),
@@ -142,7 +142,13 @@ ALLOWED_BY_KIND = {
              "progress", "resume"},
     "limits": {"kind", "name", "description", "model", "fixed", "limits", "output", "seed", "executor",
                "progress", "resume"},
-    "reproduce": {"kind", "name", "description", "figure", "output", "executor", "progress", "seed"},
+    "reproduce": {"kind", "name", "description", "figure", "output", "executor", "progress"},
+}
+#: kind reproduce: the keys each figure honours (``output`` only with ``dir``; executor and
+#: progress are passed to the figure's ``reproduce`` function, which must accept them).
+REPRODUCE_KEYS = {
+    "fig2": ("kind", "name", "description", "figure", "output.dir"),
+    "fig3": ("kind", "name", "description", "figure", "output.dir", "executor", "progress"),
 }
 
 
@@ -203,12 +209,13 @@ class _Checker:
             self.fail(f"'{where}' must be one of: {', '.join(choices)}; got {v!r}")
         return v
 
-    def number_list(self, v, where: str, min_len=0) -> list[float]:
+    def number_list(self, v, where: str, min_len=0, positive: bool = False) -> list[float]:
         if not isinstance(v, list):
-            self.fail(f"'{where}' must be a list of numbers, got {_show(v)}")
+            self.fail(f"'{where}' must be a list of {'positive ' if positive else ''}numbers, got {_show(v)}")
         if len(v) < min_len:
             self.fail(f"'{where}' needs at least {min_len} values, got {len(v)}")
-        return [self.number(x, f"{where}[{i}]") for i, x in enumerate(v)]
+        bounds = (0.0, None, True) if positive else ()
+        return [self.number(x, f"{where}[{i}]", *bounds) for i, x in enumerate(v)]
 
 
 def _show(v) -> str:
@@ -418,6 +425,12 @@ def validate_analysis(raw: Any, source: str = "analysis", stem: str | None = Non
 
     if kind == "reproduce":
         a.figure = ck.string(d["figure"], "figure", REPRODUCIBLE)
+        accepted = REPRODUCE_KEYS[a.figure]
+        unused = [f"output.{k}" for k in o if f"output.{k}" not in accepted]
+        unused += [k for k in ("executor", "progress") if k in d and k not in accepted]
+        if unused:
+            ck.fail(f"key(s) {', '.join(repr(k) for k in unused)} not used by kind 'reproduce' with figure "
+                    f"{a.figure!r}; accepted keys: {', '.join(accepted)}")
         return a
 
     a.model = _model(ck, d["model"])
@@ -517,8 +530,9 @@ def validate_analysis(raw: Any, source: str = "analysis", stem: str | None = Non
         out["ylim"] = tuple(yl)
     b = ck.mapping(lm.get("bands", {}) or {}, "limits.bands")
     ck.keys(b, _names("limits.bands"), "limits.bands")
-    out["bands"] = {"direct_y": ck.number_list(b.get("direct_y", []), "limits.bands.direct_y"),
-                    "naturalness_delta": ck.number_list(b.get("naturalness_delta", []), "limits.bands.naturalness_delta"),
+    out["bands"] = {"direct_y": ck.number_list(b.get("direct_y", []), "limits.bands.direct_y", positive=True),
+                    "naturalness_delta": ck.number_list(b.get("naturalness_delta", []), "limits.bands.naturalness_delta",
+                                                        positive=True),
                     "naturalness_y": ck.number(b.get("naturalness_y", _SQRT4PI), "limits.bands.naturalness_y", 0.0, None, True)}
     a.limits = out
     return a
@@ -595,15 +609,17 @@ def run_analysis(a: Analysis, out_dir: str | Path | None = None, executor: Any =
     from .inference.store import write_json
 
     t0 = time.perf_counter()
-    out = a.out_dir(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from .reproduce import ensure_output_dir
+
+    out = ensure_output_dir(a.out_dir(out_dir))
     ex = executor if executor is not None else a.executor_spec()
     prog = a.progress if progress is None else progress
     overwrite = fresh or not a.resume
     if a.kind == "reproduce":
         import importlib
 
-        summary = importlib.import_module(f"xfit.reproduce.{a.figure}").reproduce(out)
+        kw = {"executor": ex, "progress": prog} if "executor" in REPRODUCE_KEYS[a.figure] else {}
+        summary = importlib.import_module(f"xfit.reproduce.{a.figure}").reproduce(out, **kw)
         summary = {"analysis": a.name, "kind": a.kind, "figure": a.figure, **summary}
     elif a.kind == "scan":
         summary = _run_scan(a, out, ex, prog, overwrite)
@@ -613,7 +629,8 @@ def run_analysis(a: Analysis, out_dir: str | Path | None = None, executor: Any =
     summary["source"] = a.source
     files = summary.pop("files", [])
     write_json(out / "summary.json", summary)
-    summary["files"] = [str(f) for f in files] + [str(out / "summary.json")]
+    paths = [str(f) for f in files] + [str(out / "summary.json")]
+    summary["files"] = list(dict.fromkeys(paths))  # the figure's own list may name summary.json too
     return summary
 
 

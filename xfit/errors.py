@@ -41,3 +41,30 @@ def require_finite_number(value, name: str) -> float:
     if not math.isfinite(x):
         raise InputError(f"{name} must be a finite number, got {value!r}")
     return x
+
+
+def finite_array(value, name: str, lo: float | None = None, hi: float | None = None, *,
+                 lo_open: bool = False):
+    """``value`` as a float numpy array; InputError naming ``name`` unless every element is a
+    finite real number in [lo, hi] (``lo_open``: lo excluded)."""
+    import numpy as np
+
+    try:
+        if np.iscomplexobj(value):
+            raise TypeError
+        a = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a finite real number (or an array of them), got {value!r}") from None
+    if not np.all(np.isfinite(a)):
+        raise InputError(f"{name} must be finite, got {value!r}")
+    if lo is not None and (np.any(a <= lo) if lo_open else np.any(a < lo)):
+        rng = f"{'>' if lo_open else '>='} {lo:g}" + (f" and <= {hi:g}" if hi is not None else "")
+        raise InputError(f"{name} must be {rng}, got {value!r}")
+    if hi is not None and np.any(a > hi):
+        raise InputError(f"{name} must be <= {hi:g}, got {value!r}")
+    return a
+
+
+def validate_mass(mX, name: str = "m_X"):
+    """m_X [GeV] as a float array; InputError unless finite and > 0."""
+    return finite_array(mX, f"{name} (GeV)", 0.0, lo_open=True)

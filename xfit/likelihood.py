@@ -21,13 +21,13 @@ import abc
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
 from scipy import stats
 
-from .errors import InputError
+from .errors import DataError, InputError, finite_array
 
 
 @dataclass(frozen=True)
@@ -123,14 +123,14 @@ class LikelihoodTerm(LikelihoodBase):
         return (m >= lo) & (m <= hi)
 
     def chi2(self, predictions: Mapping[str, object]) -> np.ndarray:
-        missing = [o for o in self.observables if o not in predictions]
+        missing = [o for o in ("mX",) + tuple(self.observables) if o not in predictions]
         if missing:
             raise InputError(
                 f"likelihood term {self.name!r} needs prediction(s) {missing}; "
                 f"got {sorted(predictions)}"
             )
         shape = _shape_of(predictions)
-        mask = np.broadcast_to(self.applies(predictions["mX"]), shape)
+        mask = np.broadcast_to(self.applies(finite_array(predictions["mX"], "m_X (GeV)", 0.0)), shape)
         out = np.zeros(shape)
         if not mask.any():
             return out if shape else float(out)
@@ -139,6 +139,9 @@ class LikelihoodTerm(LikelihoodBase):
             for k, v in predictions.items()
             if k in self.observables or k == "mX"
         }
+        bad = [k for k, v in sub.items() if not np.all(np.isfinite(v))]
+        if bad:
+            raise InputError(f"likelihood term {self.name!r}: prediction(s) {bad} are not finite")
         out[mask] = self._chi2(sub)
         return out if shape else float(out)
 
@@ -193,16 +196,22 @@ def missing_energy_rate(predictions: Mapping[str, np.ndarray], production_key: s
     return np.asarray(predictions[production_key]) * np.asarray(predictions["BR(X->invisible)"])
 
 
-def half_gaussian_sigma(upper_limit, cl: float):
-    """Width of the limit convention: sigma = x_UL / Phi^-1(CL) (see module docstring)."""
+@lru_cache(maxsize=64)
+def _one_sided_z(cl: float) -> float:
+    """Phi^-1(CL), checked and computed once per confidence level (chi2 is a hot loop)."""
     if not 0.5 < cl < 1.0:
         raise InputError(f"confidence level must be in (0.5, 1), got {cl}")
-    return np.asarray(upper_limit, dtype=float) / stats.norm.ppf(cl)
+    return float(stats.norm.ppf(cl))
+
+
+def half_gaussian_sigma(upper_limit, cl: float):
+    """Width of the limit convention: sigma = x_UL / Phi^-1(CL) (see module docstring)."""
+    return np.asarray(upper_limit, dtype=float) / _one_sided_z(float(cl))
 
 
 def chi2_threshold_one_sided(cl: float) -> float:
     """Delta chi2 at which the half-Gaussian convention reaches confidence level ``cl``."""
-    return float(stats.norm.ppf(cl) ** 2)
+    return _one_sided_z(float(cl)) ** 2
 
 
 class GaussianTerm(LikelihoodTerm):
@@ -245,6 +254,8 @@ class UpperLimitTerm(LikelihoodTerm):
         ul = self.upper_limit(predictions["mX"])
         sigma = half_gaussian_sigma(ul, self.cl)
         x = self.quantity(predictions)
+        if np.any(x < 0):
+            raise InputError(f"likelihood term {self.name!r}: the constrained rate must be >= 0, got {np.min(x):g}")
         ok = np.isfinite(sigma) & (sigma > 0)
         return np.where(ok, (x / np.where(ok, sigma, 1.0)) ** 2, 0.0)
 
@@ -303,13 +314,19 @@ class MultiChannelLimits(LikelihoodTerm):
 
     def __init__(self, data: Mapping):
         from .datafiles import limit_of
-        from .physics.constants import MESONS
+        from .physics.meson_decays import get_channel, threshold
 
         channels = []
         for entry in data["limits"]:
             key = entry["observable"]
-            parent, daughter = entry["endpoint"]
-            endpoint = MESONS[parent].mass - MESONS[daughter].mass
+            try:
+                channel = get_channel(key)
+            except InputError as exc:
+                raise DataError(f"{self.name}: data file entry {exc}") from None
+            if tuple(entry.get("endpoint") or (channel.parent, channel.daughter)) != (channel.parent, channel.daughter):
+                raise DataError(f"{self.name}: {key} has endpoint {entry['endpoint']}, but the channel is "
+                                f"{channel.parent} -> {channel.daughter}")
+            endpoint = threshold(channel)
             channels.append(MissingEnergyLimit(
                 f"{self.name}[{key}]", self.citation, key, upper_limit=limit_of(entry),
                 cl=data["confidence_level"], mass_range=(0.0, endpoint),
@@ -367,7 +384,12 @@ def get_term(name: str, **options) -> LikelihoodTerm:
         raise InputError(
             f"unknown likelihood term {name!r}; known: {', '.join(sorted(_REGISTRY))}"
         ) from None
-    return factory(**options)
+    try:
+        return factory(**options)
+    except TypeError as exc:
+        if "argument" not in str(exc):
+            raise
+        raise InputError(f"likelihood term {name!r}: {exc}") from None
 
 
 def build_likelihood(names: Iterable[str] | str, allow_overlap: bool = False, **options) -> CombinedLikelihood:
@@ -380,4 +402,7 @@ def build_likelihood(names: Iterable[str] | str, allow_overlap: bool = False, **
     names = list(names)
     if not names:
         raise InputError("no likelihood terms given; known: " + ", ".join(available_terms()))
+    stray = sorted(set(options) - set(names))
+    if stray:
+        raise InputError(f"options given for term(s) {stray} that are not being built; building: {', '.join(names)}")
     return CombinedLikelihood((get_term(n, **options.get(n, {})) for n in names), allow_overlap=allow_overlap)

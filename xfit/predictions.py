@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, finite_array, validate_mass
 from .physics.constants import DEFAULT_SM, SMInputs
 from .physics.couplings import breaking_scale, scalar_pseudoscalar_couplings
 from .physics.meson_decays import CHANNELS, branching_ratio, closed_reason
@@ -28,17 +28,6 @@ PREDICTION_KEYS: dict[str, str] = {
 }
 
 
-def validate_mass(mX) -> np.ndarray:
-    """m_X as an array; InputError unless finite and > 0."""
-    try:
-        m = np.asarray(mX, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"m_X must be a finite number in GeV, got {mX!r}") from None
-    if not np.all(np.isfinite(m)) or np.any(m <= 0):
-        raise InputError(f"m_X must be a finite number > 0 GeV, got {mX!r}")
-    return m
-
-
 def compute_predictions(mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0,
                         sm: SMInputs = DEFAULT_SM) -> dict[str, np.ndarray]:
     """All predictions (a dict of arrays broadcast to a common shape).
@@ -47,9 +36,14 @@ def compute_predictions(mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0,
     of a search is their product (:func:`xfit.likelihood.missing_energy_rate`).
     """
     mX = validate_mass(mX)
-    mX, cWW, cYY, br_inv = np.broadcast_arrays(mX, np.asarray(gX_A_WW, float),
-                                               np.asarray(gX_A_YY, float),
-                                               np.asarray(br_invisible, float))
+    mX, cWW, cYY, br_inv = np.broadcast_arrays(mX, finite_array(gX_A_WW, "g_X A_XWW"),
+                                               finite_array(gX_A_YY, "g_X A_XYY"),
+                                               finite_array(br_invisible, "B(X -> invisible)", 0.0, 1.0))
+    if gX is not None:
+        gX = finite_array(gX, "g_X", 0.0)
+        XS = finite_array(XS, "X_S")
+        if np.any(XS == 0):
+            raise InputError("X_S must be non-zero (it sets v_X = m_X/(X_S g_X), Eq. 4.2)")
     out: dict[str, np.ndarray] = {"mX": mX, "gX*A_WW": cWW, "gX*A_YY": cYY}
     g_S, g_P = scalar_pseudoscalar_couplings(mX, cWW, sm)
     out["g_S"], out["g_P"] = np.abs(g_S), np.abs(g_P)
@@ -83,6 +77,10 @@ def unphysical_rates(predictions) -> dict[str, str]:
 
 def closed_channels(mX: float, sm: SMInputs = DEFAULT_SM) -> dict[str, str]:
     """For one m_X: {prediction key: reason} for every channel that is closed (rate 0)."""
+    m = validate_mass(mX)
+    if m.ndim:
+        raise InputError(f"closed_channels takes one m_X (a number in GeV), got an array of shape {m.shape}")
+    mX = float(m)
     reasons = {key: r for key, ch in CHANNELS.items() if (r := closed_reason(ch, mX, sm))}
     if mX >= sm.m_Z:
         reasons["BR(Z->gammaX)"] = f"closed: m_X = {mX:g} GeV >= m_Z = {sm.m_Z} GeV"

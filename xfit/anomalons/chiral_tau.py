@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..errors import InputError
 from ..physics.anomaly import WeylField
 from .criteria import lightest_is_neutral
 from .field_content import FieldContent, SMCharges
@@ -100,9 +101,22 @@ def neutral_lp_m(n: int) -> Fraction | None:
 
 
 def table_II(m_max: int = 100, n_range=range(2, 11)) -> list[dict]:
-    """Table II: integer 1 <= |m| <= m_max and m = infinity, 2 <= n <= 10, ordered by m."""
-    ms = [None] + [s * k for k in range(1, m_max + 1) for s in (1, -1)]
-    sols = scan_chiral_tau(ms, n_range)
+    """Table II: integer 1 <= |m| <= m_max and m = infinity, 2 <= n <= 10, ordered by m.
+
+    A neutral lightest state needs m = (n+1)/(n-2) (:func:`neutral_lp_m`), so the table is
+    built from n alone (one candidate m per n) and does not depend on m_max beyond the cut."""
+    if isinstance(m_max, bool) or int(m_max) != m_max or m_max < 1:
+        raise InputError(f"m_max must be a positive integer, got {m_max!r}")
+    sols = []
+    for n in n_range:
+        if n < 2:
+            continue
+        m = neutral_lp_m(n)
+        if m is not None and (m.denominator != 1 or abs(m) > m_max):
+            continue
+        sol = solve_chiral_tau(n, m)
+        if sol is not None and sol.lightest_is_neutral:
+            sols.append(sol)
     sols.sort(key=lambda s: (s.m is None, s.m if s.m is not None else 0))
     return [s.row() for s in sols]
 

@@ -37,7 +37,7 @@ from .criteria import (has_integer_charges, has_neutral_component, higgs_yukawa_
                        lightest_is_neutral, max_perturbative_dim)
 from .naturalness import (DEFAULT_CONVENTION, DEFAULT_DELTA, NaturalnessConvention, naturalness_bound_TeV,
                           printed_bound)
-from .rational import Affine, as_affine, fraction_str
+from .rational import Affine, as_affine, fraction_str, rational_sqrt
 from .spectra import AnomalonModel, DLPair, Multiplet
 
 FAMILY_1ML_1DL = "1ML+1DL"
@@ -57,25 +57,13 @@ def cubic(n: int) -> int:
     return n * (n * n - 1)
 
 
-def _rational_square_root_of(num: int, den: int) -> Fraction | None:
-    """sqrt(num/den) if rational and > 0 (fast integer pre-test before Fractions)."""
-    if num <= 0:
-        return None
-    g = math.gcd(num, den)
-    a, b = num // g, den // g
-    ra, rb = math.isqrt(a), math.isqrt(b)
-    if ra * ra != a or rb * rb != b:
-        return None
-    return Fraction(ra, rb)
-
-
 def solve_dl_with_ml(m: int, ml_dims: tuple[int, ...], signs: tuple[int, ...], family: str | None = None):
     """One DL pair (m, +-Y) plus ML fields with X_i = s_i X_DL: the model, or None if Y is not rational.
 
     Y^2 = -(sum s_i n_i(n_i^2-1) + 2 m(m^2-1)) / (24 m),  X_DL = 1/(4 m Y^2)  (A.2-A.3, A.13-A.16).
     """
     K = -(sum(s * cubic(n) for n, s in zip(ml_dims, signs)) + 2 * cubic(m))
-    Y = _rational_square_root_of(K, 24 * m)
+    Y = rational_sqrt(Fraction(K, 24 * m)) if K > 0 else None   # Y > 0 and rational
     if Y is None:
         return None
     X_dl = 1 / (4 * m * Y * Y)

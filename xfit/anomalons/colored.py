@@ -67,9 +67,12 @@ def colored_solutions(candidates, ml_reps=REAL_REPS, pair_reps=PAIR_REPS) -> lis
     lightest state hadronises), sorted by the number of Weyl components sum n N."""
     out = []
     for cand in candidates:
-        if not set(cand.rejections) <= {REJECT_CHARGED_LP, REJECT_CHARGES}:
-            continue
-        model = cand.model if isinstance(cand, Candidate) else cand
+        if isinstance(cand, Candidate):
+            if not set(cand.rejections) <= {REJECT_CHARGED_LP, REJECT_CHARGES}:
+                continue
+            model = cand.model
+        else:
+            model = cand
         for ml_c in itertools.product(ml_reps, repeat=len(model.ml)):
             for dl_c in itertools.product(pair_reps, repeat=len(model.dl)):
                 if all(c == 1 for c in ml_c + dl_c):

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..errors import DataError, InputError
 from ..physics.anomaly import LEPTON_FLAVOURS, WeylField, sm_fields
-from .rational import to_fraction
+from .rational import fraction_str, to_fraction
 
 #: Dynkin index T(R) of SU(3) irreps by dimension, normalised to T(3) = 1/2.  ("15" is the
 #: (2,1) irrep; use an explicit ``dynkin`` for 15' = (4,0), T = 35/2.)
@@ -155,6 +155,9 @@ def parse_field(spec, index: int) -> tuple[WeylField, Fraction]:
     X = to_fraction(spec["X"], f"{where} ({name}): X")
     T = (to_fraction(spec["dynkin"], f"{where} ({name}): dynkin") if "dynkin" in spec
          else dynkin_index(color, name))
+    if T < 0:
+        raise InputError(f"{where} ({name}): dynkin (SU(3) Dynkin index) must be >= 0, e.g. 0 for a singlet, "
+                         f"1/2 for a triplet; got {fraction_str(T)}")
     return WeylField(name, chir, n, Y, X, N=color, copies=copies), T
 
 

@@ -53,6 +53,19 @@ TABLES_LOG_FACTOR = 439.65
 ROUNDINGS = ("nearest", "truncate")
 
 
+def check_rounding(rounding: str, what: str = "rounding") -> str:
+    """``rounding`` if it is one of :data:`ROUNDINGS`, else InputError."""
+    if rounding not in ROUNDINGS:
+        raise InputError(f"{what} {rounding!r} unknown; accepted: {', '.join(ROUNDINGS)}")
+    return rounding
+
+
+def printed_interval(printed_TeV: float, rounding: str) -> tuple[float, float]:
+    """The true bounds [low, high) in TeV that print as the one-decimal ``printed_TeV``."""
+    check_rounding(rounding)
+    return (printed_TeV - 0.05, printed_TeV + 0.05) if rounding == "nearest" else (printed_TeV, printed_TeV + 0.1)
+
+
 @dataclass(frozen=True)
 class NaturalnessConvention:
     """Inputs of Eq. (2.9).
@@ -71,8 +84,7 @@ class NaturalnessConvention:
     table_rounding: str = "nearest"
 
     def __post_init__(self):
-        if self.table_rounding not in ROUNDINGS:
-            raise InputError(f"table_rounding {self.table_rounding!r} unknown; accepted: {', '.join(ROUNDINGS)}")
+        check_rounding(self.table_rounding, "table_rounding")
         for key in ("mu", "g2", "gY", "M_h") + (("frozen_log",) if self.frozen_log is not None else ()):
             value = getattr(self, key)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
@@ -127,17 +139,20 @@ def naturalness_bound(multiplets, Delta: float = DEFAULT_DELTA,
                       conv: NaturalnessConvention = DEFAULT_CONVENTION) -> float:
     """Largest common anomalon mass M [GeV] with fine_tuning <= Delta (Eqs. 2.8-2.9).
 
-    Searched up to 10^9 GeV, on the side of the log's zero where Delta(M) grows monotonically
-    (from 1 GeV when mu is far above or the log is frozen, from 1.5 x the zero when mu is low).
+    A frozen log gives M = sqrt(Delta M_h^2 (4 pi)^4 / (G L)) in closed form; otherwise M is
+    searched up to 10^9 GeV, on the side of the log's zero where Delta(M) grows monotonically
+    (from 1 GeV when mu is far above, from 1.5 x the zero when mu is low).
     """
     if not (isinstance(Delta, (int, float)) and Delta > 0 and math.isfinite(Delta)):
         raise InputError(f"Delta must be a finite number > 0, got {Delta!r}")
     multiplets = list(multiplets)
     if gauge_factor(multiplets, conv) <= 0:
         raise InputError("no electroweak-charged multiplet: Eq. (2.9) gives no bound")
+    if conv.frozen_log is not None:
+        return math.sqrt(Delta * conv.M_h**2 * (4.0 * math.pi) ** 4 / (gauge_factor(multiplets, conv) * conv.frozen_log))
     zero = conv.mu * math.exp(1.0 / 12.0)  # M where the log of (2.9) vanishes
     hi = math.log(1e9)
-    lo = math.log(1.5 * zero) if (zero < 1e8 and conv.frozen_log is None) else 0.0
+    lo = math.log(1.5 * zero) if zero < 1e8 else 0.0
     f = lambda lnM: math.log(fine_tuning(multiplets, math.exp(lnM), conv)) - math.log(Delta)
     if f(lo) > 0:
         raise InputError(f"Delta = {Delta} is below the tuning of the lightest mass considered")
@@ -159,7 +174,6 @@ def printed_bound(bound_TeV: float, rounding: str = "nearest") -> float:
 
     A 1e-9 guard absorbs floating-point noise at an exact edge (e.g. 3.4 stored as 3.39999...).
     """
-    if rounding not in ROUNDINGS:
-        raise InputError(f"rounding {rounding!r} unknown; accepted: {', '.join(ROUNDINGS)}")
+    check_rounding(rounding)
     tenths = bound_TeV * 10.0
     return (math.floor(tenths + 0.5) if rounding == "nearest" else math.floor(tenths + 1e-9)) / 10.0

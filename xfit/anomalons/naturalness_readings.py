@@ -19,10 +19,10 @@ import math
 from dataclasses import dataclass
 
 from ..datafiles import load_data_file
-from ..errors import DataError, InputError
+from ..errors import DataError
 from .classify import table2_candidates, table3_candidates
 from .naturalness import (CONVENTIONS, ROUNDINGS, NaturalnessConvention, gauge_factor, naturalness_bound_TeV,
-                          printed_bound)
+                          printed_bound, printed_interval)
 from .rational import to_fraction
 
 #: The printed columns, relative to the data directory.
@@ -40,10 +40,7 @@ class PrintedBound:
 
     def interval_TeV(self, rounding: str) -> tuple[float, float]:
         """The true bounds that print as ``printed_TeV``: [low, high) in TeV."""
-        if rounding not in ROUNDINGS:
-            raise InputError(f"rounding {rounding!r} unknown; accepted: {', '.join(ROUNDINGS)}")
-        p = self.printed_TeV
-        return (p - 0.05, p + 0.05) if rounding == "nearest" else (p, p + 0.1)
+        return printed_interval(self.printed_TeV, rounding)
 
 
 def _entry_model(entry: dict, keys: tuple[str, ...], index: dict, name: str, where: str):

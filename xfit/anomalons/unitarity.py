@@ -17,6 +17,8 @@ import math
 import numpy as np
 
 from ..errors import InputError
+# one implementation of v_X and m_Psi: xfit.physics.couplings (re-exported here)
+from ..physics.couplings import anomalon_mass, breaking_scale
 
 #: Belle II best fit of the tau-flavour benchmark (Sec. 3.2.5, Eq. 4.3).
 BEST_FIT_MX = 2.1
@@ -35,10 +37,19 @@ def yukawa_unitarity_bound(n: int, kind: str) -> float:
     raise InputError(f"kind must be 'DL' or 'ML', got {kind!r}")
 
 
+def _require_finite(value, what: str, mX, gX, XS):
+    if not np.all(np.isfinite(value)):
+        raise InputError(f"{what} is not finite for m_X = {mX!r}, g_X = {gX!r}, X_S = {XS!r}; "
+                         "accepted: finite m_X, g_X != 0, X_S != 0 with m_X/(X_S g_X) below ~1e300 GeV")
+    return value
+
+
 def vev_X(mX, gX, XS=1.0):
-    """v_X = m_X / (X_S g_X) in GeV, Eq. (4.2)."""
-    mX, gX = np.asarray(mX, dtype=float), np.asarray(gX, dtype=float)
-    return mX / (float(XS) * gX)
+    """v_X = m_X / (X_S g_X) in GeV, Eq. (4.2) (:func:`xfit.physics.couplings.breaking_scale`);
+    InputError if it is not finite (g_X = 0, overflow, ...)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = np.asarray(breaking_scale(mX, gX, float(XS)), dtype=float)
+    return _require_finite(v, "v_X = m_X/(X_S g_X)", mX, gX, XS)
 
 
 def mass_from_yukawa(y, vX):
@@ -48,10 +59,10 @@ def mass_from_yukawa(y, vX):
 
 def mass_ceiling(n: int, kind: str, XS, mX=BEST_FIT_MX, gX=BEST_FIT_GX):
     """Unitarity ceiling on the mass of an n-plet at (m_X, g_X): sqrt(.)-bound * v_X / sqrt(2)."""
-    return mass_from_yukawa(yukawa_unitarity_bound(n, kind), vev_X(mX, gX, XS))
+    with np.errstate(over="ignore"):
+        m = mass_from_yukawa(yukawa_unitarity_bound(n, kind), vev_X(mX, gX, XS))
+    return _require_finite(m, "the unitarity mass ceiling", mX, gX, XS)
 
 
-def anomalon_mass(y, mX, gX, XS=1.0):
-    """m_Psi = y m_X / (X_S g_X) in GeV (Fig. 3 of arXiv:2603.04394, m_Psi = y v_X); vectorised."""
-    y, mX, gX = (np.asarray(v, dtype=float) for v in (y, mX, gX))
-    return y * mX / (float(XS) * gX)
+__all__ = ["BEST_FIT_GX", "BEST_FIT_MX", "anomalon_mass", "breaking_scale", "mass_ceiling",
+           "mass_from_yukawa", "vev_X", "yukawa_unitarity_bound"]

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, stats
 
-from ..errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, DataError, InputError
+from .fit import significance_from_q
 from .histfactory import covariance, minimize
 from .signal import BR_UNIT, MU_X_MAX, MX_NO_EFFICIENCY, KXModel
 
@@ -59,6 +60,12 @@ def cls_from_q(qtilde: float, q_asimov: float) -> tuple[float, float, float]:
     clsb = float(stats.norm.sf(t + sqa))
     clb = float(stats.norm.sf(t))
     return clsb, clb, clsb / clb if clb > 0 else math.nan
+
+
+def q0_from_nll(nll_sm: float, nll_best: float) -> float:
+    """q0 = 2 [ -ln L(B=0) + ln L(B_hat) ], >= 0 (a negative value from rounding counts as 0);
+    the local significance is :func:`xfit.belle2.fit.significance_from_q` of it."""
+    return max(2.0 * (float(nll_sm) - float(nll_best)), 0.0)
 
 
 def expected_sqrt_qa(n_sigma: float, cl: float = CL) -> float:
@@ -91,9 +98,29 @@ class MassPoint:
 
     @classmethod
     def from_json(cls, d: dict) -> "MassPoint":
-        g = lambda v: math.nan if v is None else float(v)  # noqa: E731
-        return cls(float(d["mX"]), g(d["BR_hat"]), g(d["q0"]), g(d["nll"]), g(d["efficiency_events"]),
-                   d.get("BR_95"), d.get("BR_95_expected", {}), d.get("note", ""))
+        """The point of a :meth:`to_json` dict; :class:`DataError` if a field has the wrong type."""
+        def num(key, value, allow_none=True):
+            if value is None and allow_none:
+                return None
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise DataError(f"field {key!r} must be a number or null, got {value!r}")
+            return float(value)
+
+        if not isinstance(d, dict):
+            raise DataError(f"a mass point must be a JSON object, got {type(d).__name__}")
+        missing = [k for k in ("mX", "BR_hat", "q0", "nll", "efficiency_events") if k not in d]
+        if missing:
+            raise DataError(f"a mass point lacks the field(s) {', '.join(missing)}")
+        g = lambda k: math.nan if d[k] is None else num(k, d[k])  # noqa: E731
+        exp = d.get("BR_95_expected", {})
+        if not isinstance(exp, dict):
+            raise DataError(f"field 'BR_95_expected' must be a mapping {{'-2'..'2': number}}, got {exp!r}")
+        exp = {str(k): num(f"BR_95_expected[{k}]", v) for k, v in exp.items()}
+        note = d.get("note", "")
+        if not isinstance(note, str):
+            raise DataError(f"field 'note' must be a string, got {note!r}")
+        return cls(num("mX", d["mX"], allow_none=False), g("BR_hat"), g("q0"), g("nll"),
+                   g("efficiency_events"), num("BR_95", d.get("BR_95")), exp, note)
 
 
 class Scanner:
@@ -226,7 +253,7 @@ class Scanner:
                              note=f"no signal efficiency above mX = {MX_NO_EFFICIENCY:.3f} GeV: likelihood flat in B")
         r = self.free_fit()
         mu_hat = float(r.x[self.kx.ix])
-        q0 = max(2.0 * (self.sm_fit.nll - r.nll), 0.0)
+        q0 = q0_from_nll(self.sm_fit.nll, r.nll)
         mp = MassPoint(float(mX), mu_hat * BR_UNIT, q0, r.nll, ev)
         if limits:
             exp = self.expected_limits(self.asimov_sigma())
@@ -267,6 +294,17 @@ def default_masses(mx_min=DEFAULT_MX_MIN, mx_max=DEFAULT_MX_MAX, n=DEFAULT_N) ->
     return np.linspace(mx_min, mx_max, n)
 
 
+def check_masses_have_efficiency(masses, width: float = 0.0) -> None:
+    """:class:`InputError` if no mass of a narrow-line scan is below MX_NO_EFFICIENCY (every
+    point would have zero signal efficiency: a flat likelihood, nothing to fit)."""
+    m = np.asarray(masses, dtype=float).ravel()
+    if m.size == 0 or not np.all(np.isfinite(m)) or np.any(m < 0):
+        raise InputError("the scan masses must be finite numbers >= 0 GeV (at least one)")
+    if float(width) == 0.0 and np.all(m >= MX_NO_EFFICIENCY):
+        raise InputError(f"every scan mass is at or above MX_NO_EFFICIENCY = {MX_NO_EFFICIENCY:.4f} GeV, "
+                         "where the Belle II signal efficiency is zero; choose --mX-min below it")
+
+
 def _config(masses, width, sm_free, limits) -> dict:
     from . import files
 
@@ -277,26 +315,45 @@ def _config(masses, width, sm_free, limits) -> dict:
 
 
 def _read_existing(path: Path, config: dict) -> dict[float, MassPoint]:
-    """Points already in scan.jsonl if it was written with the same configuration."""
+    """Points already in scan.jsonl if it was written with the same configuration.
+
+    A file of another configuration is ignored (and rewritten); a corrupt file (not UTF-8, a
+    header that is not a mapping, a malformed point other than a truncated last line) is a
+    :class:`DataError`."""
     if not path.is_file():
         return {}
-    done = {}
-    with open(path) as f:
-        lines = f.read().splitlines()
+
+    def corrupt(problem: str) -> DataError:
+        return DataError(f"scan file {path} is corrupt ({problem}); delete it or rerun with --no-resume")
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except UnicodeDecodeError:
+        raise corrupt("not UTF-8 text") from None
     if not lines:
         return {}
     try:
         head = json.loads(lines[0])
     except ValueError:
-        return {}
+        raise corrupt("line 1 is not valid JSON") from None
+    if not isinstance(head, dict) or "config" not in head:
+        raise corrupt("line 1 is not a header mapping with a 'config' entry")
     if head.get("config") != config:
         return {}
-    for line in lines[1:]:
+    done = {}
+    for n, line in enumerate(lines[1:], start=2):
         try:
             d = json.loads(line)
-            done[round(float(d["mX"]), 12)] = MassPoint.from_json(d)
-        except (ValueError, KeyError, TypeError):
-            break  # a truncated last line from an interruption
+        except ValueError:
+            if n == len(lines):
+                break  # a truncated last line from an interruption
+            raise corrupt(f"line {n} is not valid JSON") from None
+        try:
+            p = MassPoint.from_json(d)
+        except DataError as exc:
+            raise corrupt(f"line {n}: {exc}") from None
+        done[round(p.mX, 12)] = p
     return done
 
 
@@ -341,9 +398,10 @@ def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | 
     PDF).  Completed masses of an earlier run with the same configuration are reused.
     """
     t0 = time.perf_counter()
-    masses = default_masses() if masses is None else np.asarray(masses, dtype=float)
+    masses = default_masses() if masses is None else np.asarray(masses, dtype=float).ravel()
     if width < 0 or not math.isfinite(width):
         raise InputError(f"--width must be >= 0 GeV, got {width}")
+    check_masses_have_efficiency(masses, width)
     say = log or (lambda s: None)
     sc = Scanner(width=width, sm_free=sm_free) if scanner is None else scanner
     config = _config(masses, width, sm_free, limits)
@@ -402,8 +460,9 @@ def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | 
     sc.set_mass(best_m)
     rb = sc.free_fit()
     best_br = float(rb.x[sc.kx.ix]) * BR_UNIT
-    q0 = max(2.0 * (sc.sm_fit.nll - rb.nll), 0.0)
-    result = ScanResult(points, best_m, best_br, math.sqrt(q0), q0, time.perf_counter() - t0, width, sm_free)
+    q0 = q0_from_nll(sc.sm_fit.nll, rb.nll)
+    result = ScanResult(points, best_m, best_br, significance_from_q(q0), q0, time.perf_counter() - t0,
+                        width, sm_free)
     if out is not None:
         with open(Path(out) / SUMMARY_FILE, "w") as f:
             json.dump(result.summary(), f, indent=1)

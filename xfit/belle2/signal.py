@@ -171,23 +171,26 @@ def breit_wigner_fractions(mX: float, width: float, sm=DEFAULT_SM) -> np.ndarray
     return (prim(Q2_HI) - prim(Q2_LO)) / total
 
 
-def x_templates(mX: float, width: float = 0.0, densities=None, sm=DEFAULT_SM) -> dict[str, np.ndarray]:
+def x_templates(mX: float, width: float = 0.0, densities=None, sm=DEFAULT_SM,
+                efficiency: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Expected reconstructed events per unit B_X (= B(B+ -> K+ X) P_inv) in each signal channel.
 
     Narrow line (width 0): interpolated efficiency at q^2 = mX^2; otherwise Breit-Wigner bin
-    fractions.  Keys: "A", "B", "sgn1_had".
+    fractions.  Keys: "A", "B", "sgn1_had".  ``efficiency``: a precomputed
+    :func:`efficiency_table` of ``densities`` and ``sm`` (computed here if None).
     """
     mX = float(mX)
     if not math.isfinite(mX) or mX < 0:
         raise InputError(f"mX must be a finite mass >= 0 GeV, got {mX}")
     if width < 0 or not math.isfinite(width):
         raise InputError(f"width must be finite and >= 0 GeV, got {width}")
-    eff = efficiency_table(densities, sm)
+    eff = efficiency_table(densities, sm) if efficiency is None else efficiency
     if width == 0.0:
         idx, w = line_weights(mX)
         return {k: (e[:, idx] * w[None, :]).sum(axis=1) if idx[0] < e.shape[1] else np.zeros(e.shape[0])
                 for k, e in eff.items()}
-    return reweighted_templates(breit_wigner_fractions(mX, width, sm), densities, sm)
+    b = breit_wigner_fractions(mX, width, sm)
+    return {k: e @ b for k, e in eff.items()}  # = reweighted_templates(b, densities, sm)
 
 
 def x_sample_modifiers(spec: dict) -> dict[str, list[dict]]:
@@ -232,6 +235,7 @@ class KXModel:
         spec = files.load_workspace() if spec is None else spec
         self.densities = files.load_number_densities() if densities is None else densities
         self.sm = sm
+        self.efficiency = efficiency_table(self.densities, sm)  # once, not per mass
         self.channel_names = files.channel_name_map(spec)
         zero = {self.channel_names[k]: np.zeros(len(files.signal_templates(spec)[k])) for k in files.SIGNAL_SAMPLES}
         extra = ExtraSample(X_SAMPLE, X_PARAMETER, zero, x_sample_modifiers(spec),
@@ -251,7 +255,7 @@ class KXModel:
         if key not in self._cache:
             if len(self._cache) > 4096:
                 self._cache.clear()
-            t = x_templates(mX, width, self.densities, self.sm)
+            t = x_templates(mX, width, self.densities, self.sm, efficiency=self.efficiency)
             self._cache[key] = {k: v * BR_UNIT for k, v in t.items()}
         return self._cache[key]
 

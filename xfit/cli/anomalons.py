@@ -122,34 +122,35 @@ def _print_rows(rows, columns) -> None:
         print(("  " + "  ".join(str(r[key]).ljust(w) for (_, key), w in zip(columns, widths))).rstrip())
 
 
-def run_table2(args) -> int:
-    from ..anomalons.classify import table2
+_TABLES = {
+    "table2": ("Table 2 (1ML + 1DL)", "",
+               [("n", "n"), ("m", "m"), ("Y", "Y"), ("X_S/(3a_B+L)", "XS_over_3aBL")]),
+    "table3": ("Table 3 (2DL)", "; X columns are the charges of the (m, +-Y3) pair (see docs/anomalons.md)",
+               [("n", "n"), ("m", "m"), ("Y1", "Y1"), ("Y3", "Y3"), ("X1/(3a_B+L)", "X1_over_3aBL"),
+                ("X2/(3a_B+L)", "X2_over_3aBL")]),
+}
+
+
+def _run_table(args, which: str) -> int:
+    from ..anomalons import classify
 
     delta, floor, conv = _table_inputs(args)
-    rows = table2(delta, floor, conv)
+    rows = getattr(classify, which)(delta, floor, conv)
     if args.json:
         print(dump_json(rows))
         return 0
-    print(f"Table 2 (1ML + 1DL), naturalness at Delta = {delta:g}, convention {conv.name}:")
-    _print_rows(rows, [("n", "n"), ("m", "m"), ("Y", "Y"), ("X_S/(3a_B+L)", "XS_over_3aBL"),
-                       ("naturalness [TeV]", "naturalness_TeV"), ("printed", "naturalness_TeV_printed")])
+    title, note, columns = _TABLES[which]
+    print(f"{title}, naturalness at Delta = {delta:g}, convention {conv.name}{note}:")
+    _print_rows(rows, columns + [("naturalness [TeV]", "naturalness_TeV"), ("printed", "naturalness_TeV_printed")])
     return 0
+
+
+def run_table2(args) -> int:
+    return _run_table(args, "table2")
 
 
 def run_table3(args) -> int:
-    from ..anomalons.classify import table3
-
-    delta, floor, conv = _table_inputs(args)
-    rows = table3(delta, floor, conv)
-    if args.json:
-        print(dump_json(rows))
-        return 0
-    print(f"Table 3 (2DL), naturalness at Delta = {delta:g}, convention {conv.name}; X columns are the "
-          "charges of the (m, +-Y3) pair (see docs/anomalons.md):")
-    _print_rows(rows, [("n", "n"), ("m", "m"), ("Y1", "Y1"), ("Y3", "Y3"), ("X1/(3a_B+L)", "X1_over_3aBL"),
-                       ("X2/(3a_B+L)", "X2_over_3aBL"), ("naturalness [TeV]", "naturalness_TeV"),
-                       ("printed", "naturalness_TeV_printed")])
-    return 0
+    return _run_table(args, "table3")
 
 
 def run_naturalness_readings(args) -> int:

@@ -16,6 +16,7 @@ from .common import dump_json
 
 def cmd_fit_sm(args) -> int:
     from ..belle2 import fit
+    from ..belle2.signal import B_SM
 
     res = fit.fit_sm()
     out = res.summary()
@@ -25,7 +26,7 @@ def cmd_fit_sm(args) -> int:
         print(dump_json(out))
     else:
         print("Belle II B+ -> K+ nu nubar, published likelihood (HEPData ins2947386), fast HistFactory fit")
-        print(f"  mu = {out['mu']:.3f} +- {out['mu_err']:.3f}   (B = {out['mu'] * 4.97:.1f}e-6)")
+        print(f"  mu = {out['mu']:.3f} +- {out['mu_err']:.3f}   (B = {out['mu'] * B_SM * 1e6:.1f}e-6)")
         print(f"  significance over background only: {out['Z_bkg_only']:.2f} sigma")
         print(f"  significance over the SM (mu = 1):  {out['Z_vs_SM']:.2f} sigma")
         print(f"  one full fit (minimum + HESSE): {1e3 * out['fit_seconds']:.1f} ms")
@@ -39,7 +40,7 @@ def cmd_fit_sm(args) -> int:
 
 def cmd_scan(args) -> int:
     from ..belle2 import scan
-    from ..belle2.signal import q2_max
+    from ..belle2.signal import MX_NO_EFFICIENCY, q2_max
 
     mx_min = require_finite_number(args.mX_min, "--mX-min")
     mx_max = require_finite_number(args.mX_max, "--mX-max")
@@ -50,7 +51,11 @@ def cmd_scan(args) -> int:
         raise InputError(f"--width must be >= 0 GeV, got {width}")
     if mx_max > math.sqrt(q2_max()):
         raise InputError(f"--mX-max must be below m_B - m_K = {math.sqrt(q2_max()):.4f} GeV, got {mx_max}")
+    if width == 0 and mx_min >= MX_NO_EFFICIENCY:
+        raise InputError(f"--mX-min must be below MX_NO_EFFICIENCY = {MX_NO_EFFICIENCY:.4f} GeV (no Belle II "
+                         f"signal efficiency above it, every mass would be flat), got {mx_min}")
     masses = scan.default_masses(mx_min, mx_max, args.n_masses)
+    scan.check_masses_have_efficiency(masses, width)
     log = None if args.json else (lambda s: print(s, file=sys.stderr))
     res = scan.run_scan(masses, width=width, sm_free=args.sm_free, out=args.out, limits=not args.no_limits,
                         resume=not args.no_resume, plots=not args.no_plots, log=log)

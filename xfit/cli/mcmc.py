@@ -61,14 +61,10 @@ def register(sub) -> None:
 
 
 def _int_option(value, name: str, minimum: int) -> int:
-    try:
-        f = float(value)
-        ok = f == int(f) and int(f) >= minimum
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(f)
+    """An integer option >= ``minimum`` (:func:`xfit.inference.mcmc.positive_int`)."""
+    from ..inference.mcmc import positive_int
+
+    return positive_int(value, name, minimum)
 
 
 def _warn_line(message) -> None:
@@ -99,8 +95,10 @@ def run(args) -> int:
     model = model_from_args(args)
     likelihood = build_likelihood(args.terms)
     priors = as_prior_set(args.prior, model.parameters)
-    if walkers < max(4, 2 * len(model.parameters)):
-        raise InputError(f"--walkers must be >= {max(4, 2 * len(model.parameters))} for "
+    from ..inference.mcmc import min_walkers
+
+    if walkers < min_walkers(len(model.parameters)):
+        raise InputError(f"--walkers must be >= {min_walkers(len(model.parameters))} for "
                          f"{len(model.parameters)} parameter(s), got {walkers}")
 
     from ..inference.mcmc import ChainTooShortWarning, read_chain_settings, sample_model

@@ -6,18 +6,19 @@ import importlib
 from ..errors import InputError
 from .common import dump_json
 
-#: figure name -> (module under xfit.reproduce, description)
+#: figure name -> (module under xfit.reproduce, its function, description)
 FIGURES = {
-    "fig2": ("fig2", "Fig. 2 of arXiv:2603.04394: B->K(*)X + Z->gammaX fit at m_X = 2.1 GeV"),
-    "fig3": ("fig3", "Fig. 3 (and Fig. 1) of arXiv:2603.04394: 90% CL limits on g_X versus m_X"),
-    "fig1": ("fig3", "Fig. 1 of arXiv:2603.04394 (computed with Fig. 3): 90% CL limits on g_X A_XWW from NA62 and KOTO"),
+    "fig2": ("fig2", "reproduce", "Fig. 2 of arXiv:2603.04394: B->K(*)X + Z->gammaX fit at m_X = 2.1 GeV"),
+    "fig3": ("fig3", "reproduce", "Fig. 3 (and Fig. 1) of arXiv:2603.04394: 90% CL limits on g_X versus m_X"),
+    "fig1": ("fig3", "reproduce_fig1",
+             "Fig. 1 of arXiv:2603.04394: 90% CL limits on g_X A_XWW from NA62 and KOTO"),
 }
 
 
 def register(sub) -> None:
     p = sub.add_parser("reproduce", help="reproduce a figure of the papers",
                        description="Reproduce a figure of the papers. Known: "
-                       + "; ".join(f"{k}: {d}" for k, (_, d) in FIGURES.items()))
+                       + "; ".join(f"{k}: {d}" for k, (_, _, d) in FIGURES.items()))
     p.add_argument("figure", help="one of: " + ", ".join(FIGURES))
     p.add_argument("--out", default=None, help="output directory (default xfit-output/FIGURE)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -27,22 +28,25 @@ def register(sub) -> None:
 def run(args) -> int:
     if args.figure not in FIGURES:
         raise InputError(f"unknown figure {args.figure!r}; known: {', '.join(FIGURES)}")
-    module = importlib.import_module(f"xfit.reproduce.{FIGURES[args.figure][0]}")
+    module_name, function, description = FIGURES[args.figure]
+    module = importlib.import_module(f"xfit.reproduce.{module_name}")
     out = args.out or f"xfit-output/{args.figure}"
-    summary = module.reproduce(out)
+    summary = getattr(module, function)(out)
     if args.json:
         print(dump_json(summary))
     else:
-        print(f"{FIGURES[args.figure][1]}")
+        print(description)
         for name, row in summary.get("models", {}).items():
             print(f"  {name:<11} g_X = {row['gX']:.4g} ± {row['gX_err']:.2g}, chi2_min = {row['chi2_min']:.2f}, "
                   f"{row['significance_sigma']:.2f} sigma over the SM, B(Z->gammaX) = {row['BR(Z->gammaX)']:.3g}, "
                   f"B(B+->K*+X) = {row['BR(B+->K*+X)']:.3g}")
         for name, row in summary.get("limits", {}).items():
-            pairs = [(m, g) for m, g in zip(row.get("mX", []), row.get("gX_90", [])) if g is not None]
+            key = next((k for k in row if k != "mX"), "gX_90")
+            pairs = [(m, g) for m, g in zip(row.get("mX", []), row.get(key, [])) if g is not None]
             if pairs:
                 m_best, g_best = min(pairs, key=lambda p: p[1])
-                print(f"  {name:<18} strongest 90% CL limit g_X < {g_best:.3g} at m_X = {m_best:.3g} GeV "
+                par = {"gX_90": "g_X", "gXAWW_90": "g_X A_XWW"}.get(key, key)
+                print(f"  {name:<18} strongest 90% CL limit {par} < {g_best:.3g} at m_X = {m_best:.3g} GeV "
                       f"({len(pairs)} masses with a limit)")
         print("wrote:")
         for f in summary.get("files", []):

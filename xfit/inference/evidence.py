@@ -43,7 +43,8 @@ from scipy import integrate
 from scipy.special import logsumexp
 
 from ..errors import ConvergenceError, InputError
-from .mcmc import (ModelLogLikelihood, _positive_int, check_prior_domain, sample)
+from .mcmc import ModelLogLikelihood, check_prior_domain, min_walkers, sample
+from .mcmc import positive_int as _positive_int
 from .priors import PriorSet, as_prior_set
 
 
@@ -222,7 +223,7 @@ def thermodynamic_integration(log_likelihood: Callable[[np.ndarray], np.ndarray]
         raise InputError("priors must be a PriorSet")
     betas = power_ladder(n_temps, power)
     nsteps = _positive_int(nsteps, "number of steps per temperature", minimum=8)
-    nwalkers = _positive_int(nwalkers, "number of walkers", minimum=max(4, 2 * priors.ndim))
+    nwalkers = _positive_int(nwalkers, "number of walkers", minimum=min_walkers(priors.ndim))
     burn = nsteps // 4 if burn is None else int(burn)
     if not 0 <= burn < nsteps - 4:
         raise InputError(f"burn-in must be in [0, {nsteps - 5}] steps, got {burn}")

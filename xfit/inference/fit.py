@@ -15,7 +15,7 @@ import numpy as np
 from iminuit import Minuit
 from scipy import stats
 
-from ..errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, InputError, require_finite_number
 from ..likelihood import LikelihoodBase
 from ..models.base import Model
 
@@ -87,15 +87,31 @@ class Fit:
                  start: Mapping[str, float] | None = None,
                  limits: Mapping[str, tuple] | None = None, fixed: Mapping[str, float] | None = None):
         self.model, self.likelihood = model, likelihood
-        self.mX = float(mX)
+        self.mX = require_finite_number(mX, "mX (the X mass in GeV)")
+        if self.mX <= 0:
+            raise InputError(f"mX (the X mass in GeV) must be > 0, got {mX!r}")
+        accepted = ", ".join(model.parameters)
+        for what, given in (("start", start), ("limits", limits), ("fixed", fixed)):
+            bad = sorted(set(given or {}) - set(model.parameters))
+            if bad:
+                raise InputError(f"unknown {what} parameter(s) {bad}; model {model.name!r} accepts {accepted}")
+        for p, lim in (limits or {}).items():
+            try:
+                lo, hi = lim
+            except (TypeError, ValueError):
+                raise InputError(f"limits of {p!r} must be a pair (lower, upper) with None for no bound, "
+                                 f"got {lim!r}") from None
+            lo = None if lo is None else require_finite_number(lo, f"lower limit of {p!r}")
+            hi = None if hi is None else require_finite_number(hi, f"upper limit of {p!r}")
+            if lo is not None and hi is not None and not lo < hi:
+                raise InputError(f"limits of {p!r} must have lower < upper, got ({lo:g}, {hi:g})")
+        for p, v in (fixed or {}).items():
+            require_finite_number(v, f"fixed value of {p!r}")
         missing = set(likelihood.observables) - set(model.predict(self.mX, **model.sm_point()))
         if missing:
             raise InputError(f"model {model.name!r} does not predict {sorted(missing)} needed by the likelihood")
         self.start = {p: 0.01 for p in model.parameters}
         self.start.update(start or {})
-        unknown = set(self.start) - set(model.parameters)
-        if unknown:
-            raise InputError(f"unknown parameter(s) {sorted(unknown)}; model {model.name!r} has {model.parameters}")
         self.limits = dict(limits or {})
         if "gX" in model.parameters:
             self.limits.setdefault("gX", (0.0, None))
@@ -117,15 +133,27 @@ class Fit:
         free = [p for p in self.model.parameters if p not in self.fixed]
         base = dict(self.start, **self.fixed)
         ref = self.chi2(*[base[p] for p in self.model.parameters])
-        for p in free:
+
+        def moves(p):
             for factor in (0.0, 0.5, 2.0, 10.0):
                 trial = dict(base, **{p: base[p] * factor if base[p] else 0.01 * factor})
                 if self.chi2(*[trial[q] for q in self.model.parameters]) != ref:
-                    return
+                    return True
+            return False
+
+        flat = [p for p in free if not moves(p)]
+        if not flat:
+            return
+        if len(flat) == len(free):
+            raise ConvergenceError(
+                f"the likelihood {'+'.join(self.likelihood.names)} does not depend on the parameters "
+                f"{free} of model {self.model.name!r} at m_X = {self.mX:g} GeV (for example "
+                "B(X -> invisible) = 0 or every channel closed): nothing to fit")
         raise ConvergenceError(
-            f"the likelihood {'+'.join(self.likelihood.names)} does not depend on the parameters "
-            f"{free} of model {self.model.name!r} at m_X = {self.mX:g} GeV (for example "
-            "B(X -> invisible) = 0 or every channel closed): nothing to fit")
+            f"the likelihood {'+'.join(self.likelihood.names)} does not depend on {', '.join(flat)} "
+            f"(model {self.model.name!r} at m_X = {self.mX:g} GeV); fix "
+            f"{'it' if len(flat) == 1 else 'them'} or add a term that constrains "
+            f"{'it' if len(flat) == 1 else 'them'}")
 
     def run(self, minos: bool = False, strategy: int = 1) -> FitResult:
         self._check_not_flat()

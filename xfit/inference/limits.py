@@ -47,7 +47,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 from scipy import optimize
 
-from ..errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, InputError, require_finite_number
 from ..likelihood import CombinedLikelihood, LikelihoodBase, chi2_threshold_one_sided
 from ..models.base import Model
 from .executors import chunk_indices, freeze, prepare_likelihood, resolve_likelihood, run_chunks
@@ -272,8 +272,17 @@ def coupling_limit(model: Model, likelihood: LikelihoodBase, masses, cl: float =
     masses = np.asarray(masses, dtype=float).ravel()
     if masses.size == 0 or not np.all(np.isfinite(masses)) or np.any(masses <= 0):
         raise InputError("masses must be finite numbers > 0 GeV")
+    cl = require_finite_number(cl, "cl")
+    if not 0 < cl < 1:
+        raise InputError(f"cl (confidence level) must be between 0 and 1 exclusive, e.g. 0.90; got {cl!r}")
+    g_min = require_finite_number(g_min, "g_min")
+    g_max = require_finite_number(g_max, "g_max")
     if not 0 < g_min < g_max:
-        raise InputError(f"need 0 < g_min < g_max, got {g_min}, {g_max}")
+        raise InputError(f"need finite 0 < g_min < g_max, got {g_min}, {g_max}")
+    if isinstance(points_per_decade, bool) or not isinstance(points_per_decade, (int, np.integer)) \
+            or points_per_decade < 1:
+        raise InputError(f"points_per_decade must be an integer >= 1, got {points_per_decade!r}")
+    points_per_decade = int(points_per_decade)
     thr = chi2_threshold_one_sided(cl)
     name = name or "+".join(likelihood.names)
     frozen = freeze(likelihood)  # before any evaluation: every chunk starts from this state
@@ -289,7 +298,8 @@ def coupling_limit(model: Model, likelihood: LikelihoodBase, masses, cl: float =
     metadata = run_metadata(likelihood, model, seed, {"mX": masses, "chunk_size": int(chunk_size)},
                             parameter=parameter, fixed=fixed, cl=cl, threshold_delta_chi2=thr,
                             convention="one-sided half-Gaussian: Delta chi2 = [Phi^-1(CL)]^2 from the minimum over g >= 0")
-    st = open_store(store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch)
+    st = open_store(store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch,
+                    chunk_sizes=[b - a for a, b in spans])
     slow = seconds_per_point(model, scratch, parameter, fixed, masses) > slow_seconds
     ex = executor if slow else "serial"
     from .executors import get_executor

@@ -487,7 +487,13 @@ def h5py_file(path, mode):
     return h5py.File(path, mode)
 
 
-def _positive_int(value, name: str, minimum: int = 1) -> int:
+def min_walkers(ndim: int) -> int:
+    """The smallest ensemble xfit accepts for ``ndim`` parameters: max(4, 2 ndim)."""
+    return max(4, 2 * int(ndim))
+
+
+def positive_int(value, name: str, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``, or :class:`InputError` naming ``name``."""
     if isinstance(value, bool):
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     try:
@@ -497,6 +503,9 @@ def _positive_int(value, name: str, minimum: int = 1) -> int:
     if not math.isfinite(f) or f != int(f) or int(f) < minimum:
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(f)
+
+
+_positive_int = positive_int  # the former private name
 
 
 def _jsonable(obj):
@@ -519,14 +528,29 @@ def read_chain_settings(path: str | Path) -> tuple[dict | None, int]:
     """(settings stored by xfit or None, number of stored steps) of a chain file."""
     import h5py
 
+    def corrupt(problem: str) -> DataError:
+        return DataError(f"chain file {path} is not a readable xfit chain ({problem}); "
+                         "delete it or start afresh (--overwrite)")
+
     try:
         with h5py.File(path, "r") as f:
             raw = f.attrs.get("xfit_settings")
             settings = None if raw is None else json.loads(raw if isinstance(raw, str) else raw.decode())
             it = int(f["mcmc"].attrs.get("iteration", 0)) if "mcmc" in f else 0
-    except (OSError, KeyError, ValueError) as exc:
-        raise DataError(f"chain file {path} is not a readable xfit chain ({exc.__class__.__name__}: {exc}); "
-                        "delete it or start afresh (--overwrite)") from None
+            if it > 0:
+                g = f["mcmc"]
+                for key in ("chain", "log_prob", "accepted_total", "random_key"):
+                    rows = g[key].shape[0] if key in g and g[key].shape else 0
+                    if rows < it:
+                        raise corrupt(f"iteration {it} but only {rows} stored rows of {key!r}")
+    except DataError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise corrupt(f"{exc.__class__.__name__}: {exc}") from None
+    if settings is not None and not isinstance(settings, dict):
+        raise corrupt(f"its settings are a {type(settings).__name__}, not a mapping")
+    if it < 0:
+        raise corrupt(f"negative iteration {it}")
     return settings, it
 
 
@@ -575,7 +599,7 @@ def sample(log_likelihood: Callable[[np.ndarray], np.ndarray], priors: PriorSet,
         raise InputError("priors must be a PriorSet")
     nsteps = _positive_int(nsteps, "number of steps")
     ndim = priors.ndim
-    nwalkers = _positive_int(nwalkers, "number of walkers", minimum=max(4, 2 * ndim))
+    nwalkers = _positive_int(nwalkers, "number of walkers", minimum=min_walkers(ndim))
     if seed is not None:
         seed = _positive_int(seed, "seed", minimum=0)
     if moves not in MOVES:
@@ -710,7 +734,7 @@ def sample_model(model, likelihood, mX, priors=None, nwalkers: int = 32, nsteps:
     priors = as_prior_set(priors, model.parameters)
     check_prior_domain(model, priors)
     lnl = ModelLogLikelihood(model, likelihood, mX)
-    nwalkers_i = _positive_int(nwalkers, "number of walkers", minimum=max(4, 2 * priors.ndim))
+    nwalkers_i = _positive_int(nwalkers, "number of walkers", minimum=min_walkers(priors.ndim))
     if init == "fit":
         initial = fit_initializer(model, likelihood, lnl.mX, priors, nwalkers_i)
     elif init == "prior":

@@ -47,7 +47,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 from iminuit import Minuit
 
-from ..errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, InputError, require_finite_number
 from ..likelihood import LikelihoodBase
 from ..models.base import Model
 from .executors import (chunk_indices, freeze, get_executor, iter_seeds, prepare_likelihood,
@@ -78,6 +78,10 @@ class Axis:
             raise InputError(f"scan axis {self.name!r} needs at least 2 values, got {v.size}")
         if not np.all(np.isfinite(v)):
             raise InputError(f"scan axis {self.name!r} has non-finite values")
+        if not np.all(np.diff(v) > 0):
+            k = int(np.argmax(~(np.diff(v) > 0)))
+            raise InputError(f"scan axis {self.name!r} must have strictly increasing values, "
+                             f"got {v[k]:g} followed by {v[k + 1]:g}")
         object.__setattr__(self, "values", v)
         if self.spacing not in ("linear", "log"):
             raise InputError(f"axis spacing must be 'linear' or 'log', got {self.spacing!r}")
@@ -499,6 +503,13 @@ def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | Non
     """
     t0 = time.perf_counter()
     axes = _as_axes(axes)
+    pw = require_finite_number(penalty_width, "penalty_width")
+    if pw <= 0:
+        raise InputError(f"penalty_width must be a finite number > 0, got {penalty_width!r}")
+    if isinstance(n_random_restarts, bool) or not isinstance(n_random_restarts, (int, np.integer)) \
+            or n_random_restarts < 0:
+        raise InputError(f"n_random_restarts must be an integer >= 0, got {n_random_restarts!r}")
+    n_random_restarts = int(n_random_restarts)
     frozen = freeze(likelihood)  # before any evaluation: every chunk starts from this state
     scratch = frozen.thaw() if frozen is not None else likelihood  # for probes
     fixed = dict(fixed or {})
@@ -568,7 +579,8 @@ def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | Non
         definition["probe"] = likelihood_probe(
             model, scratch, np.full(3, probe_mX),
             {p: np.array([0.003, 0.01, 0.03]) for p in params})
-    st = open_store(store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch)
+    st = open_store(store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch,
+                    chunk_sizes=[b - a for a, b in spans])
 
     if vectorised and len(spans) == 1 and st is None:
         # the fast path: the whole grid in ONE call of model and likelihood

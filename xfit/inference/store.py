@@ -26,7 +26,7 @@ import math
 import os
 import platform
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -64,12 +64,13 @@ class ResultStore:
 
     def __init__(self, path: str | Path, definition: Mapping[str, Any],
                  metadata: Mapping[str, Any] | None = None, overwrite: bool = False,
-                 on_mismatch: str = "error"):
+                 on_mismatch: str = "error", chunk_sizes: Sequence[int] | None = None):
         if on_mismatch not in ("error", "restart"):
             raise InputError(f"on_mismatch must be 'error' or 'restart', got {on_mismatch!r}")
         self.path = Path(path)
         self.fingerprint = fingerprint(definition)
         self._done: dict[int, Any] = {}
+        self.chunk_sizes = None if chunk_sizes is None else [int(n) for n in chunk_sizes]
         if self.path.exists() and not overwrite and on_mismatch == "restart" and not self._matches():
             overwrite = True
         if self.path.exists() and not overwrite:
@@ -88,19 +89,50 @@ class ResultStore:
         try:
             with open(self.path) as fh:
                 return json.loads(fh.readline()).get("fingerprint") == self.fingerprint
-        except (OSError, json.JSONDecodeError, AttributeError):
+        except (OSError, ValueError, AttributeError):  # ValueError: bad JSON or non-UTF-8
             return False
 
+    def _corrupt(self, problem: str) -> DataError:
+        return DataError(f"result file {self.path} is corrupt ({problem}); delete it or pass overwrite=True")
+
+    def _check_chunk(self, rec: Mapping, n: int) -> int:
+        """The index of a stored chunk record, after checking its types and array lengths."""
+        index = rec.get("index")
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise self._corrupt(f"line {n}: chunk without an integer index")
+        if self.chunk_sizes is not None and not 0 <= index < len(self.chunk_sizes):
+            raise self._corrupt(f"line {n}: chunk index {index} not in 0..{len(self.chunk_sizes) - 1}")
+        result = rec.get("result")
+        if not isinstance(result, Mapping):
+            raise self._corrupt(f"line {n}: chunk {index} has no result mapping")
+        if self.chunk_sizes is not None:
+            size = self.chunk_sizes[index]
+
+            def check(value, key):
+                if isinstance(value, list) and len(value) != size:
+                    raise self._corrupt(f"line {n}: chunk {index} has {len(value)} values of "
+                                        f"{key!r}, expected {size}")
+                if isinstance(value, Mapping):
+                    for k, v in value.items():
+                        check(v, f"{key}.{k}")
+
+            for key, value in result.items():
+                check(value, key)
+        return index
+
     def _load(self) -> None:
-        lines = self.path.read_text().splitlines(keepends=True)
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+        except UnicodeDecodeError:
+            raise self._corrupt("not UTF-8 text") from None
         if not lines:
             raise DataError(f"result file {self.path} is empty; delete it or pass overwrite=True")
         try:
             header = json.loads(lines[0])
         except json.JSONDecodeError:
-            raise DataError(f"result file {self.path} has no valid header line; delete it") from None
-        if header.get("type") != "header":
-            raise DataError(f"result file {self.path} has no header line; delete it")
+            raise self._corrupt("no valid header line") from None
+        if not isinstance(header, Mapping) or header.get("type") != "header":
+            raise self._corrupt("line 1 is not a header mapping")
         if header.get("fingerprint") != self.fingerprint:
             raise InputError(
                 f"result file {self.path} holds a different computation (other model, terms, grid, "
@@ -115,9 +147,11 @@ class ResultStore:
             except json.JSONDecodeError:
                 if n == len(lines):  # killed while writing the last line: drop it
                     break
-                raise DataError(f"result file {self.path}: line {n} is not valid JSON") from None
+                raise self._corrupt(f"line {n} is not valid JSON") from None
+            if not isinstance(rec, Mapping):
+                raise self._corrupt(f"line {n} is not a mapping")
             if rec.get("type") == "chunk":
-                self._done[int(rec["index"])] = rec["result"]
+                self._done[self._check_chunk(rec, n)] = rec["result"]
             good.append(line)
         if len(good) != len(lines):
             self.path.write_text("".join(good))
@@ -146,14 +180,17 @@ class ResultStore:
 
 def open_store(path: str | Path | None, definition: Mapping[str, Any],
                metadata: Mapping[str, Any] | None = None, overwrite: bool = False,
-               on_mismatch: str = "error") -> ResultStore | None:
+               on_mismatch: str = "error", chunk_sizes: Sequence[int] | None = None) -> ResultStore | None:
     """A :class:`ResultStore` at ``path``, or None when ``path`` is None (no storage).
 
     ``on_mismatch``: what to do when ``path`` holds another computation — ``"error"``
-    (default, :class:`InputError`) or ``"restart"`` (start the file afresh)."""
+    (default, :class:`InputError`) or ``"restart"`` (start the file afresh).
+    ``chunk_sizes``: the number of points of each chunk; every list in a stored chunk's
+    result must have that length (else :class:`DataError`)."""
     if path is None:
         return None
-    return ResultStore(path, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch)
+    return ResultStore(path, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch,
+                       chunk_sizes=chunk_sizes)
 
 
 def likelihood_probe(model, likelihood, mX_values, params: Mapping[str, Any]) -> list[float]:

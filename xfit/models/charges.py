@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from numbers import Rational
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -14,9 +15,14 @@ from ..predictions import compute_predictions, validate_mass
 from .base import Model
 
 
-def _exact(x: float) -> Fraction:
-    """The decimal a user typed, as an exact fraction (repr of a float is its shortest decimal)."""
-    return Fraction(repr(float(x)))
+def _exact(x) -> Fraction:
+    """A charge as an exact fraction: Fractions and ints as given; a float as the decimal a user
+    typed (its shortest repr, 0.1 -> 1/10), or as the simple fraction it rounds (1/3 -> 1/3)."""
+    if isinstance(x, Rational):
+        return Fraction(x)
+    typed = Fraction(repr(float(x)))
+    simple = typed.limit_denominator(10**6)
+    return simple if float(simple) == float(x) else typed
 
 
 class ChargeModel(Model):
@@ -40,6 +46,9 @@ class ChargeModel(Model):
         unknown = set(lepton_charges) - set(LEPTON_FLAVOURS)
         if unknown:
             raise InputError(f"unknown lepton flavour(s) {sorted(unknown)}; accepted: {', '.join(LEPTON_FLAVOURS)}")
+        for f, pair in lepton_charges.items():
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+                raise InputError(f"lepton_charges[{f!r}] must be a pair (alpha_L, alpha_R), got {pair!r}")
         self.lepton_charges = {
             f: (require_finite_number(aL, f"alpha_L({f})"), require_finite_number(aR, f"alpha_R({f})"))
             for f, (aL, aR) in lepton_charges.items()

@@ -30,6 +30,10 @@ def available_models() -> list[str]:
 def get_model(name: str, **kw) -> ChargeModel:
     """A named benchmark, e.g. ``get_model("tau-flavor")``."""
     try:
-        return BENCHMARKS[name][1](**kw)
+        factory = BENCHMARKS[name][1]
     except KeyError:
         raise InputError(f"unknown model {name!r}; known models: {', '.join(BENCHMARKS)}") from None
+    try:
+        return factory(**kw)
+    except TypeError as exc:
+        raise InputError(f"model {name!r}: {exc}; accepted options: XS, br_invisible, sm, description") from None

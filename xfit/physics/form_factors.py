@@ -54,10 +54,14 @@ def z_variable(q2, t_plus: float, t0: float):
     return (upper - anchor) / (upper + anchor)
 
 
+def pair_thresholds(m_initial: float, m_final: float) -> tuple[float, float]:
+    """(t_+, t_-) = ((m_i + m_f)^2, (m_i - m_f)^2) [GeV^2] of a P -> P' transition."""
+    return (m_initial + m_final) ** 2, (m_initial - m_final) ** 2
+
+
 def optimal_t0(m_initial: float, m_final: float) -> float:
     """t0 = t+ (1 - sqrt(1 - t-/t+)), which minimises |z| over the physical range."""
-    t_plus = (m_initial + m_final) ** 2
-    t_minus = (m_initial - m_final) ** 2
+    t_plus, t_minus = pair_thresholds(m_initial, m_final)
     return t_plus * (1.0 - np.sqrt(1.0 - t_minus / t_plus))
 
 
@@ -157,7 +161,7 @@ def build_model(model_entry: dict, name: str = "?"):
         pole = model_entry.get("pole_mass")
         return ZSeriesModel(
             coefficients=tuple(float(a) for a in model_entry["coefficients"]),
-            t_plus=(m_initial + m_final) ** 2,
+            t_plus=pair_thresholds(m_initial, m_final)[0],
             t0=t0,
             pole_mass=None if pole is None else float(pole),
             prefactor=float(model_entry.get("prefactor", 1.0)),
@@ -175,8 +179,8 @@ def build_model(model_entry: dict, name: str = "?"):
         return TwoPointZModel(
             value_at_zero=float(model_entry["value_at_zero"]),
             value_at_q2max=float(model_entry["value_at_q2max"]),
-            t_plus=(m_initial + m_final) ** 2,
-            q2_anchor=(m_initial - m_final) ** 2,
+            t_plus=pair_thresholds(m_initial, m_final)[0],
+            q2_anchor=pair_thresholds(m_initial, m_final)[1],
         )
     if kind == "unavailable":
         return UnavailableModel(name=name, reason=str(model_entry.get("reason", "")).strip())
@@ -229,6 +233,11 @@ def _spec(name: str) -> _FormFactorSpec:
 
 
 # --- evaluation --------------------------------------------------------------------------
+
+
+def form_factor_q2_max(name: str) -> float:
+    """The largest q^2 [GeV^2] of form factor ``name`` (cached; cheap in loops)."""
+    return _spec(name).q2_max
 
 
 def _checked_q2(q2, name: str, q2_max: float) -> np.ndarray:
@@ -318,12 +327,11 @@ def k_to_pi_f0(q2):
 
 
 def d_to_pi_f0(q2):
-    """D -> pi scalar form factor f0(q^2) -- NOT AVAILABLE.
+    """D -> pi scalar form factor f0(q^2), 0 <= q^2 <= (m_D - m_pi)^2.
 
-    No citable coefficient table (Fermilab/MILC arXiv:2212.12648, ETM arXiv:1706.03017)
-    could be obtained; see the "D->pi f0" entry of data/form_factors.yaml. The q^2
-    range 0 <= q^2 <= (m_D - m_pi)^2 is still checked first; a valid q^2 raises
-    :class:`FormFactorUnavailableError` (a DataError and NotImplementedError).
+    A linear z-interpolation between ETM's (arXiv:1706.03017) f(0) = 0.612 and
+    f0(q2_max) = 1.134; their z-coefficient tables could not be read here (the "D->pi f0"
+    entry of data/form_factors.yaml).
     """
     return _evaluate("D->pi f0", q2)
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from .ckm import DOWN_QUARKS, UP_QUARKS, ckm_matrix
+from ..errors import InputError
 from .constants import DEFAULT_SM, SMInputs
 
 #: Flavour transitions with their type: (initial quark, final quark).
@@ -50,7 +51,7 @@ def ckm_loop_sum(transition: str, sm: SMInputs = DEFAULT_SM) -> complex:
     try:
         qi, qj = TRANSITIONS[transition]
     except KeyError:
-        raise ValueError(f"unknown transition {transition!r}; known: {', '.join(TRANSITIONS)}") from None
+        raise InputError(f"unknown transition {transition!r}; known: {', '.join(TRANSITIONS)}") from None
     V = ckm_matrix(sm)
     if qi in DOWN_QUARKS:
         i, j = DOWN_QUARKS.index(qi), DOWN_QUARKS.index(qj)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import form_factors
+from ..errors import InputError, validate_mass
 from .constants import DEFAULT_SM, SMInputs
 from .kinematics import two_body_momentum
 from .loops import fcnc_coupling
@@ -70,7 +71,7 @@ def get_channel(key: str) -> MesonChannel:
     try:
         return CHANNELS[key]
     except KeyError:
-        raise KeyError(f"unknown meson channel {key!r}; known: {', '.join(CHANNELS)}") from None
+        raise InputError(f"unknown meson channel {key!r}; known: {', '.join(CHANNELS)}") from None
 
 
 def threshold(channel: MesonChannel, sm: SMInputs = DEFAULT_SM) -> float:
@@ -88,7 +89,7 @@ def closed_reason(channel: MesonChannel, mX: float, sm: SMInputs = DEFAULT_SM) -
 
 def _form_factor_squared(channel: MesonChannel, q2):
     ff = form_factors.FORM_FACTORS[channel.form_factor]
-    q2max = form_factors.form_factor_info(channel.form_factor)["q2_max"]
+    q2max = form_factors.form_factor_q2_max(channel.form_factor)
     # The form-factor papers' meson masses differ from PDG 2024 at the sub-MeV level, which
     # moves q2_max by < 0.01 GeV^2: evaluate at most at the form factor's own endpoint.
     return ff(np.minimum(q2, q2max)) ** 2
@@ -126,5 +127,6 @@ def branching_ratio(channel_key: str, mX, gX_A_WW, sm: SMInputs = DEFAULT_SM):
     """B(P -> P'/V X) from g_X A_XWW (production only; multiply by B(X -> invisible) for
     the missing-energy signature)."""
     ch = get_channel(channel_key)
+    mX = validate_mass(mX)
     g_xi = fcnc_coupling(ch.transition, gX_A_WW, sm)
     return decay_width_from_coupling(ch, mX, g_xi, sm) / sm.meson(ch.parent).width

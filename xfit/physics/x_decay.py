@@ -22,7 +22,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, finite_array, validate_mass
 from .constants import DEFAULT_SM, SMInputs
 
 LEPTONS = ("e", "mu", "tau")
@@ -50,21 +50,30 @@ def invisible_branching_ratio(mX, lepton_charges: Mapping[str, tuple], alpha_B=0
     """B(X -> invisible) = sum Gamma(nu nubar) / total (Eq. 3.28 generalised).
 
     ``lepton_charges`` maps 'e', 'mu', 'tau' to (alpha_L, alpha_R) (floats or arrays that
-    broadcast with ``mX``).  Where X has no coupling at all the ratio is undefined: that is
-    an InputError unless ``uncoupled`` gives the value to use there.
+    broadcast with ``mX``).  Where X couples to leptons but no channel is open (e.g. only
+    alpha_R below 2 m_l) X has no tree-level decay, is long-lived and escapes: the ratio is 1.
+    Where X has no coupling at all the ratio is undefined: that is an InputError unless
+    ``uncoupled`` gives the value to use there.
     """
-    mX = np.asarray(mX, dtype=float)
+    mX = validate_mass(mX)
     unknown = set(lepton_charges) - set(LEPTONS)
     if unknown:
         raise InputError(f"unknown lepton flavour(s) {sorted(unknown)}; accepted: {', '.join(LEPTONS)}")
     nu = np.zeros_like(mX)
     total = np.zeros_like(mX)
     any_lepton = False
+    coupled = np.zeros_like(mX, dtype=bool)
     for flav in LEPTONS:
-        aL, aR = lepton_charges.get(flav, (0.0, 0.0))
-        if not (np.any(np.asarray(aL) != 0) or np.any(np.asarray(aR) != 0)):
+        try:
+            aL, aR = lepton_charges.get(flav, (0.0, 0.0))
+        except (TypeError, ValueError):
+            raise InputError(f"lepton charges of {flav!r} must be a pair (alpha_L, alpha_R), "
+                             f"got {lepton_charges.get(flav)!r}") from None
+        aL, aR = finite_array(aL, f"alpha_L of {flav}"), finite_array(aR, f"alpha_R of {flav}")
+        if not (np.any(aL != 0) or np.any(aR != 0)):
             continue
         any_lepton = True
+        coupled = coupled | (aL != 0) | (aR != 0)
         w_nu = neutrino_width(mX, aL)
         nu = nu + w_nu
         total = total + w_nu + charged_lepton_width(mX, getattr(sm, f"m_{flav}"), aL, aR)
@@ -78,7 +87,10 @@ def invisible_branching_ratio(mX, lepton_charges: Mapping[str, tuple], alpha_B=0
     if not any_lepton and uncoupled is None:
         raise InputError("X has no couplings to leptons or quarks: B(X -> invisible) is undefined; "
                          "pass br_invisible explicitly")
-    fill = 0.0 if uncoupled is None else uncoupled
+    if uncoupled is None and not np.all(coupled):
+        raise InputError("X has no coupling at some of the given points: B(X -> invisible) is undefined "
+                         "there; pass br_invisible (or uncoupled=) explicitly")
+    fill = np.where(coupled, 1.0, 0.0 if uncoupled is None else uncoupled)
     with np.errstate(invalid="ignore", divide="ignore"):
         br = np.where(total > 0, nu / np.where(total > 0, total, 1.0), fill)
     return br if br.ndim else float(br)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import validate_mass
 from .constants import DEFAULT_SM, SMInputs
 
 
@@ -33,7 +34,7 @@ def z_to_gamma_x_width(mX, gX_A_WW, gX_A_YY, sm: SMInputs = DEFAULT_SM):
 
         |c|^2 / (96 pi) (m_Z^2 - m_X^2)^2 / (m_Z m_X^2) (1 - m_X^4 / m_Z^4);   0 for m_X >= m_Z.
     """
-    mX = np.asarray(mX, dtype=float)
+    mX = validate_mass(mX)
     c = c_x_z_gamma(gX_A_WW, gX_A_YY, sm)
     mZ = sm.m_Z
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -17,6 +17,7 @@ from ..cli.common import to_jsonable
 from ..inference.fit import Fit, delta_chi2_for_sigma
 from ..likelihood import build_likelihood
 from ..models import EFTPlane, get_model
+from . import ensure_output_dir
 from ..plots import MODEL_COLOURS, SIGMA_COLOURS, SIGMA_LINESTYLES, save_figure, setup_style
 
 MX = 2.1
@@ -134,8 +135,7 @@ def plot_right(out_dir, g_max: float = 0.03, n: int = 400):
 def reproduce(out_dir: str | Path = "xfit-output/fig2", n_grid: int = 200) -> dict:
     """Run the fits, write fig2_left/right (PNG, PDF) and summary.json; return the summary."""
     setup_style()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_output_dir(out_dir)
     results = fit_models()
     files = plot_left(out, results, n=n_grid) + plot_right(out)
     summ = {"mX": MX, "terms": list(TERMS_FULL), "models": summary(results),
