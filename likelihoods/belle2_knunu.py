@@ -42,7 +42,7 @@ _SETUP_CACHE = threading.local()
 def _cached_setup(sm_free: bool):
     """(KXModel, SM-only fit) for the current workspace file, built once per process/thread."""
     from xfit.belle2 import files
-    from xfit.belle2.histfactory import minimize
+    from xfit.histfactory import minimize
     from xfit.belle2.signal import KXModel
 
     path = files.find_file(files.WORKSPACE_FILE)
@@ -104,7 +104,7 @@ class Belle2KNuNu(LikelihoodTerm):
     def chi2_point(self, mX: float, BR: float) -> float:
         """chi2 at one (m_X, B_X = BR(B+->K+X) x BR(X->inv)); raises ConvergenceError if the
         profile fit fails."""
-        from xfit.belle2.histfactory import minimize
+        from xfit.histfactory import minimize
         from xfit.belle2.signal import BR_UNIT
 
         self._setup()

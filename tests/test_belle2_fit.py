@@ -14,8 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 if not os.environ.get("XFIT_DATA_DIR") and (REPO.parent / "shared" / "data").is_dir():
     os.environ["XFIT_DATA_DIR"] = str(REPO.parent / "shared" / "data")
 
-from xfit.belle2 import fit, histfactory  # noqa: E402
-from xfit.belle2.histfactory import HistFactoryModel, covariance, minimize, numerical_hessian  # noqa: E402
+from xfit import histfactory  # noqa: E402
+from xfit.belle2 import fit  # noqa: E402
+from xfit.histfactory import HistFactoryModel, covariance, minimize, numerical_hessian  # noqa: E402
 from xfit.errors import ConvergenceError, InputError  # noqa: E402
 
 

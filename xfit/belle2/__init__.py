@@ -7,7 +7,7 @@ Belle II, "Evidence for B+ -> K+ nu nubar decays", arXiv:2311.14647, Phys. Rev. 
 Modules (imported on demand, none loads data at import):
 
 * :mod:`.files` -- locate, verify and download the workspace and the number densities;
-* :mod:`.histfactory` -- fast HistFactory NLL with exact gradient/Hessian, Newton minimiser;
+* the HistFactory NLL and minimiser live in :mod:`xfit.histfactory`;
 * :mod:`.fit` -- the SM fit (mu, HESSE error, significances vs mu = 0 and mu = 1);
 * :mod:`.signal` -- B+ -> K+ X templates and the SM + X model;
 * :mod:`.scan` -- mass scan, best fit, local significance, CLs upper limits;

@@ -1,7 +1,7 @@
 """The SM fit of the Belle II B+ -> K+ nu nubar likelihood and its significances.
 
 Model: the published pyhf workspace (HEPData ins2947386; Belle II, arXiv:2311.14647), evaluated
-with :mod:`xfit.belle2.histfactory`.  Parameter of interest ``mu`` = B(B+ -> K+ nu nubar) /
+with :mod:`xfit.histfactory`.  Parameter of interest ``mu`` = B(B+ -> K+ nu nubar) /
 4.97e-6.  All 231 nuisance parameters are profiled.
 
 * ``mu`` and ``mu_err``: maximum-likelihood estimate and the HESSE error (square root of the
@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import files
-from .histfactory import HistFactoryModel, covariance, minimize
+from ..histfactory import HistFactoryModel, covariance, minimize
 
 _MODELS: dict[tuple, HistFactoryModel] = {}
 

@@ -35,7 +35,7 @@ from scipy import optimize, stats
 
 from ..errors import ConvergenceError, DataError, InputError
 from .fit import significance_from_q
-from .histfactory import covariance, minimize
+from ..histfactory import covariance, minimize
 from .signal import BR_UNIT, MU_X_MAX, MX_NO_EFFICIENCY, KXModel
 
 #: Confidence level of the limits.
