@@ -40,7 +40,7 @@ class CountingLikelihood(CombinedLikelihood):
 def small_profile(lik, **kw):
     """A cheap profiled 1D scan: g_X A_YY with g_X A_WW profiled."""
     return profile_scan(EFTPlane(), lik, {"gX_AYY": np.linspace(-0.2, 0.2, 13)}, mX=MX,
-                        start=[{"gX_AWW": 0.016}, {"gX_AWW": -0.016}], chunk_size=4, progress=False, **kw)
+                        start=[{"gX_AWW": 0.032}, {"gX_AWW": -0.032}], chunk_size=4, progress=False, **kw)
 
 
 # --- vectorised grids ----------------------------------------------------------------------
@@ -100,7 +100,7 @@ def test_profile_matches_independent_fits(lik):
     for i in (0, 6, 12):
         y = res.axes[0].values[i]
         best = min((Fit(EFTPlane(), lik, MX, start={"gX_AWW": s}, fixed={"gX_AYY": y}).run()
-                    for s in (0.016, -0.016)), key=lambda r: r.chi2_min)
+                    for s in (0.032, -0.032)), key=lambda r: r.chi2_min)
         assert res.chi2[i] == pytest.approx(best.chi2_min, abs=1e-6)
         assert abs(res.profiled["gX_AWW"][i]) == pytest.approx(abs(best.values["gX_AWW"]), rel=1e-3)
 

@@ -78,6 +78,9 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
             doc="a two-parameter plane: eft (gX_AWW, gX_AYY) or chiral (gX_alphaL, gX_alphaR)"),
         Key("br_invisible", "number in [0, 1]", None, doc="B(X -> invisible) instead of the model's (eft plane: default 1)"),
         Key("XS", "number", 1.0, doc="U(1)_X charge of the breaking scalar (for v_X)"),
+        Key("loop_normalisation", "string: derived | paper", "derived",
+            doc="normalisation of the W-loop coupling g_xi: derived (half of Eq. 3.6, docs/physics.md) "
+                "or paper (Eq. 3.6 as printed)"),
     ),
     "terms[]": (
         Key("name", "string", required=True, doc="a registered likelihood term"),
@@ -348,6 +351,11 @@ def _model(ck: _Checker, v) -> dict:
             ck.fail("'model.XS' must be non-zero")
     if kind == "plane" and out["plane"] == "chiral" and "br_invisible" in out:
         ck.fail("'model.br_invisible' is not an option of the chiral plane (B(X->inv) follows from the charges)")
+    if "loop_normalisation" in d:
+        from .physics.constants import LOOP_NORMALISATIONS
+
+        out["loop_normalisation"] = ck.string(d["loop_normalisation"], "model.loop_normalisation",
+                                              tuple(LOOP_NORMALISATIONS))
     return out
 
 
@@ -356,18 +364,22 @@ def build_model(spec: Mapping, source: str = "analysis"):
     from .models import ChargeModel, ChiralPlane, EFTPlane, WessZuminoModel, get_model
 
     kw = {k: spec[k] for k in ("br_invisible", "XS") if k in spec}
+    loop = {"loop_normalisation": spec["loop_normalisation"]} if "loop_normalisation" in spec else {}
     try:
         if spec["kind"] == "name":
-            return get_model(spec["name"], **kw)
+            return get_model(spec["name"], **kw, **loop)
         if spec["kind"] == "plane":
-            return EFTPlane(br_invisible=kw.get("br_invisible", 1.0)) if spec["plane"] == "eft" else ChiralPlane()
+            if spec["plane"] == "eft":
+                return EFTPlane(br_invisible=kw.get("br_invisible", 1.0), **loop)
+            return ChiralPlane(**loop)
         if spec["kind"] == "charges":
-            return ChargeModel.vector(**spec["charges"], name="vector-charges", **kw)
+            return ChargeModel.vector(**spec["charges"], name="vector-charges", **kw, **loop)
         if spec["kind"] == "chiral":
             c = spec["chiral"]
-            return ChargeModel.chiral_tau(c["alpha_L"], c["alpha_R"], name="chiral-tau", **kw)
+            return ChargeModel.chiral_tau(c["alpha_L"], c["alpha_R"], name="chiral-tau", **kw, **loop)
         w = spec["wess_zumino"]
-        return WessZuminoModel(w["A_WW"], w["A_YY"], br_invisible=kw.get("br_invisible", 1.0), XS=kw.get("XS", 1.0))
+        return WessZuminoModel(w["A_WW"], w["A_YY"], br_invisible=kw.get("br_invisible", 1.0), XS=kw.get("XS", 1.0),
+                               **loop)
     except XfitError as exc:
         raise InputError(f"{source}: model: {exc}") from None
 

@@ -28,7 +28,7 @@ def run(args) -> int:
     mX = require_finite_number(args.mX, "--mX")
     if mX <= 0:
         raise InputError(f"--mX must be > 0 GeV, got {args.mX}")
-    model = PLANES[args.plane]() if args.plane else model_from_args(args)
+    model = PLANES[args.plane](loop_normalisation=args.loop_normalisation) if args.plane else model_from_args(args)
     lik = build_likelihood(args.terms)
     start = {}
     for item in args.start:
@@ -37,7 +37,8 @@ def run(args) -> int:
         k, v = item.split("=", 1)
         start[k.strip()] = require_finite_number(v, f"--start {k}")
     if not start and "gX" in model.parameters and getattr(model, "A_WW", 0):
-        start = {"gX": 0.016 / abs(model.A_WW)}  # near the b -> s solution at m_X = 2.1 GeV
+        # near the b -> s solution at m_X = 2.1 GeV (g_xi scales with the loop factor: 0.016 for "paper")
+        start = {"gX": 0.016 / (model.sm.loop_factor * abs(model.A_WW))}
     result = Fit(model, lik, mX, start=start).run(minos=args.minos)
     if args.json:
         print(dump_json(result.to_dict()))

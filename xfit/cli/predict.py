@@ -38,10 +38,12 @@ def run(args) -> int:
     closed = closed_channels(mX, model.sm)
     warnings = unphysical_rates(values)
     if args.json:
-        print(dump_json({"model": model.name, "inputs": {"mX": mX, "gX": gX, "XS": getattr(model, "XS", 1.0)},
+        print(dump_json({"model": model.name, "inputs": {"mX": mX, "gX": gX, "XS": getattr(model, "XS", 1.0),
+                                                          "loop_normalisation": model.loop_normalisation},
                          "predictions": values, "closed_channels": closed, "warnings": warnings}))
         return 0
-    print(f"xfit predictions for model {model.name!r} at m_X = {mX:g} GeV, g_X = {gX:g}")
+    print(f"xfit predictions for model {model.name!r} at m_X = {mX:g} GeV, g_X = {gX:g} "
+          f"(W-loop normalisation: {model.loop_normalisation})")
     for k in OUTPUT_KEYS:
         unit = UNITS.get(k, "")
         note = f"   ({closed[k]})" if k in closed else ""

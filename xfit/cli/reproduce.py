@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 
 from ..errors import InputError
-from .common import dump_json
+from .common import add_loop_option, dump_json
 
 #: figure name -> (module under xfit.reproduce, its function, description)
 FIGURES = {
@@ -22,6 +22,7 @@ def register(sub) -> None:
     p.add_argument("figure", help="one of: " + ", ".join(FIGURES))
     p.add_argument("--out", default=None, help="output directory (default xfit-output/FIGURE)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_loop_option(p)
     p.set_defaults(func=run)
 
 
@@ -31,11 +32,11 @@ def run(args) -> int:
     module_name, function, description = FIGURES[args.figure]
     module = importlib.import_module(f"xfit.reproduce.{module_name}")
     out = args.out or f"xfit-output/{args.figure}"
-    summary = getattr(module, function)(out)
+    summary = getattr(module, function)(out, loop_normalisation=args.loop_normalisation)
     if args.json:
         print(dump_json(summary))
     else:
-        print(description)
+        print(f"{description} (W-loop normalisation: {args.loop_normalisation})")
         for name, row in summary.get("models", {}).items():
             print(f"  {name:<11} g_X = {row['gX']:.4g} ± {row['gX_err']:.2g}, chi2_min = {row['chi2_min']:.2f}, "
                   f"{row['significance_sigma']:.2f} sigma over the SM, B(Z->gammaX) = {row['BR(Z->gammaX)']:.3g}, "

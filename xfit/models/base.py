@@ -16,8 +16,15 @@ class Model(abc.ABC):
     parameters: tuple[str, ...] = ()
     parameter_labels: dict[str, str] = {}
 
-    def __init__(self, sm: SMInputs = DEFAULT_SM):
-        self.sm = sm
+    def __init__(self, sm: SMInputs = DEFAULT_SM, loop_normalisation: str | None = None):
+        """``loop_normalisation`` ("derived" or "paper", see
+        :data:`xfit.physics.constants.LOOP_NORMALISATIONS`) overrides the one of ``sm``."""
+        self.sm = sm if loop_normalisation is None else sm.replace(loop_normalisation=loop_normalisation)
+
+    @property
+    def loop_normalisation(self) -> str:
+        """The normalisation of the W-loop coupling g_xi this model predicts with."""
+        return self.sm.loop_normalisation
 
     @abc.abstractmethod
     def predict(self, mX, **params) -> dict[str, np.ndarray]:

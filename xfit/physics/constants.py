@@ -57,9 +57,20 @@ MESONS: dict[str, Meson] = {
 }
 
 
+#: Normalisations of the W-loop coupling g_xi (Eqs. 3.6-3.7), as a factor on the printed
+#: equations.  ``derived``: the one-loop W exchange computed from the operator of Eq. (3.4),
+#: which is half of Eq. (3.6) as printed (derivation and numerical check in docs/physics.md,
+#: "The W-loop coupling"; it agrees with the ALP-EFT matching of Bauer et al.,
+#: arXiv:2012.12272).  ``paper``: Eq. (3.6) exactly as printed in arXiv:2603.04394.
+LOOP_NORMALISATIONS: dict[str, float] = {"derived": 0.5, "paper": 1.0}
+#: The default: what the derivation supports.
+DEFAULT_LOOP_NORMALISATION = "derived"
+
+
 @dataclass(frozen=True)
 class SMInputs:
-    """Standard-Model parameters used by the physics core (all PDG 2024 unless noted).
+    """Standard-Model parameters used by the physics core (all PDG 2024 unless noted), and the
+    normalisation convention of the loop-induced flavour-changing couplings.
 
     Attributes
     ----------
@@ -77,6 +88,9 @@ class SMInputs:
     m_e, m_mu, m_tau : charged-lepton pole masses.
     ckm_lambda, ckm_A, ckm_rhobar, ckm_etabar : Wolfenstein parameters of the PDG 2024
         global fit (CKM review, Eq. 12.27): 0.22501, 0.826, 0.1591, 0.3523.
+    loop_normalisation : ``"derived"`` (default) or ``"paper"``: the normalisation of the
+        W-loop coupling g_xi, see :data:`LOOP_NORMALISATIONS`.  Every rate of a meson decay
+        scales with its square; Z -> gamma X does not depend on it.
     """
 
     G_F: float = 1.1663788e-5
@@ -98,7 +112,20 @@ class SMInputs:
     ckm_A: float = 0.826
     ckm_rhobar: float = 0.1591
     ckm_etabar: float = 0.3523
+    loop_normalisation: str = DEFAULT_LOOP_NORMALISATION
     mesons: dict = field(default_factory=lambda: dict(MESONS), compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.loop_normalisation not in LOOP_NORMALISATIONS:
+            from ..errors import InputError
+
+            raise InputError(f"loop_normalisation (--loop-normalisation) must be one of "
+                             f"{', '.join(LOOP_NORMALISATIONS)}; got {str(self.loop_normalisation)[:80]!r}")
+
+    @property
+    def loop_factor(self) -> float:
+        """Factor on Eqs. (3.6)-(3.7) as printed: 1/2 (derived) or 1 (paper)."""
+        return LOOP_NORMALISATIONS[self.loop_normalisation]
 
     # --- derived electroweak couplings -------------------------------------------------
     @property

@@ -1,7 +1,11 @@
 """The W-loop that turns the Wess-Zumino XWW coupling into flavour-changing couplings.
 
 Eqs. (3.5)-(3.8) of arXiv:2603.04394 (the loop result is from Izaguirre, Lin, Shuve,
-arXiv:1611.09355, their Ref. [32]).
+arXiv:1611.09355, their Ref. [32]).  The one-loop W exchange computed from the operator of
+Eq. (3.4) gives **half** of Eq. (3.6) as printed; ``sm.loop_normalisation`` selects
+``"derived"`` (the default, factor 1/2) or ``"paper"`` (Eq. 3.6 as printed).  The
+derivation, its numerical check and the mapping onto the ALP EFT (Bauer et al.,
+arXiv:2012.12272) are in docs/physics.md, "The W-loop coupling".
 """
 from __future__ import annotations
 
@@ -63,11 +67,13 @@ def ckm_loop_sum(transition: str, sm: SMInputs = DEFAULT_SM) -> complex:
 
 
 def fcnc_coupling(transition: str, gX_A_WW, sm: SMInputs = DEFAULT_SM):
-    """g_xi for a quark transition, Eqs. (3.6)-(3.7):
+    """g_xi for a quark transition, Eqs. (3.6)-(3.7) times the loop normalisation k:
 
-        g_xi = -3 g^4 / (4 pi)^4 * (g_X A_XWW) * [CKM loop sum]
+        g_xi = -k * 3 g^4 / (4 pi)^4 * (g_X A_XWW) * [CKM loop sum],
 
+    k = 1/2 for ``sm.loop_normalisation == "derived"`` (the one-loop W exchange from
+    Eq. 3.4, docs/physics.md) and k = 1 for ``"paper"`` (Eq. 3.6 as printed).
     ``gX_A_WW`` is the product g_X * A_XWW^SM (float or array); returns complex.
     """
-    prefactor = -3.0 * sm.g**4 / (4.0 * np.pi) ** 4
+    prefactor = -sm.loop_factor * 3.0 * sm.g**4 / (4.0 * np.pi) ** 4
     return prefactor * np.asarray(gX_A_WW, dtype=float) * ckm_loop_sum(transition, sm)

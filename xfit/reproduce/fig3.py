@@ -39,6 +39,7 @@ from ..inference.limits import CouplingLimit, coupling_limit, limits_by_search, 
 from ..inference.store import write_json
 from ..likelihood import CombinedLikelihood, available_terms, chi2_threshold_one_sided, get_term
 from ..models import EFTPlane, get_model
+from ..physics.constants import DEFAULT_LOOP_NORMALISATION
 from . import ensure_output_dir
 
 MODEL = "tau-flavor"
@@ -93,9 +94,13 @@ def build_searches(spec: dict[str, tuple[dict, str]], model=None) -> tuple[dict[
 
 
 def fig3_limits(masses=None, executor: Any = None, store_dir: str | Path | None = None,
-                progress: bool = True) -> tuple[dict[str, CouplingLimit], dict[str, CouplingLimit], dict[str, str]]:
-    """(current limits incl. "combined", projections, missing searches) for the tau model."""
-    model = get_model(MODEL)
+                progress: bool = True, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
+                ) -> tuple[dict[str, CouplingLimit], dict[str, CouplingLimit], dict[str, str]]:
+    """(current limits incl. "combined", projections, missing searches) for the tau model.
+
+    ``loop_normalisation`` ("derived" or "paper") scales g_xi and so every meson bound on g_X
+    (by a factor 2 between the two); the Z -> gamma X bounds do not depend on it."""
+    model = get_model(MODEL, loop_normalisation=loop_normalisation)
     masses = np.geomspace(*MASS_RANGE, N_MASSES) if masses is None else np.asarray(masses, float)
     searches, missing = build_searches(SEARCHES)
     kw = dict(cl=CL, executor=executor, progress=progress, on_mismatch="restart")
@@ -106,11 +111,12 @@ def fig3_limits(masses=None, executor: Any = None, store_dir: str | Path | None 
     return current, projections, missing
 
 
-def fig1_limits(progress: bool = True) -> dict[str, CouplingLimit]:
+def fig1_limits(progress: bool = True, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION) -> dict[str, CouplingLimit]:
     """Upper limits on g_X A_XWW (EFT plane, B(X -> inv) = 1, g_X A_XYY = 0)."""
     masses = np.linspace(*FIG1_MASSES)
-    searches, _ = build_searches({k: ({}, v) for k, v in FIG1_TERMS.items()}, EFTPlane(br_invisible=1.0))
-    return limits_by_search(EFTPlane(br_invisible=1.0), searches, masses, cl=CL, combined=None,
+    plane = EFTPlane(br_invisible=1.0, loop_normalisation=loop_normalisation)
+    searches, _ = build_searches({k: ({}, v) for k, v in FIG1_TERMS.items()}, plane)
+    return limits_by_search(plane, searches, masses, cl=CL, combined=None,
                             parameter="gX_AWW", fixed={"gX_AYY": 0.0}, progress=progress, executor="serial")
 
 
@@ -140,7 +146,7 @@ def plot_fig1(out_dir, curves: dict[str, CouplingLimit]) -> list[Path]:
 
 
 def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, progress: bool = True,
-              n_masses: int = N_MASSES) -> dict:
+              n_masses: int = N_MASSES, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION) -> dict:
     """Compute and plot Fig. 3 (and Fig. 1); return the summary (also in summary.json).
 
     Intermediate results go to ``out_dir/chunks/*.jsonl`` so an interrupted run resumes.
@@ -149,14 +155,14 @@ def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, pr
     out = ensure_output_dir(out_dir)
     masses = np.geomspace(*MASS_RANGE, n_masses)
     current, projections, missing = fig3_limits(masses, executor=executor, store_dir=out / "chunks",
-                                                progress=progress)
+                                                progress=progress, loop_normalisation=loop_normalisation)
     t_limits = time.perf_counter() - t0
     labels = {k: v[1] for k, v in {**SEARCHES, **PROJECTIONS}.items()}
     labels["combined"] = "combined (all searches above)"
     files = plot_limits(current, out, "fig3", labels=labels, projections=projections,
                         title=r"gauged $\tau$ flavour ($\mathcal{A}_{XYY} = -\mathcal{A}_{XWW} = 1$), 90% CL upper limits",
                         direct_y=Y_DIRECT, naturalness_delta=NATURALNESS_DELTA, ylim=(1e-8, 10.0))
-    fig1 = fig1_limits(progress=progress)
+    fig1 = fig1_limits(progress=progress, loop_normalisation=loop_normalisation)
     files += plot_fig1(out, fig1)
     key = f"gX_{round(100 * CL)}"
     notes = [
@@ -176,6 +182,7 @@ def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, pr
     summary = {
         "figure": "Fig. 3 of arXiv:2603.04394",
         "model": MODEL, "cl": CL, "parameter": "gX", "mass_unit": "GeV",
+        "loop_normalisation": loop_normalisation,
         "limits": {k: c.to_json(key) for k, c in current.items()},
         "projections": {k: c.to_json(key) for k, c in projections.items()},
         "missing_searches": missing,
@@ -200,15 +207,17 @@ def _fig1_summary(fig1: dict[str, CouplingLimit]) -> dict:
             "limits": {k: c.to_json(f"gXAWW_{round(100 * CL)}") for k, c in fig1.items()}}
 
 
-def reproduce_fig1(out_dir: str | Path = "xfit-output/fig1", progress: bool = True) -> dict:
+def reproduce_fig1(out_dir: str | Path = "xfit-output/fig1", progress: bool = True,
+                   loop_normalisation: str = DEFAULT_LOOP_NORMALISATION) -> dict:
     """Compute and plot Fig. 1 only (NA62 and KOTO); write fig1.png/pdf, limits.json and
     summary.json; return the summary (``"limits"``: {term: {"mX": [...], "gXAWW_90": [...]}})."""
     t0 = time.perf_counter()
     out = ensure_output_dir(out_dir)
-    fig1 = fig1_limits(progress=progress)
+    fig1 = fig1_limits(progress=progress, loop_normalisation=loop_normalisation)
     files = plot_fig1(out, fig1)
     summary = {
         "figure": "Fig. 1 of arXiv:2603.04394", "cl": CL, "mass_unit": "GeV", **_fig1_summary(fig1),
+        "loop_normalisation": loop_normalisation,
         "notes": [f"Upper limits on g_X A_XWW above each curve are excluded ({100 * CL:g}% CL, Delta chi2 = "
                   f"{chi2_threshold_one_sided(CL):.3f} from the minimum).",
                   "The NA62 2016-2024 recast (Ref. [48]) is not available as data: only the NA62 2016-2022 "
