@@ -16,10 +16,17 @@ from ..errors import XfitError
 COMMAND_MODULES = ("predict", "reproduce", "fit", "belle2", "data", "mcmc", "run", "anomalons")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with short errors: the problem and where help is, not the whole usage block."""
+
+    def error(self, message):  # noqa: D401  (argparse API)
+        self.exit(2, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="xfit",
         description="Inference on light vectors X coupled to electroweak-anomalous currents "
         "(missing-energy signatures: B->K(*)X, K->piX, B->pi/rhoX, D->piX, Z->gammaX).",
