@@ -42,6 +42,8 @@ def test_bad_tables_are_clear_errors(tmp_path):
     bad.observed = bad.observed[:2]
     with pytest.raises(InputError, match="2 observed limits for 4 masses"):
         write_limits_submission(tmp_path / "x", [bad], comment="")
+    with pytest.raises(InputError, match="without / or"):
+        write_limits_submission(tmp_path / "x", [curve("a/b")], comment="")
     with pytest.raises(InputError, match="unique"):
         write_limits_submission(tmp_path / "x", [curve(), curve()], comment="")
     (tmp_path / "file").write_text("")

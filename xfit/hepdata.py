@@ -55,8 +55,9 @@ class LimitCurve:
 
     def check(self) -> None:
         n = len(self.mX)
-        if not self.name or len(self.name) > 64:
-            raise InputError(f"a HEPData table needs a name of 1-64 characters, got {self.name!r}")
+        if not self.name or len(self.name) > 64 or any(c in self.name for c in "/\\"):
+            raise InputError(f"a HEPData table needs a name of 1-64 characters without / or \\ "
+                             f"(it names a file), got {self.name!r}")
         if len(self.observed) != n:
             raise InputError(f"table {self.name!r}: {len(self.observed)} observed limits for {n} masses")
         if self.expected and set(self.expected) != set(BAND_KEYS):
