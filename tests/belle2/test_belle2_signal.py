@@ -15,12 +15,12 @@ REPO = Path(__file__).resolve().parents[2]
 if not os.environ.get("XFIT_DATA_DIR") and (REPO.parent / "shared" / "data").is_dir():
     os.environ["XFIT_DATA_DIR"] = str(REPO.parent / "shared" / "data")
 
-from xfit.belle2 import files, scan, signal  # noqa: E402
-from xfit.errors import InputError  # noqa: E402
-from xfit.inference.calculators import cls_from_q, expected_sqrt_qa  # noqa: E402
-from xfit.physics.constants import DEFAULT_SM  # noqa: E402
-from xfit.physics.form_factors import b_to_k_fplus  # noqa: E402
-from xfit.physics.kinematics import kallen  # noqa: E402
+from xfit.belle2 import files, scan, signal
+from xfit.errors import InputError
+from xfit.inference.calculators import cls_from_q, expected_sqrt_qa
+from xfit.physics.constants import DEFAULT_SM
+from xfit.physics.form_factors import b_to_k_fplus
+from xfit.physics.kinematics import kallen
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ Two kinds of objective:
 
 * **chi2 = -2 ln L** of a composed likelihood as a function of a model's parameters
   (:class:`xfit.inference.fit.Fit`, profile scans): iminuit MIGRAD with ``errordef = 1``
-  (:data:`ERRORDEF_CHI2`), :func:`migrad`.  This module holds the only ``Minuit(...)`` of
+  (:data:`ERRORDEF_CHI2`), :func:`migrad`.  This module holds the only Minuit set-up of
   xfit outside :mod:`xfit.histfactory` (whose Newton minimiser has its own MIGRAD fallback).
 * **-ln L** of a HistFactory model (:class:`xfit.histfactory.HistFactoryModel`):
   ``errordef = 0.5`` (:data:`ERRORDEF_NLL`), minimised by :func:`xfit.histfactory.minimize`
