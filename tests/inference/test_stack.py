@@ -175,3 +175,24 @@ def test_result_base_to_dict_save_repr(tmp_path):
     assert text.startswith("<HypoTestResult ") and "CLs=0.2" in text and "CLs_exp=<5 items>" in text
     u = intervals.UpperLimitResult(None, {"0": 1.0})
     assert u.to_dict()["obs_limit"] is None and "UpperLimitResult" in repr(u)
+
+
+def test_q_tilde_with_negative_mu_hat_uses_the_fit_at_zero():
+    """Eq. (16) for mu_hat < 0 (possible only if the POI bounds allow it)."""
+    from xfit.histfactory import HistFactoryModel
+
+    spec = {"channels": [{"name": "c", "samples": [
+        {"name": "s", "data": [5.0], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]},
+        {"name": "b", "data": [10.0], "modifiers": [{"name": "unc", "type": "shapesys", "data": [1.0]}]}]}],
+        "observations": [{"name": "c", "data": [6.0]}],
+        "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": [
+            {"name": "mu", "bounds": [[-5.0, 10.0]]}]}}], "version": "1.0.0"}
+    model = HistFactoryModel(spec)
+    calc = calculators.AsymptoticCalculator(model)
+    free = calc.free_fit()
+    mu_hat = float(free.x[model.poi_index])
+    assert mu_hat < 0
+    q = calc.q_tilde(1.0, mu_hat, free.nll)[0]
+    ref = 2 * (mle.fixed_poi_fit(model, 1.0).nll - mle.fixed_poi_fit(model, 0.0).nll)
+    assert q == pytest.approx(ref, rel=1e-8)
+    assert q < 2 * (mle.fixed_poi_fit(model, 1.0).nll - free.nll)  # smaller than q_mu

@@ -167,11 +167,16 @@ class AsymptoticCalculator(Calculator):
         return ts.t_mu(nll, self.asimov_min), 2.0 * d
 
     def q_tilde(self, mu: float, mu_hat: float, nll_hat: float) -> tuple[float, float]:
-        """(q~_mu, d q~_mu / d mu) on the observed data (mu_hat, nll_hat: the free fit)."""
+        """(q~_mu, d q~_mu / d mu) on the observed data (mu_hat, nll_hat: the free fit).
+
+        With the POI bounded below by 0 (the usual case, and pyhf's condition for q~) mu_hat
+        is never negative; if the bounds allow mu_hat < 0, Eq. (16) takes the fit at mu = 0
+        as the reference (pyhf, which warns in that case, would use q_mu instead)."""
         if mu <= mu_hat:
             return 0.0, 0.0
         nll, d = self.conditional(mu, False)
-        return ts.q_mu_tilde(mu, nll, nll_hat, mu_hat), 2.0 * d
+        nll_zero = self.conditional(0.0, False)[0] if mu_hat < 0 else None
+        return ts.q_mu_tilde(mu, nll, nll_hat, mu_hat, nll_zero), 2.0 * d
 
     def cls(self, mu: float, mu_hat: float, nll_hat: float) -> float:
         """Observed CLs at ``mu`` (mu_hat, nll_hat: the free fit)."""
