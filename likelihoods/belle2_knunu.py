@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 from xfit.belle2.signal import MX_NO_EFFICIENCY
-from xfit.errors import ConvergenceError, InputError
+from xfit.errors import InputError
 from xfit.likelihood import Citation, LikelihoodTerm, register_term
 
 #: Upper end of the mass range: no signal efficiency above q^2 = 21.855 GeV^2 (see
@@ -42,8 +42,8 @@ _SETUP_CACHE = threading.local()
 def _cached_setup(sm_free: bool):
     """(KXModel, SM-only fit) for the current workspace file, built once per process/thread."""
     from xfit.belle2 import files
-    from xfit.histfactory import minimize
     from xfit.belle2.signal import KXModel
+    from xfit.inference import mle
 
     path = files.find_file(files.WORKSPACE_FILE)
     st = path.stat()
@@ -55,7 +55,7 @@ def _cached_setup(sm_free: bool):
         for k in [k for k in cache if k[:3] != key[:3]]:  # the file changed: drop old models
             del cache[k]
         kx = KXModel(sm_free=sm_free)
-        cache[key] = (kx, minimize(kx.model, fix=kx.fix(mu_X=0.0)))
+        cache[key] = (kx, mle.fixed_poi_fit(kx.model, 0.0, kx.ix, fix=kx.fix(), fallback=False))
     return cache[key]
 
 CITATION = Citation(
@@ -104,8 +104,8 @@ class Belle2KNuNu(LikelihoodTerm):
     def chi2_point(self, mX: float, BR: float) -> float:
         """chi2 at one (m_X, B_X = BR(B+->K+X) x BR(X->inv)); raises ConvergenceError if the
         profile fit fails."""
-        from xfit.histfactory import minimize
         from xfit.belle2.signal import BR_UNIT
+        from xfit.inference import mle
 
         self._setup()
         kx = self._kx
@@ -120,14 +120,8 @@ class Belle2KNuNu(LikelihoodTerm):
         fix = kx.fix(mu_X=BR / BR_UNIT)
         # warm start from the previous point; if Newton fails (e.g. after a jump to a huge
         # signal), restart from the SM best fit, then with MIGRAD; else ConvergenceError
-        attempts = ((self._x, "newton"), (self._x_sm, "newton"), (self._x_sm, "migrad"))
-        for k, (init, method) in enumerate(attempts):
-            try:
-                r = minimize(kx.model, init=init, fix=fix, method=method)
-                break
-            except ConvergenceError:
-                if k == len(attempts) - 1:
-                    raise
+        r = mle.fit(kx.model, init=self._x, fix=fix, fallback=False,
+                    retries=((self._x_sm, "newton"), (self._x_sm, "migrad")))
         self._x = r.x
         return 2.0 * (r.nll - self._nll_sm)
 

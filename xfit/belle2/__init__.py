@@ -7,10 +7,12 @@ Belle II, "Evidence for B+ -> K+ nu nubar decays", arXiv:2311.14647, Phys. Rev. 
 Modules (imported on demand, none loads data at import):
 
 * :mod:`.files` -- locate, verify and download the workspace and the number densities;
-* the HistFactory NLL and minimiser live in :mod:`xfit.histfactory`;
-* :mod:`.fit` -- the SM fit (mu, HESSE error, significances vs mu = 0 and mu = 1);
+* the HistFactory NLL and minimiser live in :mod:`xfit.histfactory`, all statistics (fits,
+  test statistics, CLs, limits, results, the resumable store) in :mod:`xfit.inference`;
+* :mod:`.fit` -- the definition of the SM fit (mu, HESSE error, significances vs mu = 0 and
+  mu = 1);
 * :mod:`.signal` -- B+ -> K+ X templates and the SM + X model;
-* :mod:`.scan` -- mass scan, best fit, local significance, CLs upper limits;
+* :mod:`.scan` -- the thin mass loop: best fit, local significance, CLs upper limits;
 * :mod:`.plots` -- the scan plots.
 
 See docs/belle2.md.

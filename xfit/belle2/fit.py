@@ -7,9 +7,12 @@ with :mod:`xfit.histfactory`.  Parameter of interest ``mu`` = B(B+ -> K+ nu nuba
 * ``mu`` and ``mu_err``: maximum-likelihood estimate and the HESSE error (square root of the
   mu-mu element of the inverse Hessian of -ln L at the minimum);
 * ``Z_bkg_only`` = sqrt(q0), q0 = 2 [ -ln L(mu=0) + ln L(mu_hat) ] (discovery test, one-sided:
-  0 if mu_hat <= 0);
-* ``Z_vs_SM`` = sign(mu_hat - 1) sqrt(q1), q1 = 2 [ -ln L(mu=1) + ln L(mu_hat) ]
-  (asymptotic, Wilks/Cowan et al. arXiv:1007.1727; positive for an excess over the SM).
+  0 if mu_hat < 0; Cowan et al. arXiv:1007.1727 Eqs. 12 and 53,
+  :mod:`xfit.inference.test_statistics`);
+* ``Z_vs_SM`` = sign(mu_hat - 1) sqrt(t1), t1 = 2 [ -ln L(mu=1) + ln L(mu_hat) ]
+  (Eq. 8, asymptotic/Wilks; positive for an excess over the SM).
+
+The fits go through :mod:`xfit.inference.mle` (Newton with the exact Hessian, MIGRAD fallback).
 
 Belle II (arXiv:2311.14647): mu = 4.6 +- 1.3, 3.5 sigma, 2.7 sigma.
 """
@@ -17,12 +20,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..histfactory import HistFactoryModel
+from ..inference import mle
+from ..inference import test_statistics as ts
+from ..inference.results import Result, to_jsonable
 from . import files
-from ..histfactory import HistFactoryModel, covariance, minimize
 
 _MODELS: dict[tuple, HistFactoryModel] = {}
 
@@ -40,8 +46,8 @@ def load_model(spec: dict | None = None) -> HistFactoryModel:
     return _MODELS[key]
 
 
-@dataclass
-class SMFit:
+@dataclass(repr=False)
+class SMFit(Result):
     """Result of :func:`fit_sm` (see module docstring for the definitions)."""
 
     mu: float
@@ -52,7 +58,7 @@ class SMFit:
     nll_min: float
     nll_mu0: float
     nll_mu1: float
-    bestfit: np.ndarray
+    bestfit: np.ndarray = field(repr=False)
 
     def summary(self) -> dict:
         """The JSON printed by ``xfit belle2 fit-sm --json``."""
@@ -60,14 +66,11 @@ class SMFit:
                 "Z_vs_SM": self.Z_vs_SM, "fit_seconds": self.fit_seconds}
 
     def as_dict(self) -> dict:
-        d = asdict(self)
-        d["bestfit"] = self.bestfit.tolist()
-        return d
+        """Every field (the best-fit vector as a list)."""
+        return Result.to_dict(self)
 
-
-def significance_from_q(q: float) -> float:
-    """sqrt(q) for a one-sided asymptotic test (q < 0 from rounding counts as 0)."""
-    return math.sqrt(max(q, 0.0))
+    def to_dict(self) -> dict:
+        return to_jsonable(self.summary())
 
 
 def fit_sm(model: HistFactoryModel | None = None, method: str = "newton") -> SMFit:
@@ -80,19 +83,19 @@ def fit_sm(model: HistFactoryModel | None = None, method: str = "newton") -> SMF
     model = load_model() if model is None else model
     i = model.poi_index
     t0 = time.perf_counter()
-    best = minimize(model, method=method)
-    cov = covariance(model, best.x, fixed=best.fixed, globals_only=True)
+    best = mle.fit(model, method=method)
+    cov = mle.hesse(model, best.x, fixed=best.fixed, globals_only=True)
     fit_seconds = time.perf_counter() - t0
     mu_hat = float(best.x[i])
     mu_err = math.sqrt(cov[i, i])
-    r0 = minimize(model, init=best.x, fix={i: 0.0}, method=method)
-    r1 = minimize(model, init=best.x, fix={i: 1.0}, method=method)
-    q0 = 2.0 * (r0.nll - best.nll) if mu_hat > 0 else 0.0
-    q1 = 2.0 * (r1.nll - best.nll)
+    r0 = mle.fixed_poi_fit(model, 0.0, i, init=best.x, method=method)
+    r1 = mle.fixed_poi_fit(model, 1.0, i, init=best.x, method=method)
+    q0 = ts.q0(r0.nll, best.nll, mu_hat)
+    t1 = ts.t_mu(r1.nll, best.nll)
     return SMFit(
         mu=mu_hat, mu_err=mu_err,
-        Z_bkg_only=significance_from_q(q0),
-        Z_vs_SM=math.copysign(significance_from_q(q1), mu_hat - 1.0),
+        Z_bkg_only=ts.significance(q0),
+        Z_vs_SM=math.copysign(ts.significance(t1), mu_hat - 1.0),
         fit_seconds=fit_seconds, nll_min=best.nll, nll_mu0=r0.nll, nll_mu1=r1.nll, bestfit=best.x,
     )
 
@@ -125,8 +128,8 @@ def stock_pyhf_fit(spec: dict | None = None, tolerance: float | None = None, sig
             pyhf.set_backend("numpy", pyhf.optimize.minuit_optimizer(verbose=0))
             _, f0 = pyhf.infer.mle.fixed_poi_fit(0.0, data, model, return_fitted_val=True)
             _, f1 = pyhf.infer.mle.fixed_poi_fit(1.0, data, model, return_fitted_val=True)
-            out["Z_bkg_only"] = significance_from_q(float(f0) - float(twice_nll))
-            out["Z_vs_SM"] = math.copysign(significance_from_q(float(f1) - float(twice_nll)), out["mu"] - 1.0)
+            out["Z_bkg_only"] = ts.significance(float(f0) - float(twice_nll))
+            out["Z_vs_SM"] = math.copysign(ts.significance(float(f1) - float(twice_nll)), out["mu"] - 1.0)
         return out
     finally:
         pyhf.set_backend(*saved)

@@ -1,12 +1,9 @@
-"""Helpers shared by command groups: model options, JSON output."""
+"""Helpers shared by command groups: model options, JSON output (the JSON policy itself is
+:func:`xfit.inference.results.to_jsonable`)."""
 from __future__ import annotations
 
-import json
-import math
-
-import numpy as np
-
 from ..errors import InputError, require_finite_number
+from ..inference.results import dumps, to_jsonable  # noqa: F401 - to_jsonable: the one JSON policy
 from ..models import ChargeModel, WessZuminoModel, available_models, get_model
 
 CHARGE_OPTIONS = ("alpha_B", "alpha_e", "alpha_mu", "alpha_tau")
@@ -74,23 +71,6 @@ def model_from_args(args):
                            br_invisible=1.0 if br is None else br, XS=XS, loop_normalisation=loop)
 
 
-def to_jsonable(value):
-    """numpy scalars/arrays to Python; non-finite floats to None (JSON has no inf/NaN)."""
-    if isinstance(value, dict):
-        return {k: to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, complex):
-        return [to_jsonable(value.real), to_jsonable(value.imag)]
-    return value
-
-
 def dump_json(obj) -> str:
-    return json.dumps(to_jsonable(obj), indent=2)
+    """Strict JSON (NaN/inf as null) of ``obj``, indented: :func:`xfit.inference.results.dumps`."""
+    return dumps(obj)

@@ -8,16 +8,17 @@ A fit that does not converge raises :class:`xfit.errors.ConvergenceError`.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
-from iminuit import Minuit
 from scipy import stats
 
 from ..errors import ConvergenceError, InputError, require_finite_number
 from ..likelihood import LikelihoodBase
 from ..models.base import Model
+from . import mle
+from .results import Result, to_jsonable
 
 
 def significance_from_delta_chi2(delta_chi2: float, dof: int) -> float:
@@ -33,8 +34,8 @@ def delta_chi2_for_sigma(n_sigma: float, dof: int) -> float:
     return float(stats.chi2.isf(2.0 * stats.norm.sf(n_sigma), dof))
 
 
-@dataclass
-class FitResult:
+@dataclass(repr=False)
+class FitResult(Result):
     """Best fit of one model to one likelihood at one m_X."""
 
     model: str
@@ -58,11 +59,11 @@ class FitResult:
         return significance_from_delta_chi2(self.delta_chi2_sm, self.ndof)
 
     def to_dict(self) -> dict:
-        return {"model": self.model, "terms": list(self.terms), "mX": self.mX,
+        return to_jsonable({"model": self.model, "terms": list(self.terms), "mX": self.mX,
                 "values": self.values, "errors": self.errors, "minos": self.minos,
                 "chi2_min": self.chi2_min, "chi2_sm": self.chi2_sm,
                 "delta_chi2_sm": self.delta_chi2_sm, "ndof": self.ndof,
-                "significance_sigma": self.significance, "predictions": self.predictions}
+                "significance_sigma": self.significance, "predictions": self.predictions})
 
     def __repr__(self) -> str:
         def fmt(k, v):
@@ -116,7 +117,7 @@ class Fit:
         if "gX" in model.parameters:
             self.limits.setdefault("gX", (0.0, None))
         self.fixed = dict(fixed or {})
-        self.minuit: Minuit | None = None
+        self.minuit = None  # the iminuit.Minuit of the last run()
 
     # the objective -----------------------------------------------------------------------
     def chi2(self, *values) -> float:
@@ -158,18 +159,8 @@ class Fit:
     def run(self, minos: bool = False, strategy: int = 1) -> FitResult:
         self._check_not_flat()
         names = list(self.model.parameters)
-        m = Minuit(self.chi2, *[self.start[p] for p in names], name=names)
-        m.errordef = Minuit.LEAST_SQUARES
-        m.strategy = strategy
-        for p, lim in self.limits.items():
-            m.limits[p] = lim
-        for p, v in self.fixed.items():
-            m.values[p] = v
-            m.fixed[p] = True
-        m.migrad()
-        if not m.valid:
-            m.migrad()  # one retry from where it stopped
-        if not m.valid:
+        m, valid = mle.migrad(self.chi2, names, self.start, self.limits, self.fixed, strategy=strategy)
+        if not valid:
             raise ConvergenceError(
                 f"the fit of {self.model.name!r} to {'+'.join(self.likelihood.names)} at m_X = {self.mX:g} GeV "
                 f"did not converge (EDM = {m.fmin.edm:.3g}, calls = {m.nfcn}); try other starting values"

@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -50,7 +51,14 @@ from scipy import optimize
 from ..errors import ConvergenceError, InputError, require_finite_number
 from ..likelihood import CombinedLikelihood, LikelihoodBase, chi2_threshold_one_sided
 from ..models.base import Model
-from .executors import chunk_indices, freeze, prepare_likelihood, resolve_likelihood, run_chunks
+from .executors import (
+    chunk_indices,
+    freeze,
+    prepare_likelihood,
+    resolve_likelihood,
+    run_chunks,
+)
+from .results import Result, to_jsonable
 from .store import finite_or_none, likelihood_probe, open_store, run_metadata
 
 #: Default upper end of the coupling range: larger "limits" are no sensitivity.
@@ -67,8 +75,8 @@ SLOW_SECONDS = 2e-3
 CLOSED_FORM_RTOL = 1e-9
 
 
-@dataclass
-class CouplingLimit:
+@dataclass(repr=False)
+class CouplingLimit(Result):
     """Upper limit on ``parameter`` versus m_X from one likelihood (a search or a sum)."""
 
     name: str
@@ -99,10 +107,10 @@ class CouplingLimit:
         return {"mX": [float(m) for m in self.mX], key: finite_or_none(self.limit)}
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "parameter": self.parameter, "cl": self.cl, "terms": list(self.terms),
+        return to_jsonable({"name": self.name, "parameter": self.parameter, "cl": self.cl, "terms": list(self.terms),
                 "threshold_delta_chi2": self.threshold, **self.to_json("limit"),
                 "method": self.method, "best_fit": finite_or_none(self.best_fit),
-                "delta_chi2_zero": finite_or_none(self.delta_chi2_zero), "metadata": self.metadata}
+                "delta_chi2_zero": finite_or_none(self.delta_chi2_zero), "metadata": self.metadata})
 
     def __repr__(self) -> str:
         n = int(self.has_limit().sum())
@@ -156,7 +164,7 @@ def _closed_form(model, lik, parameter, fixed, masses, threshold, g_ref=G_REF):
 
 def _root_limits(model, lik, parameter, fixed, masses, threshold, g_min, g_max, per_decade):
     """Root-finding limits for each mass (see the module docstring)."""
-    n = max(int(math.ceil(per_decade * math.log10(g_max / g_min))), 2) + 1
+    n = max(math.ceil(per_decade * math.log10(g_max / g_min)), 2) + 1
     grid = np.concatenate([[0.0], np.geomspace(g_min, g_max, n)])
     c = _chi2(model, lik, parameter, fixed, masses[:, None], grid[None, :])
     limit = np.full(masses.size, np.nan)
@@ -167,7 +175,7 @@ def _root_limits(model, lik, parameter, fixed, masses, threshold, g_min, g_max, 
         row = c[i]
         if not np.isfinite(row).all() or np.ptp(row) <= 1e-12 * max(1.0, np.abs(row).max()):
             continue  # chi2 does not depend on g here
-        f = lambda t, m=m: float(_chi2(model, lik, parameter, fixed, m, 10.0 ** t))  # noqa: E731
+        f = lambda t, m=m: float(_chi2(model, lik, parameter, fixed, m, 10.0 ** t))
         j = int(np.argmin(row))
         cmin, ghat = float(row[j]), float(grid[j])
         if 0 < j < grid.size - 1:
@@ -192,7 +200,7 @@ def _root_limits(model, lik, parameter, fixed, masses, threshold, g_min, g_max, 
                 g_hi, g_lo = g_lo, g_lo * 1e-3
             else:
                 continue
-        r = optimize.brentq(lambda t: f(t) - cmin - threshold, math.log10(g_lo), math.log10(g_hi),
+        r = optimize.brentq(lambda t: f(t) - cmin - threshold, math.log10(g_lo), math.log10(g_hi),  # noqa: B023
                             xtol=1e-11, rtol=4 * np.finfo(float).eps)
         limit[i] = 10.0 ** r
         method[i] = "root"
@@ -311,7 +319,7 @@ def coupling_limit(model: Model, likelihood: LikelihoodBase, masses, cl: float =
                   "per_decade": points_per_decade} for a, b in spans]
         results = run_chunks(_limit_chunk, tasks, pool, store=st, progress=progress,
                              desc=f"limits {name}", callback=callback)
-    cat = lambda key: [v for r in results for v in r[key]]  # noqa: E731
+    cat = lambda key: [v for r in results for v in r[key]]
     metadata["elapsed_s"] = round(time.perf_counter() - t0, 3)
     metadata["executor"] = "serial (fast likelihood)" if not slow else repr(executor or "process")
     return CouplingLimit(name=name, parameter=parameter, cl=cl, mX=masses,
@@ -456,6 +464,16 @@ def plot_limits(curves: Mapping[str, CouplingLimit], out_dir: str | Path, stem: 
     return save_figure_formats(fig, out_dir, stem, formats)
 
 
-__all__ = ["CouplingLimit", "coupling_limit", "limits_by_search", "direct_search_bound",
-           "naturalness_bound", "coupling_for_anomalon_mass", "plot_limits", "draw_limit",
-           "seconds_per_point", "G_MAX", "G_MIN"]
+__all__ = [
+    "G_MAX",
+    "G_MIN",
+    "CouplingLimit",
+    "coupling_for_anomalon_mass",
+    "coupling_limit",
+    "direct_search_bound",
+    "draw_limit",
+    "limits_by_search",
+    "naturalness_bound",
+    "plot_limits",
+    "seconds_per_point",
+]

@@ -40,19 +40,28 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
-from iminuit import Minuit
 
 from ..errors import ConvergenceError, InputError, require_finite_number
 from ..likelihood import LikelihoodBase
 from ..models.base import Model
-from .executors import (chunk_indices, freeze, get_executor, iter_seeds, prepare_likelihood,
-                        resolve_likelihood, run_chunks)
+from . import mle
+from .executors import (
+    chunk_indices,
+    freeze,
+    get_executor,
+    iter_seeds,
+    prepare_likelihood,
+    resolve_likelihood,
+    run_chunks,
+)
 from .fit import Fit, delta_chi2_for_sigma
+from .results import Result
 from .store import likelihood_probe, open_store, run_metadata, write_json
 
 SIGMAS = (1, 2, 3)
@@ -87,11 +96,11 @@ class Axis:
             raise InputError(f"axis spacing must be 'linear' or 'log', got {self.spacing!r}")
 
     @classmethod
-    def linspace(cls, name: str, lo: float, hi: float, n: int) -> "Axis":
+    def linspace(cls, name: str, lo: float, hi: float, n: int) -> Axis:
         return cls(name, np.linspace(lo, hi, int(n)), "linear")
 
     @classmethod
-    def logspace(cls, name: str, lo: float, hi: float, n: int) -> "Axis":
+    def logspace(cls, name: str, lo: float, hi: float, n: int) -> Axis:
         if lo <= 0 or hi <= 0:
             raise InputError(f"log axis {name!r} needs min, max > 0, got {lo}, {hi}")
         return cls(name, np.geomspace(lo, hi, int(n)), "log")
@@ -153,8 +162,8 @@ def axis_label(model: Model | None, name: str) -> str:
 
 # --- the result ----------------------------------------------------------------------------
 
-@dataclass
-class ScanResult:
+@dataclass(repr=False)
+class ScanResult(Result):
     """A profile scan: chi2 on the grid, the profiled parameters' best values, metadata."""
 
     axes: list[Axis]
@@ -227,6 +236,12 @@ class ScanResult:
             s["intervals"] = {f"{k:g}sigma": v for k, v in self.intervals().items()}
         return s
 
+    def to_dict(self) -> dict:
+        """Summary and metadata (strict JSON; the arrays are in the ``.npz`` of :meth:`save`)."""
+        from .results import to_jsonable
+
+        return to_jsonable({"summary": self.summary(), "metadata": self.metadata, "labels": self.labels})
+
     # persistence ----------------------------------------------------------------------
     def save(self, out_dir: str | Path, stem: str = "scan") -> list[Path]:
         """``stem.npz`` (arrays) and ``stem.json`` (metadata + summary)."""
@@ -246,7 +261,7 @@ class ScanResult:
         return [npz, write_json(out / f"{stem}.json", meta)]
 
     @classmethod
-    def load(cls, path: str | Path) -> "ScanResult":
+    def load(cls, path: str | Path) -> ScanResult:
         """Read back what :meth:`save` wrote (give either file or the stem)."""
         p = Path(path)
         stem = p.with_suffix("") if p.suffix in (".npz", ".json") else p
@@ -262,13 +277,13 @@ class ScanResult:
     def plot(self, out_dir: str | Path, stem: str = "scan", formats: Sequence[str] = ("png", "pdf"),
              title: str | None = None) -> list[Path]:
         """Delta chi2 curve (1D) or 1/2/3 sigma regions (2D), labelled, with a legend."""
-        from ..plots import SIGMA_COLOURS, setup_style
-
         import matplotlib.pyplot as plt
         from matplotlib.patches import Patch
 
+        from ..plots import SIGMA_COLOURS, setup_style
+
         setup_style()
-        lab = lambda n: self.labels.get(n, n)  # noqa: E731
+        lab = lambda n: self.labels.get(n, n)
         levels = self.levels()
         best = self.best()
         fig, ax = plt.subplots(figsize=(6.2, 5.0 if self.dof == 2 else 4.4))
@@ -379,18 +394,9 @@ class _Objective:
         return chi2 + ((f - self.target) / self.width) ** 2
 
 
-def _migrad(objective, names, start, limits, fixed) -> tuple[Minuit, bool]:
-    m = Minuit(objective, *[float(start[p]) for p in names], name=names)
-    m.errordef = Minuit.LEAST_SQUARES
-    for p, lim in limits.items():
-        m.limits[p] = lim
-    for p, v in fixed.items():
-        m.values[p] = v
-        m.fixed[p] = True
-    m.migrad()
-    if not m.valid:
-        m.migrad()
-    return m, bool(m.valid)
+def _migrad(objective, names, start, limits, fixed):
+    """MIGRAD on a chi2 objective (:func:`xfit.inference.mle.migrad`, errordef 1)."""
+    return mle.migrad(objective, names, start, limits, fixed)
 
 
 def _profile_point(fit: Fit, fixed: Mapping[str, float], starts: Sequence[Mapping[str, float]],
@@ -637,5 +643,12 @@ def contour_levels(dof: int, sigmas: Sequence[float] = SIGMAS) -> dict[float, fl
     return {s: delta_chi2_for_sigma(s, dof) for s in sigmas}
 
 
-__all__ = ["Axis", "ScanResult", "profile_scan", "snake_order", "axis_label", "contour_levels",
-           "save_figure_formats"]
+__all__ = [
+    "Axis",
+    "ScanResult",
+    "axis_label",
+    "contour_levels",
+    "profile_scan",
+    "save_figure_formats",
+    "snake_order",
+]

@@ -25,32 +25,23 @@ import json
 import math
 import os
 import platform
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..errors import DataError, InputError
+from .results import to_jsonable, write_json
 
 FORMAT_VERSION = 1
 
 
 def _plain(value):
-    """Python types for JSON (numpy to lists/floats; NaN/inf kept — the store's own format
-    allows them, unlike :func:`xfit.cli.common.to_jsonable` used for summaries)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+    """Python types for JSON, NaN/inf kept (the store's own format allows them, so that a
+    resumed run reads back exactly what was computed): :func:`xfit.inference.results.to_jsonable`
+    with ``strict=False``, the one JSON policy of xfit."""
+    return to_jsonable(value, strict=False)
 
 
 def fingerprint(definition: Mapping[str, Any]) -> str:
@@ -64,13 +55,16 @@ class ResultStore:
 
     def __init__(self, path: str | Path, definition: Mapping[str, Any],
                  metadata: Mapping[str, Any] | None = None, overwrite: bool = False,
-                 on_mismatch: str = "error", chunk_sizes: Sequence[int] | None = None):
+                 on_mismatch: str = "error", chunk_sizes: Sequence[int] | None = None,
+                 validate: Callable[[Any], Any] | None = None,
+                 remedy: str = "delete it or pass overwrite=True"):
         if on_mismatch not in ("error", "restart"):
             raise InputError(f"on_mismatch must be 'error' or 'restart', got {on_mismatch!r}")
         self.path = Path(path)
         self.fingerprint = fingerprint(definition)
         self._done: dict[int, Any] = {}
         self.chunk_sizes = None if chunk_sizes is None else [int(n) for n in chunk_sizes]
+        self.validate, self.remedy = validate, remedy
         if self.path.exists() and not overwrite and on_mismatch == "restart" and not self._matches():
             overwrite = True
         if self.path.exists() and not overwrite:
@@ -85,15 +79,21 @@ class ResultStore:
                 os.fsync(fh.fileno())
 
     def _matches(self) -> bool:
-        """Whether the existing file's header has this store's fingerprint."""
+        """Whether the existing file's header has this store's fingerprint.  A header that is
+        not a JSON mapping counts as matching, so that :meth:`_load` reports the corruption."""
         try:
-            with open(self.path) as fh:
-                return json.loads(fh.readline()).get("fingerprint") == self.fingerprint
-        except (OSError, ValueError, AttributeError):  # ValueError: bad JSON or non-UTF-8
+            with open(self.path, encoding="utf-8") as fh:
+                header = json.loads(fh.readline())
+        except OSError:
             return False
+        except ValueError:  # bad JSON or not UTF-8
+            return True
+        if not isinstance(header, Mapping):
+            return True
+        return header.get("fingerprint") == self.fingerprint
 
     def _corrupt(self, problem: str) -> DataError:
-        return DataError(f"result file {self.path} is corrupt ({problem}); delete it or pass overwrite=True")
+        return DataError(f"result file {self.path} is corrupt ({problem}); {self.remedy}")
 
     def _check_chunk(self, rec: Mapping, n: int) -> int:
         """The index of a stored chunk record, after checking its types and array lengths."""
@@ -126,7 +126,7 @@ class ResultStore:
         except UnicodeDecodeError:
             raise self._corrupt("not UTF-8 text") from None
         if not lines:
-            raise DataError(f"result file {self.path} is empty; delete it or pass overwrite=True")
+            raise DataError(f"result file {self.path} is empty; {self.remedy}")
         try:
             header = json.loads(lines[0])
         except json.JSONDecodeError:
@@ -151,7 +151,13 @@ class ResultStore:
             if not isinstance(rec, Mapping):
                 raise self._corrupt(f"line {n} is not a mapping")
             if rec.get("type") == "chunk":
-                self._done[self._check_chunk(rec, n)] = rec["result"]
+                index = self._check_chunk(rec, n)
+                if self.validate is not None:
+                    try:
+                        self.validate(rec["result"])
+                    except DataError as exc:
+                        raise self._corrupt(f"line {n}: {exc}") from None
+                self._done[index] = rec["result"]
             good.append(line)
         if len(good) != len(lines):
             self.path.write_text("".join(good))
@@ -180,7 +186,8 @@ class ResultStore:
 
 def open_store(path: str | Path | None, definition: Mapping[str, Any],
                metadata: Mapping[str, Any] | None = None, overwrite: bool = False,
-               on_mismatch: str = "error", chunk_sizes: Sequence[int] | None = None) -> ResultStore | None:
+               on_mismatch: str = "error", chunk_sizes: Sequence[int] | None = None,
+               **kw) -> ResultStore | None:
     """A :class:`ResultStore` at ``path``, or None when ``path`` is None (no storage).
 
     ``on_mismatch``: what to do when ``path`` holds another computation — ``"error"``
@@ -190,7 +197,7 @@ def open_store(path: str | Path | None, definition: Mapping[str, Any],
     if path is None:
         return None
     return ResultStore(path, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch,
-                       chunk_sizes=chunk_sizes)
+                       chunk_sizes=chunk_sizes, **kw)
 
 
 def likelihood_probe(model, likelihood, mX_values, params: Mapping[str, Any]) -> list[float]:
@@ -209,8 +216,8 @@ def likelihood_probe(model, likelihood, mX_values, params: Mapping[str, Any]) ->
 
 def versions() -> dict[str, str]:
     """Versions of xfit and of the libraries that determine its numbers."""
-    import scipy
     import iminuit
+    import scipy
 
     from .. import __version__
 
@@ -219,7 +226,7 @@ def versions() -> dict[str, str]:
 
 
 def utc_timestamp() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def describe_model(model) -> dict:
@@ -233,7 +240,7 @@ def describe_model(model) -> dict:
     if hasattr(model, "charges"):
         try:
             d["charges"] = model.charges()
-        except Exception:  # noqa: BLE001 - descriptive only
+        except Exception:  # noqa: BLE001, S110 - descriptive only
             pass
     return d
 
@@ -246,7 +253,7 @@ def run_metadata(likelihood=None, model=None, seed: int | None = None,
         meta["likelihood_terms"] = list(likelihood.names)
         try:
             meta["bibliography"] = likelihood.bibliography().splitlines()
-        except Exception:  # noqa: BLE001 - descriptive only
+        except Exception:  # noqa: BLE001, S110 - descriptive only
             pass
     if model is not None:
         meta["model"] = describe_model(model)
@@ -256,20 +263,20 @@ def run_metadata(likelihood=None, model=None, seed: int | None = None,
     return meta
 
 
-def write_json(path: str | Path, obj: Any) -> Path:
-    """JSON with NaN/inf as null (strict JSON), indented."""
-    from ..cli.common import to_jsonable
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_jsonable(_plain(obj)), indent=2, allow_nan=False))
-    return path
-
-
 def finite_or_none(values: Iterable[float]) -> list:
     """Floats, with NaN/inf replaced by None (JSON null)."""
     return [float(v) if v is not None and math.isfinite(float(v)) else None for v in values]
 
 
-__all__ = ["ResultStore", "open_store", "likelihood_probe", "fingerprint", "run_metadata", "versions", "describe_model",
-           "write_json", "utc_timestamp", "finite_or_none"]
+__all__ = [
+    "ResultStore",
+    "describe_model",
+    "fingerprint",
+    "finite_or_none",
+    "likelihood_probe",
+    "open_store",
+    "run_metadata",
+    "utc_timestamp",
+    "versions",
+    "write_json",
+]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli.common import to_jsonable
+from ..inference.results import to_jsonable
 from ..inference.fit import Fit, delta_chi2_for_sigma
 from ..likelihood import build_likelihood
 from ..models import EFTPlane, get_model

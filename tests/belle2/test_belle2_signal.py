@@ -11,15 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 if not os.environ.get("XFIT_DATA_DIR") and (REPO.parent / "shared" / "data").is_dir():
     os.environ["XFIT_DATA_DIR"] = str(REPO.parent / "shared" / "data")
 
-from xfit.belle2 import files, scan, signal  # noqa: E402
-from xfit.errors import InputError  # noqa: E402
-from xfit.physics.constants import DEFAULT_SM  # noqa: E402
-from xfit.physics.form_factors import b_to_k_fplus  # noqa: E402
-from xfit.physics.kinematics import kallen  # noqa: E402
+from xfit.belle2 import files, scan, signal
+from xfit.errors import InputError
+from xfit.inference.calculators import cls_from_q, expected_sqrt_qa
+from xfit.physics.constants import DEFAULT_SM
+from xfit.physics.form_factors import b_to_k_fplus
+from xfit.physics.kinematics import kallen
 
 
 @pytest.fixture(scope="module")
@@ -176,13 +177,13 @@ def test_cls_formulae_match_pyhf_asymptotics():
         t = math.sqrt(qt) - sqa if math.sqrt(qt) <= sqa else (qt - qa) / (2 * sqa)
         sb, b = AsymptoticTestStatDistribution(-sqa, -sqa), AsymptoticTestStatDistribution(0.0, -sqa)
         ref = (float(sb.pvalue(t)), float(b.pvalue(t)))
-        ours = scan.cls_from_q(qt, qa)
+        ours = cls_from_q(qt, qa)
         assert ours[0] == pytest.approx(ref[0], rel=1e-12) and ours[1] == pytest.approx(ref[1], rel=1e-12)
     # expected limits: Cowan et al. Eq. (89) with CLs, mu_up/sigma = Phi^-1(1 - alpha Phi(N)) + N
     from scipy import stats
 
     for n in (-2, -1, 0, 1, 2):
-        s = scan.expected_sqrt_qa(n)
+        s = expected_sqrt_qa(n)
         # the expected CLs (pyhf: test statistic at -N) at this q_A is exactly 0.05
         sb, b = AsymptoticTestStatDistribution(-s, -s), AsymptoticTestStatDistribution(0.0, -s)
         assert float(sb.pvalue(-n)) / float(b.pvalue(-n)) == pytest.approx(0.05, rel=1e-10)
@@ -205,7 +206,9 @@ def test_scan_writes_jsonl_resumes_and_plots(tmp_path, scanner):
     out = tmp_path / "scan"
     r1 = scan.run_scan(masses, out=out, scanner=scanner)
     lines = (out / scan.SCAN_FILE).read_text().splitlines()
-    assert len(lines) == 1 + len(masses) and "config" in json.loads(lines[0])
+    head = json.loads(lines[0])
+    assert len(lines) == 1 + len(masses) and head["type"] == "header"
+    assert head["definition"]["workspace_sha256"] == files.sha256_of(files.find_file(files.WORKSPACE_FILE))
     for stem in ("delta_chi2_vs_mX", "limits_vs_mX"):
         for ext in ("png", "pdf"):
             assert (out / f"{stem}.{ext}").stat().st_size > 1000

@@ -7,10 +7,21 @@ import pytest
 from scipy import stats
 
 from xfit.errors import InputError
-from xfit.inference.limits import (coupling_limit, direct_search_bound, limits_by_search,
-                                   naturalness_bound)
-from xfit.likelihood import (Citation, CombinedLikelihood, GaussianTerm, UpperLimitTerm,
-                             chi2_threshold_one_sided, get_term, missing_energy_rate)
+from xfit.inference.limits import (
+    coupling_limit,
+    direct_search_bound,
+    limits_by_search,
+    naturalness_bound,
+)
+from xfit.likelihood import (
+    Citation,
+    CombinedLikelihood,
+    GaussianTerm,
+    UpperLimitTerm,
+    chi2_threshold_one_sided,
+    get_term,
+    missing_energy_rate,
+)
 from xfit.models import EFTPlane, get_model
 from xfit.physics.constants import DEFAULT_SM
 
@@ -202,7 +213,7 @@ def test_fig3_reproduce_summary(tmp_path):
     limits = data["limits"]
     expected = {k for k in fig3.SEARCHES if k not in data["missing_searches"]} | {"combined"}
     assert set(limits) == expected
-    for name, c in limits.items():
+    for c in limits.values():
         assert set(c) == {"mX", "gX_90"} and len(c["mX"]) == len(c["gX_90"]) == n
         assert all(v is None or v > 0 for v in c["gX_90"])
     # where no search prefers a signal, the combination is at least as strong as each search

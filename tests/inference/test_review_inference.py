@@ -1,7 +1,6 @@
 """Review fixes of xfit.inference and xfit.belle2: corrupt resume files, input checks,
 flat directions, shared helpers."""
 import json
-import math
 
 import h5py
 import numpy as np
@@ -81,54 +80,11 @@ def test_store_non_utf8_is_data_error(lik, tmp_path):
         ResultStore(store, header["definition"])
 
 
-# --- 2. Belle II scan resume file ----------------------------------------------------------
-
-def _point(**over):
-    d = {"mX": 1.0, "BR_hat": 1e-6, "q0": 0.5, "nll": 10.0, "efficiency_events": 3.0, "BR_95": 2e-5,
-         "BR_95_expected": {"0": 1e-5}, "note": ""}
-    d.update(over)
-    return d
-
-
-@pytest.mark.parametrize("lines, message", [
-    (["[1]"], "header"),
-    (["null"], "header"),
-    ([None, json.dumps(_point(BR_95="big"))], "BR_95"),
-    ([None, json.dumps(_point(BR_95_expected=[1e-5]))], "BR_95_expected"),
-    ([None, json.dumps(_point(mX=None))], "mX"),
-    ([None, json.dumps([1, 2])], "JSON object"),
-    ([None, "{broken", json.dumps(_point())], "line 2 is not valid JSON"),
-])
-def test_belle2_scan_corrupt_resume_file(tmp_path, lines, message):
-    from xfit.belle2.scan import _read_existing
-
-    config = {"version": 1, "masses": [1.0]}
-    head = json.dumps({"config": config})
-    path = tmp_path / "scan.jsonl"
-    path.write_text("\n".join(head if x is None else x for x in lines) + "\n")
-    with pytest.raises(DataError, match=rf"{path.name}.*{message}.*--no-resume"):
-        _read_existing(path, config)
-
-
-def test_belle2_scan_resume_file_good_and_truncated(tmp_path):
-    from xfit.belle2.scan import MassPoint, _read_existing
-
-    config = {"version": 1}
-    path = tmp_path / "scan.jsonl"
-    path.write_text(json.dumps({"config": config}) + "\n" + json.dumps(_point()) + "\n" + '{"mX": 2.0, "BR')
-    done = _read_existing(path, config)
-    assert list(done) == [1.0] and isinstance(done[1.0], MassPoint) and done[1.0].BR_95 == 2e-5
-    assert _read_existing(path, {"version": 2}) == {}  # another configuration: start afresh
-    path.write_bytes(b'{"config": {"version": 1}}\n\xff\xfe\n')
-    with pytest.raises(DataError, match="not UTF-8"):
-        _read_existing(path, config)
-
-
 # --- 3. MCMC chain file --------------------------------------------------------------------
 
 def test_chain_iteration_beyond_stored_rows_is_data_error(tmp_path):
     priors = PriorSet({"a": Uniform(-5, 5), "b": Uniform(-5, 5)})
-    lnl = lambda t: -0.5 * np.sum(t ** 2, axis=1)  # noqa: E731
+    lnl = lambda t: -0.5 * np.sum(t ** 2, axis=1)
     path = tmp_path / "c.h5"
     sample(lnl, priors, 8, 10, seed=1, chain_file=path)
     with h5py.File(path, "a") as f:
@@ -234,11 +190,10 @@ def test_belle2_cli_scan_beyond_efficiency_is_refused_before_fitting(tmp_path, c
 
 
 def test_belle2_significance_helper():
-    from xfit.belle2.fit import significance_from_q
-    from xfit.belle2.scan import q0_from_nll
+    from xfit.inference.test_statistics import q0, significance
 
-    assert q0_from_nll(10.0, 8.0) == 4.0 and q0_from_nll(8.0, 8.0 + 1e-12) == 0.0
-    assert significance_from_q(q0_from_nll(10.0, 8.0)) == 2.0
+    assert q0(10.0, 8.0) == 4.0 and q0(8.0, 8.0 + 1e-12) == 0.0
+    assert significance(q0(10.0, 8.0)) == 2.0
 
 
 def test_belle2_term_mass_range_is_the_signal_constant():

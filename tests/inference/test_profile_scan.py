@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 
 from xfit.errors import InputError
-from xfit.inference.executors import (DaskExecutor, SerialExecutor, dask_available, get_executor,
-                                      is_dask_client, iter_seeds, progress_enabled, run_chunks)
+from xfit.inference.executors import (
+    DaskExecutor,
+    SerialExecutor,
+    dask_available,
+    get_executor,
+    is_dask_client,
+    iter_seeds,
+    progress_enabled,
+    run_chunks,
+)
 from xfit.inference.fit import Fit, delta_chi2_for_sigma
 from xfit.inference.scan import Axis, ScanResult, profile_scan, snake_order
 from xfit.inference.store import ResultStore

@@ -10,14 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 if not os.environ.get("XFIT_DATA_DIR") and (REPO.parent / "shared" / "data").is_dir():
     os.environ["XFIT_DATA_DIR"] = str(REPO.parent / "shared" / "data")
 
-from xfit import histfactory  # noqa: E402
-from xfit.belle2 import fit  # noqa: E402
-from xfit.histfactory import HistFactoryModel, covariance, minimize, numerical_hessian  # noqa: E402
-from xfit.errors import ConvergenceError, InputError  # noqa: E402
+from xfit.belle2 import fit
+from xfit.errors import ConvergenceError, InputError
+from xfit.histfactory import HistFactoryModel, covariance, minimize, numerical_hessian
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +90,7 @@ def test_asimov_data_is_pyhfs_expected_data(model):
 
 def test_block_solve_matches_dense(model):
     r = minimize(model)
-    val, g, blocks = model.nll_grad_hess(r.x)
+    _, g, blocks = model.nll_grad_hess(r.x)
     x, _ = blocks.solve(g + 1.0, ~model.fixed)
     assert np.allclose(model.hessian(r.x) @ x, g + 1.0, atol=1e-9)
 
@@ -214,7 +213,7 @@ def test_supported_modifiers_on_a_toy_workspace():
         assert np.allclose(H, numerical_hessian(m, th), rtol=1e-6, atol=1e-6)
     r = minimize(m)
     assert r.valid
-    import pyhf.infer.mle as mle
+    from pyhf.infer import mle
 
     saved = pyhf.get_backend()
     pyhf.set_backend("numpy", pyhf.optimize.minuit_optimizer(verbose=0, tolerance=1e-4))
