@@ -21,7 +21,7 @@ def test_submission_validates_and_has_axes_units_cl_bands(tmp_path):
     path = write_limits_submission(tmp_path / "hd", [curve(), curve("g_X limit", with_band=False)],
                                    comment="xfit test", references=["2603.04394"])
     assert path.is_file() and validation_errors(tmp_path / "hd") == []
-    assert (tmp_path / "hd" / "submission.tar.gz").is_file()
+    assert (tmp_path / "hd.tar.gz").is_file()
     docs = list(yaml.safe_load_all(path.read_text()))
     tables = [d for d in docs if d and "data_file" in d]
     assert [t["name"] for t in tables] == ["Belle II B+ -> K+ X", "g_X limit"]

@@ -4,7 +4,7 @@
 A :class:`LimitCurve` is one table: an upper limit versus m_X, observed and (where they exist)
 the expected median with its ±1σ/±2σ band, at one confidence level, with the inputs it was
 computed from.  :func:`write_limits_submission` writes ``submission.yaml`` plus one YAML file
-per table into a folder (and hepdata_lib's ``submission.tar.gz`` in it, ready to upload), each table with
+per table into a folder, and the same files as ``<folder>.tar.gz`` beside it, ready to upload, each table with
 axes and units, the CL as a qualifier, keywords, and the references of its inputs
 (arXiv identifiers become INSPIRE search links).
 
@@ -148,7 +148,7 @@ def write_limits_submission(out_dir: str | Path, curves: Sequence[LimitCurve], c
         # hepdata_lib writes its tarball into the working directory: work in a scratch folder
         with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
             sub.create_files(str(out.resolve()), validate=False, remove_old=True)
-            shutil.move(Path(scratch) / "submission.tar.gz", out / "submission.tar.gz")
+            shutil.move(Path(scratch) / "submission.tar.gz", out.parent / f"{out.name}.tar.gz")
     except OSError as exc:
         raise InputError(f"--hepdata {str(out)[:80]!r} cannot be written ({exc.strerror})") from None
     errors = validation_errors(out)
