@@ -10,7 +10,7 @@ from xfit.analysis_files import SCHEMA, load_analysis, run_analysis, schema_mark
 from xfit.cli import main
 from xfit.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ANALYSES = sorted((REPO / "analyses").glob("*.yaml"))
 BROKEN = REPO / "tests" / "data" / "analyses_broken"
 

@@ -22,7 +22,7 @@ from xfit.inference.priors import PriorSet, Uniform
 from xfit.likelihood import build_likelihood
 from xfit.models import EFTPlane, get_model
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PRIORS_2D = PriorSet({"a": Uniform(-5, 5), "b": Uniform(-5, 5)})
 MU, SIGMA = np.array([0.5, -1.0]), np.array([0.3, 0.6])
 
