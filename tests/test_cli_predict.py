@@ -24,7 +24,8 @@ def test_json_keys_exactly(capsys):
     d = json.loads(out)
     assert set(d) >= {"model", "inputs", "predictions"}
     assert list(d["predictions"]) == KEYS
-    assert d["model"] == "tau-flavor" and d["inputs"]["mX"] == 2.1
+    assert d["model"]["name"] == "tau-flavor" and d["inputs"]["mX"] == 2.1
+    assert d["model"]["A_WW"] == -1 and d["model"]["A_YY"] == 1 and d["model"]["loop_normalisation"] == "derived"
     p = d["predictions"]
     assert p["A_WW"] == -1 and p["A_YY"] == 1 and p["BR(X->invisible)"] == 1
     assert p["v_X"] == pytest.approx(2.1 / 0.018)

@@ -10,8 +10,10 @@ import numpy as np
 
 from ...errors import DataError
 
-CHAIN_FORMAT = 1
-#: a chain after burn-in shorter than this many autocorrelation times triggers a warning
+#: bump when the meaning of the stored settings changes (old files are then not resumed);
+#: 2: the model is stored as :meth:`xfit.models.Model.describe` (with the W-loop normalisation)
+CHAIN_FORMAT = 2
+
 
 def checkpointed_backend_class():
     """The class :class:`CheckpointedHDFBackend` (built on first use: emcee and h5py load lazily)."""

@@ -13,6 +13,7 @@ from ...errors import DataError, InputError
 from ..priors import PriorSet
 from .posterior import ModelLogLikelihood
 
+#: a chain after burn-in shorter than this many autocorrelation times triggers a warning
 MIN_TAU_MULTIPLE = 50
 #: quantiles reported by :func:`summarize` (name -> probability)
 QUANTILES = {"q2.5": 0.025, "q16": 0.16, "median": 0.5, "q84": 0.84, "q97.5": 0.975}

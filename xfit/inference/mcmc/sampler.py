@@ -163,17 +163,6 @@ def sample(log_likelihood: Callable[[np.ndarray], np.ndarray], priors: PriorSet,
                  settings=full_settings, log_likelihood_fn=log_likelihood)
 
 
-def model_settings(model) -> dict:
-    """What identifies a model in a chain file (name, class, charges/coefficients)."""
-    d = {"model": getattr(model, "name", ""), "model_class": type(model).__name__,
-         "model_parameters": list(model.parameters)}
-    for attr in ("alpha_B", "lepton_charges", "A_WW", "A_YY", "XS", "br_invisible_override", "br_inv"):
-        if hasattr(model, attr):
-            v = getattr(model, attr)
-            d[attr] = {k: list(x) for k, x in v.items()} if isinstance(v, dict) else v
-    return d
-
-
 def fit_initializer(model, likelihood, mX, priors: PriorSet, nwalkers: int, width: float = 1.0):
     """``rng -> (nwalkers, ndim)``: a Gaussian ball around the best fit (:class:`Fit`), of
     ``width`` x the HESSE errors, kept inside the prior support; prior draws if the fit
@@ -227,7 +216,7 @@ def sample_model(model, likelihood, mX, priors=None, nwalkers: int = 32, nsteps:
         initial = None
     else:
         raise InputError(f"init must be 'fit' or 'prior', got {init!r}")
-    full = {**model_settings(model), "mX": lnl.mX, "terms": list(likelihood.names), "init": init,
+    full = {"model": model.describe(), "mX": lnl.mX, "terms": list(likelihood.names), "init": init,
             **dict(settings or {})}
     labels = {p: model.label(p) for p in model.parameters}
     return sample(lnl, priors, nwalkers_i, nsteps, seed, initial=initial, chain_file=chain_file,
