@@ -144,7 +144,7 @@ def test_reproduce_kind():
 
 
 def test_schema_is_documented():
-    """docs/inference.md holds exactly the generated tables (regenerate: python -m xfit.analysis.schema)."""
+    """docs/inference.md holds exactly the generated tables (regenerate: python -m xfit.analysis)."""
     doc = (REPO / "docs" / "inference.md").read_text()
     begin = doc.index("do not edit -->\n\n") + len("do not edit -->\n\n")
     end = doc.index("<!-- end of schema -->")

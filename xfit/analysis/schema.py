@@ -2,7 +2,7 @@
 
 :data:`SCHEMA` is the one source: the validator (:mod:`xfit.analysis.validation`) takes
 every default from it (:func:`default`), and docs/inference.md's schema tables are
-generated from it (``python -m xfit.analysis.schema`` prints them; a test checks the page).
+generated from it (``python -m xfit.analysis`` prints them; a test checks the page).
 A default that depends on other keys is a template: ``"xfit-output/{name}"`` is filled in
 with the analysis name.
 """
@@ -200,7 +200,3 @@ def schema_markdown() -> str:
             lines.append(f"| `{k.name}` | {_cell(k.type)} | {_cell(default_)} | {_cell(k.doc)} |")
         lines.append("")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(schema_markdown(), end="")
