@@ -113,10 +113,6 @@ class Chain:
         """Flat posterior samples (n, ndim) after burn-in."""
         return self.get_chain(discard, thin, flat=True)
 
-    def samples_dict(self, discard: int | None = None, thin: int = 1) -> dict[str, np.ndarray]:
-        s = self.samples(discard, thin)
-        return {p: s[:, i] for i, p in enumerate(self.parameters)}
-
     def get_log_likelihood(self, discard: int | None = None, thin: int = 1, flat: bool = False):
         if self.log_likelihood is None:
             raise DataError("this chain holds no ln L values")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import ConvergenceError, DataError, InputError
+from ...errors import ConvergenceError, DataError, InputError, require_finite_number
 from ..priors import PriorSet, as_prior_set
 from .backend import CHAIN_FORMAT, checkpointed_backend_class, normalise_settings, read_chain_settings
 from .chain import Chain
@@ -35,13 +35,11 @@ def min_walkers(ndim: int) -> int:
 
 def positive_int(value, name: str, minimum: int = 1) -> int:
     """``value`` as an int >= ``minimum``, or :class:`InputError` naming ``name``."""
-    if isinstance(value, bool):
-        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}") from None
-    if not math.isfinite(f) or f != int(f) or int(f) < minimum:
+        f = require_finite_number(value, name)
+    except InputError:
+        f = None
+    if f is None or f != int(f) or int(f) < minimum:
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(f)
 
