@@ -50,6 +50,10 @@ def test_human_output_has_units(capsys):
     (["--alpha-L", "1", "--mX", "2.1", "--gX", "0.01"], "both --alpha-L and --alpha-R"),
     (["--mX", "2.1", "--gX", "0.01"], "no model given"),
     (["--model", "tau-flavor", "--alpha-tau", "1", "--mX", "2.1", "--gX", "0.01"], "give one kind of model"),
+    (["--A-WW", "-1", "--mX", "2.1", "--gX", "0.01"], "both --A-WW and --A-YY"),
+    (["--A-WW", "-1", "--A-YY", "1", "--XS", "0", "--mX", "2.1", "--gX", "0.01"], "--XS (the U(1)_X charge"),
+    (["--model", "L-only", "--br-invisible", "2", "--mX", "2.1", "--gX", "0.01"], "--br-invisible must be in [0, 1]"),
+    (["--model", "tau-flavour", "--mX", "2.1", "--gX", "0.01"], "unknown model 'tau-flavour' (--model)"),
 ])
 def test_bad_input_one_line_message(capsys, argv, msg):
     code, out, err = run(capsys, "predict", *argv)

@@ -58,6 +58,7 @@ def test_br_invisible_rule_is_described():
     ({"plane": "chiral", "br_invisible": 0.5}, "br_invisible is not an option of the chiral plane"),
     ({"wess_zumino": {"A_WW": 1, "A_YY": 1}, "XS": 0}, "X_S .* must be non-zero"),
     ({"name": "nope"}, "unknown model 'nope'"),
+    ({"name": ["tau-flavor"]}, "model 'name' must be a string"),
 ])
 def test_bad_specs_are_input_errors(spec, message):
     with pytest.raises(InputError, match=message):

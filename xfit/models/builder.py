@@ -67,6 +67,8 @@ def build_model(spec: Mapping[str, Any]) -> Model:
         if unknown or missing:
             problem = f"unknown {', '.join(unknown)}" if unknown else f"missing {', '.join(missing)}"
             raise InputError(f"model {kind!r}: {problem}; accepted: {', '.join(KIND_ENTRIES[kind])}")
+    if kind in ("name", "plane") and not isinstance(value, str):
+        raise InputError(f"model {kind!r} must be a string, got {value!r:.80}")
     if kind == "name":
         return get_model(value, br_invisible=br, **xs, **loop)
     if kind == "charges":
