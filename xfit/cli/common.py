@@ -8,10 +8,11 @@ import numpy as np
 
 from ..errors import InputError, require_finite_number
 from ..models import available_models, build_model
+from ..models.builder import KIND_ENTRIES
 
-CHARGE_OPTIONS = ("alpha_B", "alpha_e", "alpha_mu", "alpha_tau")
-CHIRAL_OPTIONS = ("alpha_L", "alpha_R")
-TRACE_OPTIONS = ("A_WW", "A_YY")
+CHARGE_OPTIONS = KIND_ENTRIES["charges"]
+CHIRAL_OPTIONS = KIND_ENTRIES["chiral"]
+TRACE_OPTIONS = KIND_ENTRIES["wess_zumino"]
 
 
 def add_model_options(parser, require_gX: bool = True) -> None:
@@ -71,7 +72,8 @@ def model_from_args(args):
         spec["br_invisible"] = br
     if args.model:
         if args.model not in available_models():
-            raise InputError(f"unknown model {args.model!r:.80} (--model); known models: {', '.join(available_models())}")
+            raise InputError(f"unknown model {args.model!r:.80} (--model); "
+                             f"known models: {', '.join(available_models())}")
         spec["name"] = args.model
     else:
         kind, values = next((k, v) for k, v in (("charges", charges), ("chiral", chiral), ("wess_zumino", traces)) if v)
