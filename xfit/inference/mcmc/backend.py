@@ -97,26 +97,26 @@ def checkpointed_backend_class():
             self.flush()
             return super().iteration
 
-        @property
-        def accepted(self):
+        def _last_rows(self) -> dict:
+            """The per-step rows of the last stored step ({} before the first)."""
             self.flush()
             with self.open() as f:
                 g = f[self.name]
                 it = int(g.attrs["iteration"])
-                if it > 0 and "accepted_total" in g:
-                    return g["accepted_total"][it - 1]
-            return super().accepted
+                return {k: g[k][it - 1] for k in self._EXTRA if k in g} if it > 0 else {}
+
+        @property
+        def accepted(self):
+            rows = self._last_rows()
+            return rows["accepted_total"] if "accepted_total" in rows else super().accepted
 
         @property
         def random_state(self):
-            self.flush()
-            with self.open() as f:
-                g = f[self.name]
-                it = int(g.attrs["iteration"])
-                if it > 0 and "random_key" in g:
-                    return ("MT19937", g["random_key"][it - 1], int(g["random_pos"][it - 1]),
-                            int(g["random_has_gauss"][it - 1]), float(g["random_gauss"][it - 1]))
-            return super().random_state
+            r = self._last_rows()
+            if "random_key" not in r:
+                return super().random_state
+            return ("MT19937", r["random_key"], int(r["random_pos"]), int(r["random_has_gauss"]),
+                    float(r["random_gauss"]))
 
     return CheckpointedHDFBackend
 
