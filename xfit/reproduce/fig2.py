@@ -83,7 +83,8 @@ def plot_left(out_dir, results, n: int = 200, loop_normalisation: str = DEFAULT_
     chi2 = plane_chi2(full, X, Y, loop_normalisation=loop_normalisation)
     dz = plane_chi2(z_only, X, Y, loop_normalisation=loop_normalisation)
     levels = [delta_chi2_for_sigma(s, 2) for s in (1, 2, 3)]
-    lines = [ModelLine(name, get_model(name).A_WW, get_model(name).A_YY, r.values["gX"]) for name, r in results.items()]
+    models = {name: get_model(name) for name in results}
+    lines = [ModelLine(name, m.A_WW, m.A_YY, results[name].values["gX"]) for name, m in models.items()]
     gX_range = np.linspace(-0.2, 0.2, 400) / LOOP_NORMALISATIONS[loop_normalisation]
     return draw_plane(out_dir, X, Y, chi2 - chi2.min(), dz - dz.min(), levels, lines, gX_range, MX,
                       loop_normalisation)
