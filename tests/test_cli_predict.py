@@ -24,7 +24,8 @@ def test_json_keys_exactly(capsys):
     d = json.loads(out)
     assert set(d) >= {"model", "inputs", "predictions"}
     assert list(d["predictions"]) == KEYS
-    assert d["model"] == "tau-flavor" and d["inputs"]["mX"] == 2.1
+    assert d["model"]["name"] == "tau-flavor" and d["inputs"]["mX"] == 2.1
+    assert d["model"]["A_WW"] == -1 and d["model"]["A_YY"] == 1 and d["model"]["loop_normalisation"] == "derived"
     p = d["predictions"]
     assert p["A_WW"] == -1 and p["A_YY"] == 1 and p["BR(X->invisible)"] == 1
     assert p["v_X"] == pytest.approx(2.1 / 0.018)
@@ -49,6 +50,10 @@ def test_human_output_has_units(capsys):
     (["--alpha-L", "1", "--mX", "2.1", "--gX", "0.01"], "both --alpha-L and --alpha-R"),
     (["--mX", "2.1", "--gX", "0.01"], "no model given"),
     (["--model", "tau-flavor", "--alpha-tau", "1", "--mX", "2.1", "--gX", "0.01"], "give one kind of model"),
+    (["--A-WW", "-1", "--mX", "2.1", "--gX", "0.01"], "both --A-WW and --A-YY"),
+    (["--A-WW", "-1", "--A-YY", "1", "--XS", "0", "--mX", "2.1", "--gX", "0.01"], "--XS (the U(1)_X charge"),
+    (["--model", "L-only", "--br-invisible", "2", "--mX", "2.1", "--gX", "0.01"], "--br-invisible must be in [0, 1]"),
+    (["--model", "tau-flavour", "--mX", "2.1", "--gX", "0.01"], "unknown model 'tau-flavour' (--model)"),
 ])
 def test_bad_input_one_line_message(capsys, argv, msg):
     code, out, err = run(capsys, "predict", *argv)

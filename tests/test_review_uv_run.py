@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from xfit.analysis_files import load_analysis, run_analysis, validate_analysis
+from xfit.analysis import load_analysis, run_analysis, validate_analysis
 from xfit.cli import main
 from xfit.errors import InputError
 from xfit.reproduce import ensure_output_dir

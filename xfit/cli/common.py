@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from ..errors import InputError, require_finite_number
 from ..inference.results import dumps, to_jsonable  # noqa: F401 - to_jsonable: the one JSON policy
-from ..models import ChargeModel, WessZuminoModel, available_models, get_model
+from ..models import available_models, build_model
+from ..models.builder import KIND_ENTRIES
 
-CHARGE_OPTIONS = ("alpha_B", "alpha_e", "alpha_mu", "alpha_tau")
-CHIRAL_OPTIONS = ("alpha_L", "alpha_R")
-TRACE_OPTIONS = ("A_WW", "A_YY")
+CHARGE_OPTIONS = KIND_ENTRIES["charges"]
+CHIRAL_OPTIONS = KIND_ENTRIES["chiral"]
+TRACE_OPTIONS = KIND_ENTRIES["wess_zumino"]
 
 
 def add_model_options(parser, require_gX: bool = True) -> None:
@@ -39,10 +40,14 @@ def add_loop_option(parser) -> None:
                         "exchange from Eq. 3.4, half of Eq. 3.6, docs/physics.md) or 'paper' (Eq. 3.6 as printed)")
 
 
+def _given(args, options) -> dict:
+    return {o: getattr(args, o) for o in options if getattr(args, o, None) is not None}
+
+
 def model_from_args(args):
-    """Build the model the options describe; InputError names what is wrong."""
-    given = lambda opts: {o: getattr(args, o) for o in opts if getattr(args, o, None) is not None}
-    charges, chiral, traces = given(CHARGE_OPTIONS), given(CHIRAL_OPTIONS), given(TRACE_OPTIONS)
+    """Build the model the options describe (:func:`xfit.models.build_model`); InputError names
+    the flag that is wrong."""
+    charges, chiral, traces = (_given(args, opts) for opts in (CHARGE_OPTIONS, CHIRAL_OPTIONS, TRACE_OPTIONS))
     kinds = [k for k, v in (("--model", args.model), ("vector charges", charges),
                             ("chiral charges", chiral), ("Wess-Zumino coefficients", traces)) if v]
     if not kinds:
@@ -50,25 +55,27 @@ def model_from_args(args):
                          + "), or --alpha-B/--alpha-e/--alpha-mu/--alpha-tau, or --alpha-L/--alpha-R, or --A-WW/--A-YY")
     if len(kinds) > 1:
         raise InputError(f"give one kind of model, got {' and '.join(kinds)}")
-    XS = require_finite_number(args.XS, "--XS")
-    br = None if args.br_invisible is None else require_finite_number(args.br_invisible, "--br-invisible")
-    loop = args.loop_normalisation
-    if args.model:
-        return get_model(args.model, XS=XS, br_invisible=br, loop_normalisation=loop)
-    if charges:
-        vals = {k: require_finite_number(v, "--" + k.replace("_", "-")) for k, v in charges.items()}
-        return ChargeModel.vector(**vals, name="vector-charges", XS=XS, br_invisible=br, loop_normalisation=loop)
-    if chiral:
-        if len(chiral) != 2:
-            raise InputError("chiral charges need both --alpha-L and --alpha-R")
-        return ChargeModel.chiral_tau(require_finite_number(chiral["alpha_L"], "--alpha-L"),
-                                      require_finite_number(chiral["alpha_R"], "--alpha-R"),
-                                      name="chiral-tau", XS=XS, br_invisible=br, loop_normalisation=loop)
-    if len(traces) != 2:
+    if chiral and len(chiral) != 2:
+        raise InputError("chiral charges need both --alpha-L and --alpha-R")
+    if traces and len(traces) != 2:
         raise InputError("Wess-Zumino coefficients need both --A-WW and --A-YY")
-    return WessZuminoModel(require_finite_number(traces["A_WW"], "--A-WW"),
-                           require_finite_number(traces["A_YY"], "--A-YY"),
-                           br_invisible=1.0 if br is None else br, XS=XS, loop_normalisation=loop)
+    spec = {"XS": require_finite_number(args.XS, "--XS"), "loop_normalisation": args.loop_normalisation}
+    if spec["XS"] == 0:
+        raise InputError("--XS (the U(1)_X charge of the breaking scalar) must be non-zero, got 0")
+    if args.br_invisible is not None:
+        br = require_finite_number(args.br_invisible, "--br-invisible")
+        if not 0 <= br <= 1:
+            raise InputError(f"--br-invisible must be in [0, 1], got {args.br_invisible}")
+        spec["br_invisible"] = br
+    if args.model:
+        if args.model not in available_models():
+            raise InputError(f"unknown model {args.model!r:.80} (--model); "
+                             f"known models: {', '.join(available_models())}")
+        spec["name"] = args.model
+    else:
+        kind, values = next((k, v) for k, v in (("charges", charges), ("chiral", chiral), ("wess_zumino", traces)) if v)
+        spec[kind] = {k: require_finite_number(v, "--" + k.replace("_", "-")) for k, v in values.items()}
+    return build_model(spec)
 
 
 def dump_json(obj) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..errors import InputError, require_finite_number
-from ..predictions import PREDICTION_KEYS, closed_channels, unphysical_rates
+from ..predictions import closed_channels, unphysical_rates
 from .common import add_model_options, dump_json, model_from_args
 
 #: The keys printed by ``xfit predict``, in order (the issue's list).
@@ -38,8 +38,8 @@ def run(args) -> int:
     closed = closed_channels(mX, model.sm)
     warnings = unphysical_rates(values)
     if args.json:
-        print(dump_json({"model": model.name, "inputs": {"mX": mX, "gX": gX, "XS": getattr(model, "XS", 1.0),
-                                                          "loop_normalisation": model.loop_normalisation},
+        print(dump_json({"model": model.describe(), "inputs": {"mX": mX, "gX": gX, "XS": getattr(model, "XS", None),
+                                                               "loop_normalisation": model.loop_normalisation},
                          "predictions": values, "closed_channels": closed, "warnings": warnings}))
         return 0
     print(f"xfit predictions for model {model.name!r} at m_X = {mX:g} GeV, g_X = {gX:g} "

@@ -30,7 +30,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..analysis_files import load_analysis, run_analysis
+    from ..analysis import load_analysis, run_analysis
     from ..inference.executors import EXECUTOR_NAMES
 
     if args.executor is not None and args.executor not in EXECUTOR_NAMES and not args.executor.startswith(

@@ -35,16 +35,15 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 import numpy as np
 from scipy import integrate
 from scipy.special import logsumexp
 
 from ..errors import ConvergenceError, InputError
-from .mcmc import ModelLogLikelihood, check_prior_domain, min_walkers, sample
-from .mcmc import positive_int as _positive_int
+from .mcmc import ModelLogLikelihood, check_prior_domain, min_walkers, positive_int, sample
 from .priors import PriorSet, as_prior_set
 
 
@@ -134,7 +133,7 @@ def bayes_factor(numerator: EvidenceResult, denominator: EvidenceResult) -> Baye
 
 def power_ladder(n_temps: int = 24, power: float = 5.0) -> np.ndarray:
     """beta_k = (k/K)^power, k = 0..K."""
-    n_temps = _positive_int(n_temps, "number of temperatures", minimum=4)
+    n_temps = positive_int(n_temps, "number of temperatures", minimum=4)
     if n_temps % 2:
         raise InputError(f"number of temperatures must be even (the error estimate halves the ladder), got {n_temps}")
     if not (isinstance(power, (int, float)) and math.isfinite(power) and power >= 1):
@@ -222,13 +221,13 @@ def thermodynamic_integration(log_likelihood: Callable[[np.ndarray], np.ndarray]
     if not isinstance(priors, PriorSet):
         raise InputError("priors must be a PriorSet")
     betas = power_ladder(n_temps, power)
-    nsteps = _positive_int(nsteps, "number of steps per temperature", minimum=8)
-    nwalkers = _positive_int(nwalkers, "number of walkers", minimum=min_walkers(priors.ndim))
+    nsteps = positive_int(nsteps, "number of steps per temperature", minimum=8)
+    nwalkers = positive_int(nwalkers, "number of walkers", minimum=min_walkers(priors.ndim))
     burn = nsteps // 4 if burn is None else int(burn)
     if not 0 <= burn < nsteps - 4:
         raise InputError(f"burn-in must be in [0, {nsteps - 5}] steps, got {burn}")
     if seed is not None:
-        seed = _positive_int(seed, "seed", minimum=0)
+        seed = positive_int(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     n_keep = nsteps - burn
 
@@ -272,7 +271,7 @@ def quadrature_evidence(log_likelihood: Callable[[np.ndarray], np.ndarray], prio
     d = priors.ndim
     if d > 2:
         raise InputError(f"quadrature evidence is for 1 or 2 parameters, got {d}")
-    n = _positive_int(n_points if n_points is not None else (20001 if d == 1 else 801), "number of points",
+    n = positive_int(n_points if n_points is not None else (20001 if d == 1 else 801), "number of points",
                       minimum=16)
 
     def ln_z_with(m):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import abc
 import math
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 from scipy import special, stats

@@ -37,5 +37,26 @@ class Model(abc.ABC):
     def label(self, parameter: str) -> str:
         return self.parameter_labels.get(parameter, parameter)
 
+    #: What kind of model (the key of :func:`xfit.models.build_model` that builds it).
+    kind: str = ""
+
+    def describe(self) -> dict:
+        """What the model is, as plain data: name, kind, parameters with their labels, the
+        anomaly traces A_WW/A_YY (where fixed), charges, the B(X -> invisible) rule, X_S and the
+        W-loop normalisation.  Used by ``xfit predict --json`` and the analysis summaries."""
+        d = {"name": self.name, "kind": self.kind, "class": type(self).__name__,
+             "parameters": {p: self.label(p) for p in self.parameters}}
+        d.update(self._details())
+        d["loop_normalisation"] = self.loop_normalisation
+        return d
+
+    def _details(self) -> dict:
+        """The model-specific entries of :meth:`describe` (traces, charges, B(X->inv), X_S)."""
+        return {}
+
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r}: parameters {', '.join(self.parameters)}>"
+        d = self.describe()
+        extra = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in d.items() if k in ("A_WW", "A_YY", "XS", "br_invisible") and isinstance(v, float))
+        return (f"<{type(self).__name__} {self.name!r}: parameters {', '.join(self.parameters)}"
+                f"{'; ' + extra if extra else ''}; W loop {self.loop_normalisation}>")

@@ -1,14 +1,14 @@
 """Models defined by U(1)_X charges of the SM fields."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from numbers import Rational
-from typing import Iterable, Mapping
 
 import numpy as np
 
 from ..errors import InputError, require_finite_number
-from ..physics.anomaly import (LEPTON_FLAVOURS, WeylField, anomaly_traces, sm_fields)
+from ..physics.anomaly import LEPTON_FLAVOURS, WeylField, anomaly_traces, sm_fields
 from ..physics.constants import DEFAULT_SM, SMInputs
 from ..physics.x_decay import invisible_branching_ratio
 from ..predictions import compute_predictions, validate_mass
@@ -32,6 +32,7 @@ class ChargeModel(Model):
     :func:`xfit.physics.anomaly.anomaly_traces`; the single parameter is g_X.
     """
 
+    kind = "charges"
     parameters = ("gX",)
     parameter_labels = {"gX": r"$g_X$"}
 
@@ -65,7 +66,7 @@ class ChargeModel(Model):
 
     # --- constructors ----------------------------------------------------------------
     @classmethod
-    def vector(cls, alpha_B=0.0, alpha_e=0.0, alpha_mu=0.0, alpha_tau=0.0, **kw) -> "ChargeModel":
+    def vector(cls, alpha_B=0.0, alpha_e=0.0, alpha_mu=0.0, alpha_tau=0.0, **kw) -> ChargeModel:
         """Vector charges X = alpha_B B + sum_i alpha_i L_i (Eq. 1.1)."""
         charges = {"e": alpha_e, "mu": alpha_mu, "tau": alpha_tau}
         leptons = {f: (a, a) for f, a in charges.items()
@@ -73,12 +74,12 @@ class ChargeModel(Model):
         return cls(alpha_B=alpha_B, lepton_charges=leptons, **kw)
 
     @classmethod
-    def chiral_tau(cls, alpha_L, alpha_R, **kw) -> "ChargeModel":
+    def chiral_tau(cls, alpha_L, alpha_R, **kw) -> ChargeModel:
         """Chiral tau-lepton charges (chiral paper Eq. 2)."""
         return cls(lepton_charges={"tau": (alpha_L, alpha_R)}, **kw)
 
     @classmethod
-    def from_fields(cls, fields: Iterable[WeylField], **kw) -> "ChargeModel":
+    def from_fields(cls, fields: Iterable[WeylField], **kw) -> ChargeModel:
         """From an SM field table as built by :func:`xfit.physics.anomaly.sm_fields`."""
         by_name = {f.name: f for f in fields}
         q = by_name.get("q_L")
@@ -122,6 +123,14 @@ class ChargeModel(Model):
                 d[f"alpha_L({f})"], d[f"alpha_R({f})"] = aL, aR
         return d
 
+    def _details(self) -> dict:
+        rule = (self.br_invisible_override if self.br_invisible_override is not None
+                else "from the charges: tree-level Gamma(X -> nu nu) / Gamma(X -> leptons) (Eq. 3.28 generalised)")
+        d = {"A_WW": self.A_WW, "A_YY": self.A_YY, "charges": self.charges(), "br_invisible": rule, "XS": self.XS}
+        return {**d, "description": self.description} if self.description else d
+
     def __repr__(self) -> str:
         ch = ", ".join(f"{k}={v:g}" for k, v in self.charges().items() if v != 0)
-        return f"<ChargeModel {self.name!r}: {ch}; A_WW={self.A_WW:g}, A_YY={self.A_YY:g}>"
+        br = "" if self.br_invisible_override is None else f", B(X->inv)={self.br_invisible_override:g}"
+        return (f"<ChargeModel {self.name!r}: {ch or 'no charges'}; A_WW={self.A_WW:g}, A_YY={self.A_YY:g}, "
+                f"XS={self.XS:g}{br}; W loop {self.loop_normalisation}>")

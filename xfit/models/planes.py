@@ -18,6 +18,7 @@ class EFTPlane(Model):
     """
 
     name = "eft-plane"
+    kind = "plane"
     parameters = ("gX_AWW", "gX_AYY")
     parameter_labels = {"gX_AWW": r"$g_X\,\mathcal{A}^{\rm SM}_{XWW}$",
                         "gX_AYY": r"$g_X\,\mathcal{A}^{\rm SM}_{XYY}$"}
@@ -27,6 +28,9 @@ class EFTPlane(Model):
         self.br_inv = require_finite_number(br_invisible, "br_invisible")
         if not 0 <= self.br_inv <= 1:
             raise InputError(f"br_invisible must be in [0, 1], got {br_invisible}")
+
+    def _details(self) -> dict:
+        return {"plane": "eft", "br_invisible": self.br_inv}
 
     def predict(self, mX, gX_AWW, gX_AYY) -> dict[str, np.ndarray]:
         return compute_predictions(validate_mass(mX), gX_AWW, gX_AYY, self.br_inv, sm=self.sm)
@@ -40,8 +44,13 @@ class ChiralPlane(Model):
     """
 
     name = "chiral-plane"
+    kind = "plane"
     parameters = ("gX_alphaL", "gX_alphaR")
     parameter_labels = {"gX_alphaL": r"$\alpha_L\,g_X$", "gX_alphaR": r"$\alpha_R\,g_X$"}
+
+    def _details(self) -> dict:
+        return {"plane": "chiral", "traces": "g_X A_WW = -alpha_L g_X, g_X A_YY = (2 alpha_R - alpha_L) g_X "
+                "(chiral paper Eqs. 21-22)", "br_invisible": "from the tau charges (1 below 2 m_tau)"}
 
     def predict(self, mX, gX_alphaL, gX_alphaR) -> dict[str, np.ndarray]:
         mX = validate_mass(mX)
@@ -56,6 +65,7 @@ class WessZuminoModel(Model):
     """A model given by its Wess-Zumino coefficients alone: fixed (A_XWW, A_XYY) and one
     parameter g_X; B(X -> invisible) is an input (default 1)."""
 
+    kind = "wess_zumino"
     parameters = ("gX",)
     parameter_labels = {"gX": r"$g_X$"}
 
@@ -69,6 +79,11 @@ class WessZuminoModel(Model):
         if not 0 <= self.br_inv <= 1:
             raise InputError(f"br_invisible must be in [0, 1], got {br_invisible}")
         self.XS = require_finite_number(XS, "X_S")
+        if self.XS == 0:
+            raise InputError("X_S (the U(1)_X charge of the breaking scalar) must be non-zero")
+
+    def _details(self) -> dict:
+        return {"A_WW": self.A_WW, "A_YY": self.A_YY, "br_invisible": self.br_inv, "XS": self.XS}
 
     def predict(self, mX, gX) -> dict[str, np.ndarray]:
         mX = validate_mass(mX)

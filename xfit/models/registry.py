@@ -1,7 +1,7 @@
 """Named benchmark models (flavio-style registry by name)."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import InputError
 from .charges import ChargeModel
@@ -36,4 +36,5 @@ def get_model(name: str, **kw) -> ChargeModel:
     try:
         return factory(**kw)
     except TypeError as exc:
-        raise InputError(f"model {name!r}: {exc}; accepted options: XS, br_invisible, sm, loop_normalisation, description") from None
+        raise InputError(f"model {name!r}: {exc}; accepted options: XS, br_invisible, sm, loop_normalisation, "
+                         "description") from None

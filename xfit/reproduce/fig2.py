@@ -18,8 +18,9 @@ from ..inference.fit import Fit, delta_chi2_for_sigma
 from ..likelihood import build_likelihood
 from ..models import EFTPlane, get_model
 from ..physics.constants import DEFAULT_LOOP_NORMALISATION, LOOP_NORMALISATIONS
+from ..plots import setup_style
+from ..plots.fig2 import ModelLine, draw_improvement, draw_plane
 from . import ensure_output_dir
-from ..plots import MODEL_COLOURS, SIGMA_COLOURS, SIGMA_LINESTYLES, save_figure, setup_style
 
 MX = 2.1
 MODELS = ("tau-flavor", "L-only", "L=-4R")
@@ -74,45 +75,19 @@ def summary(results) -> dict:
 
 
 def plot_left(out_dir, results, n: int = 200, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION):
-    import matplotlib.pyplot as plt
-
+    """The left panel (:func:`xfit.plots.fig2.draw_plane`) from the fits of :func:`fit_models`."""
     full = build_likelihood(TERMS_FULL)
     z_only = build_likelihood(["l3_z_gamma"])
     w = x_half_width(loop_normalisation)
-    x, y, X, Y = plane_grid(n, x_range=(-w, w))
+    _, _, X, Y = plane_grid(n, x_range=(-w, w))
     chi2 = plane_chi2(full, X, Y, loop_normalisation=loop_normalisation)
-    dchi2 = chi2 - chi2.min()
     dz = plane_chi2(z_only, X, Y, loop_normalisation=loop_normalisation)
-    dz = dz - dz.min()
     levels = [delta_chi2_for_sigma(s, 2) for s in (1, 2, 3)]
-    fig, ax = plt.subplots(figsize=(6.2, 5.4))
-    bounds = [0.0, *levels]
-    for s in (3, 2, 1):
-        ax.contourf(X, Y, dchi2, levels=[0.0, bounds[s]], colors=[SIGMA_COLOURS[s]])
-    for s, lev in zip((1, 2, 3), levels):
-        ax.contour(X, Y, dz, levels=[lev], colors="grey", linestyles=SIGMA_LINESTYLES[s], linewidths=1.2)
-    for name, r in results.items():
-        m = get_model(name)
-        t = np.linspace(-0.2, 0.2, 400) / LOOP_NORMALISATIONS[loop_normalisation]
-        ax.plot(t * m.A_WW, t * m.A_YY, color=MODEL_COLOURS[name], lw=1.6,
-                label=f"{name} ($\\mathcal{{A}}_{{WW}}={m.A_WW:g}$, $\\mathcal{{A}}_{{YY}}={m.A_YY:g}$)")
-        g = r.values["gX"]
-        ax.plot([g * m.A_WW], [g * m.A_YY], "o", color=MODEL_COLOURS[name], ms=7, mec="k")
-    from matplotlib.patches import Patch
-    from matplotlib.lines import Line2D
-    handles, labels = ax.get_legend_handles_labels()
-    handles += [Patch(color=SIGMA_COLOURS[s], label=f"{s}$\\sigma$ B$\\to$K$^{{(*)}}$X + Z$\\to\\gamma$X") for s in (1, 2, 3)]
-    handles += [Line2D([], [], color="grey", ls=SIGMA_LINESTYLES[s], label=f"{s}$\\sigma$ Z$\\to\\gamma$X alone") for s in (1, 2, 3)]
-    ax.legend(handles=handles, fontsize=7.5, loc="upper left", ncol=1)
-    ax.set_xlim(x[0], x[-1])
-    ax.set_ylim(y[0], y[-1])
-    ax.axhline(0, color="k", lw=0.4)
-    ax.axvline(0, color="k", lw=0.4)
-    ax.set_xlabel(r"$g_X\,\mathcal{A}^{\rm SM}_{XWW}$ (dimensionless)")
-    ax.set_ylabel(r"$g_X\,\mathcal{A}^{\rm SM}_{XYY}$ (dimensionless)")
-    ax.set_title(rf"$m_X = {MX}$ GeV: $\Delta\chi^2$ regions (2 parameters), W loop: {loop_normalisation}",
-                 fontsize=10)
-    return save_figure(fig, out_dir, "fig2_left")
+    models = {name: get_model(name) for name in results}
+    lines = [ModelLine(name, m.A_WW, m.A_YY, results[name].values["gX"]) for name, m in models.items()]
+    gX_range = np.linspace(-0.2, 0.2, 400) / LOOP_NORMALISATIONS[loop_normalisation]
+    return draw_plane(out_dir, X, Y, chi2 - chi2.min(), dz - dz.min(), levels, lines, gX_range, MX,
+                      loop_normalisation)
 
 
 def improvement_curve(terms, g, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION):
@@ -125,28 +100,12 @@ def improvement_curve(terms, g, loop_normalisation: str = DEFAULT_LOOP_NORMALISA
 
 def plot_right(out_dir, g_max: float | None = None, n: int = 400,
                loop_normalisation: str = DEFAULT_LOOP_NORMALISATION):
-    import matplotlib.pyplot as plt
-
+    """The right panel (:func:`xfit.plots.fig2.draw_improvement`) on g_X in [0, ``g_max``]."""
     g_max = x_half_width(loop_normalisation) if g_max is None else g_max
     g = np.linspace(0.0, g_max, n)
-    fig, ax = plt.subplots(figsize=(6.0, 4.4))
-    ax.plot(g, improvement_curve(TERMS_FULL, g, loop_normalisation), color=MODEL_COLOURS["tau-flavor"], lw=2,
-            label=r"B$\to$K$^{(*)}$X + Z$\to\gamma$X")
-    ax.plot(g, improvement_curve(("b_to_s_emiss",), g, loop_normalisation), color=MODEL_COLOURS["tau-flavor"],
-            lw=2, ls="--",
-            label=r"B$\to$K$^{(*)}$X only")
-    for s in (1, 2, 3):
-        ax.axhline(s**2, color="grey", ls="--", lw=1)
-        ax.text(g_max * 0.99, s**2 + 0.2, f"{s}$\\sigma$", color="grey", ha="right", va="bottom")
-    ax.axhline(BELLE2_NUNU_SIGMA**2, color="tab:red", ls="--", lw=1,
-               label=rf"Belle II as $\nu\bar\nu$ excess ({BELLE2_NUNU_SIGMA}$\sigma$)")
-    ax.set_xlim(0, g_max)
-    ax.set_ylim(bottom=-5)
-    ax.set_xlabel(r"$g_X$ (dimensionless)")
-    ax.set_ylabel(r"$\chi^2_{\rm SM} - \chi^2(g_X)$")
-    ax.set_title(rf"$\tau$-flavour model, $m_X = {MX}$ GeV, W loop: {loop_normalisation}", fontsize=10)
-    ax.legend(fontsize=8, loc="lower left")
-    return save_figure(fig, out_dir, "fig2_right")
+    return draw_improvement(out_dir, g, improvement_curve(TERMS_FULL, g, loop_normalisation),
+                            improvement_curve(("b_to_s_emiss",), g, loop_normalisation), BELLE2_NUNU_SIGMA, MX,
+                            loop_normalisation)
 
 
 def reproduce(out_dir: str | Path = "xfit-output/fig2", n_grid: int = 200,

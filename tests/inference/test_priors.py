@@ -6,8 +6,18 @@ import pytest
 from scipy import integrate, stats
 
 from xfit.errors import InputError
-from xfit.inference.priors import (Gaussian, LogUniform, PriorSet, TruncatedGaussian, Uniform, as_prior_set,
-                                   default_prior, default_priors, make_prior, parse_prior)
+from xfit.inference.priors import (
+    Gaussian,
+    LogUniform,
+    PriorSet,
+    TruncatedGaussian,
+    Uniform,
+    as_prior_set,
+    default_prior,
+    default_priors,
+    make_prior,
+    parse_prior,
+)
 
 PRIORS = [Uniform(0, 0.1), Uniform(-2, 3), LogUniform(1e-4, 0.1), Gaussian(1.0, 2.0),
           TruncatedGaussian(0.0, 0.05, 0.0, np.inf), TruncatedGaussian(1.0, 0.5, -1.0, 1.2),

@@ -1,7 +1,6 @@
 """Posterior sampling: vectorised log-probability, reproducibility, resuming after a kill,
 diagnostics, summaries, corner plots, posterior predictions and the ``xfit mcmc`` command."""
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,13 +15,12 @@ import pytest
 from xfit.cli import main
 from xfit.errors import DataError, InputError
 from xfit.inference import Fit
-from xfit.inference.mcmc import (ChainTooShortWarning, LogPosterior, hpd_interval, sample, sample_model,
-                                 summarize)
+from xfit.inference.mcmc import ChainTooShortWarning, LogPosterior, hpd_interval, sample, sample_model, summarize
 from xfit.inference.priors import PriorSet, Uniform
 from xfit.likelihood import build_likelihood
 from xfit.models import EFTPlane, get_model
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PRIORS_2D = PriorSet({"a": Uniform(-5, 5), "b": Uniform(-5, 5)})
 MU, SIGMA = np.array([0.5, -1.0]), np.array([0.3, 0.6])
 

@@ -1,12 +1,5 @@
-"""Plot style shared by every figure: the papers' 1/2/3 sigma colours, saving as PNG + PDF."""
+"""The house style: colours of sigma regions, models and searches; matplotlib settings."""
 from __future__ import annotations
-
-from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 #: Fill colours of the 1, 2, 3 sigma regions (green, yellow, orange as in Fig. 2 of
 #: arXiv:2603.04394 and Fig. 1 of the chiral-tau paper).
@@ -21,19 +14,12 @@ SEARCH_COLOURS = {"l3_z_gamma": "hotpink", "fcc_ee_z_gamma": "hotpink", "na62_k_
                   "koto_kl_pi0": "tab:blue", "e949_k_pi": "firebrick", "cleo_d_to_pi": "tab:orange",
                   "belle_b_to_pi_rho": "tab:purple", "belle2_knunu": "tab:green",
                   "babar_b_to_k": "darkgreen", "combined": "black"}
+#: matplotlib settings of every xfit figure.
+RC_PARAMS = {"figure.dpi": 110, "savefig.dpi": 150, "font.size": 11, "axes.grid": False, "legend.frameon": False}
 
 
 def setup_style() -> None:
-    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "font.size": 11,
-                         "axes.grid": False, "legend.frameon": False})
+    """Apply :data:`RC_PARAMS` to matplotlib."""
+    import matplotlib.pyplot as plt
 
-
-def save_figure(fig, out_dir: str | Path, stem: str) -> list[Path]:
-    """Write ``stem.png`` and ``stem.pdf`` in ``out_dir``; return the paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{stem}.png", out / f"{stem}.pdf"]
-    for p in paths:
-        fig.savefig(p, bbox_inches="tight")
-    plt.close(fig)
-    return paths
+    plt.rcParams.update(RC_PARAMS)

@@ -8,9 +8,18 @@ import pytest
 from scipy import stats
 
 from xfit.errors import ConvergenceError, InputError
-from xfit.inference.evidence import (BayesFactor, EvidenceResult, bayes_factor, compare_models,
-                                     integrate_ladder, model_evidence, power_ladder, quadrature_evidence,
-                                     sm_evidence, thermodynamic_integration)
+from xfit.inference.evidence import (
+    BayesFactor,
+    EvidenceResult,
+    bayes_factor,
+    compare_models,
+    integrate_ladder,
+    model_evidence,
+    power_ladder,
+    quadrature_evidence,
+    sm_evidence,
+    thermodynamic_integration,
+)
 from xfit.inference.priors import PriorSet, Uniform
 from xfit.likelihood import build_likelihood
 from xfit.models import get_model

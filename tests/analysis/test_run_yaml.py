@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import yaml
 
-from xfit.analysis_files import SCHEMA, load_analysis, run_analysis, schema_markdown, validate_analysis
+from xfit.analysis import SCHEMA, load_analysis, run_analysis, schema_markdown, validate_analysis
 from xfit.cli import main
 from xfit.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ANALYSES = sorted((REPO / "analyses").glob("*.yaml"))
 BROKEN = REPO / "tests" / "data" / "analyses_broken"
 
@@ -130,6 +130,8 @@ def test_model_forms_and_executor_mapping():
     assert a.executor_spec() == {"type": "process", "workers": 1, "address": None}
     with pytest.raises(InputError, match="exactly one of"):
         validate_analysis({**base, "model": {"name": "tau-flavor", "plane": "eft"}}, "inline")
+    with pytest.raises(InputError, match="inline: model: XS is not an option of the eft plane"):
+        validate_analysis({**base, "model": {"plane": "eft", "XS": 2}}, "inline")
 
 
 def test_reproduce_kind():
@@ -142,8 +144,43 @@ def test_reproduce_kind():
 
 
 def test_schema_is_documented():
+    """docs/inference.md holds exactly the generated tables (regenerate: python -m xfit.analysis)."""
     doc = (REPO / "docs" / "inference.md").read_text()
+    begin = doc.index("do not edit -->\n\n") + len("do not edit -->\n\n")
+    end = doc.index("<!-- end of schema -->")
+    assert doc[begin:end] == schema_markdown()
     for section, keys in SCHEMA.items():
         for k in keys:
-            assert f"`{k.name}`" in doc, (section, k.name)
-    assert "| key | type | default | meaning |" in schema_markdown()
+            assert f"| `{k.name}` |" in doc[begin:end], (section, k.name)
+
+
+def test_defaults_are_the_values_used():
+    """An analysis that gives no optional key gets exactly the schema's defaults."""
+    from xfit.analysis.schema import default
+
+    a = validate_analysis({"kind": "limits", "model": "tau-flavor",
+                           "limits": {"masses": {"min": 0.1, "max": 1.0, "n": 3}, "searches": ["na62_k_pi"]}},
+                          "inline", stem="lim")
+    assert a.name == "lim" and a.output == {"dir": "xfit-output/lim", "formats": ["png", "pdf"], "stem": "lim"}
+    assert (a.seed, a.progress, a.resume, a.description) == (0, True, True, "")
+    assert a.executor == {"type": "process", "workers": 2, "address": None}
+    for k in ("combined", "projections", "cl", "g_min", "g_max", "points_per_decade", "chunk_size", "xscale"):
+        assert a.limits[k] == default("limits", k), k
+    assert a.limits["bands"] == {k: default("limits.bands", k) for k in ("direct_y", "naturalness_delta",
+                                                                          "naturalness_y")}
+    assert a.limits["masses"]["spacing"] == default("range", "spacing") == "linear"
+    assert a.model == {"name": "tau-flavor", "loop_normalisation": default("model", "loop_normalisation")}
+    assert a.build_model().XS == default("model", "XS")
+    s = validate_analysis({"kind": "scan", "model": {"plane": "eft"}, "terms": ["l3_z_gamma"], "fixed": {"mX": 2.1},
+                           "scan": {"axes": {"gX_AYY": {"min": -0.1, "max": 0.1, "n": 3}}}}, "inline")
+    assert s.scan["penalty_width"] == default("scan", "penalty_width") and "chunk_size" not in s.scan
+    assert s.terms == [{"name": "l3_z_gamma", "options": {}, "label": None}]
+
+
+def test_model_summary_describes_the_model(tmp_path):
+    raw = yaml.safe_load((REPO / "analyses" / "profile_1d.yaml").read_text())
+    raw["scan"]["axes"] = {"gX_AYY": {"min": -0.1, "max": 0.1, "n": 3}}
+    summary = run_analysis(validate_analysis(raw, "inline", stem="p1"), out_dir=tmp_path, executor="serial",
+                           progress=False)
+    assert summary["model"]["name"] == "eft-plane" and summary["model"]["loop_normalisation"] == "derived"
+    assert list(summary["model"]["parameters"]) == ["gX_AWW", "gX_AYY"]

@@ -1,0 +1,60 @@
+"""The plotting package: style names, saving, no backend chosen on import, corner and Fig. 2 drawing."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from xfit.plots import MODEL_COLOURS, SIGMA_COLOURS, SIGMA_LINESTYLES, save_figure, setup_style
+
+PACKAGE = Path(__file__).resolve().parents[2] / "xfit" / "plots"
+
+
+def test_style_names():
+    assert set(SIGMA_COLOURS) == set(SIGMA_LINESTYLES) == {1, 2, 3}
+    assert {"tau-flavor", "L-only", "L=-4R"} <= set(MODEL_COLOURS)
+    setup_style()
+    import matplotlib.pyplot as plt
+
+    assert plt.rcParams["savefig.dpi"] == 150
+
+
+def test_save_figure_writes_png_and_pdf_or_the_formats_asked(tmp_path):
+    import matplotlib.pyplot as plt
+
+    paths = save_figure(plt.subplots()[0], tmp_path / "new", "f")
+    assert [p.name for p in paths] == ["f.png", "f.pdf"]
+    assert paths[0].read_bytes()[:4] == b"\x89PNG" and paths[1].read_bytes()[:4] == b"%PDF"
+    paths = save_figure(plt.subplots()[0], tmp_path, "g", formats=["SVG"])
+    assert [p.name for p in paths] == ["g.svg"] and b"<svg" in paths[0].read_bytes()[:400]
+
+
+def test_no_backend_is_chosen_and_pyplot_not_imported_on_import():
+    for f in PACKAGE.glob("*.py"):
+        assert "matplotlib.use(" not in f.read_text(), f.name
+    code = "import sys, xfit.plots, xfit.plots.corner, xfit.plots.fig2; print('matplotlib.pyplot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_corner_plot_of_samples(tmp_path):
+    from xfit.plots.corner import corner_plot
+
+    s = np.random.default_rng(1).normal(size=(500, 2))
+    paths = corner_plot(s, ["$a$", "$b$"], tmp_path, "c", title="t")
+    assert [p.name for p in paths] == ["c.png", "c.pdf"] and all(p.stat().st_size > 0 for p in paths)
+    fig = corner_plot(s[:, :1], ["$a$"])
+    assert len(fig.axes) == 1
+
+
+def test_fig2_panels_from_arrays(tmp_path):
+    from xfit.plots.fig2 import ModelLine, draw_improvement, draw_plane
+
+    x, y = np.linspace(-1, 1, 30), np.linspace(-2, 2, 40)
+    X, Y = np.meshgrid(x, y)
+    d = X**2 + Y**2
+    left = draw_plane(tmp_path, X, Y, d, 2 * d, [2.3, 6.18, 11.83], [ModelLine("tau-flavor", -1.0, 1.0, 0.5)],
+                      np.linspace(-1, 1, 5), 2.1, "derived")
+    g = np.linspace(0, 1, 20)
+    right = draw_improvement(tmp_path, g, 10 * g, 5 * g, 2.7, 2.1, "derived")
+    assert [p.name for p in left + right] == ["fig2_left.png", "fig2_left.pdf", "fig2_right.png", "fig2_right.pdf"]

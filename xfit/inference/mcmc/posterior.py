@@ -1,0 +1,100 @@
+"""The log-probability handed to emcee: ln prior + beta ln L of a model and a likelihood.
+
+:class:`ModelLogLikelihood` evaluates the model's predictions and the likelihood once on
+arrays of points (no Python loop per walker); :class:`LogPosterior` adds the priors and
+returns ln L as emcee's *blob* (the thermodynamic integration of
+:mod:`xfit.inference.evidence` uses it).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ...errors import InputError, require_finite_number
+from ..priors import PriorSet
+
+
+class ModelLogLikelihood:
+    """ln L(theta) = -chi2/2 of ``likelihood`` for ``model`` at fixed ``mX``, vectorised.
+
+    Called with points of shape (n, ndim) (columns in ``model.parameters`` order) it makes
+    **one** call of ``model.predict`` and of ``likelihood.chi2`` on arrays of length n.
+    Non-finite chi2 becomes ln L = -inf.
+    """
+
+    def __init__(self, model, likelihood, mX):
+        self.model, self.likelihood = model, likelihood
+        self.mX = require_finite_number(mX, "m_X")
+        if self.mX <= 0:
+            raise InputError(f"m_X must be > 0 GeV, got {mX}")
+        self.parameters = tuple(model.parameters)
+        sm = model.predict(self.mX, **model.sm_point())
+        missing = set(likelihood.observables) - set(sm)
+        if missing:
+            raise InputError(f"model {model.name!r} does not predict {sorted(missing)} needed by the likelihood")
+
+    def params(self, theta) -> dict[str, np.ndarray]:
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim == 1:
+            theta = theta[:, None] if len(self.parameters) == 1 else theta[None, :]
+        return {p: theta[:, i] for i, p in enumerate(self.parameters)}
+
+    def predict(self, theta) -> dict[str, np.ndarray]:
+        """All predictions at the points ``theta`` (n, ndim)."""
+        return self.model.predict(self.mX, **self.params(theta))
+
+    def __call__(self, theta) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        n = theta.shape[0] if theta.ndim else 1
+        chi2 = np.broadcast_to(np.asarray(self.likelihood.chi2(self.predict(theta)), dtype=float), (n,))
+        lnl = -0.5 * chi2
+        return np.where(np.isfinite(lnl), lnl, -np.inf)
+
+    def sm(self) -> float:
+        """ln L at the model's Standard-Model point (no X couplings)."""
+        sm = self.model.sm_point()
+        return float(-0.5 * np.asarray(self.likelihood.chi2(self.model.predict(self.mX, **sm)), dtype=float))
+
+
+class LogPosterior:
+    """The vectorised log-probability handed to emcee (``vectorize=True``).
+
+    ``theta`` (n, ndim) -> array (n, 2): column 0 is ``ln prior + beta ln L`` (``-inf``
+    outside the prior support, where the likelihood is not evaluated at all), column 1 is
+    ``ln L`` (the emcee blob).  ``beta`` < 1 gives the power posteriors of thermodynamic
+    integration.
+    """
+
+    def __init__(self, log_likelihood: Callable[[np.ndarray], np.ndarray], priors: PriorSet,
+                 beta: float = 1.0):
+        self.log_likelihood, self.priors = log_likelihood, priors
+        self.beta = float(beta)
+        if not 0.0 <= self.beta <= 1.0:
+            raise InputError(f"inverse temperature beta must be in [0, 1], got {beta}")
+        self.ncalls = 0
+
+    def __call__(self, theta) -> np.ndarray:
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        self.ncalls += 1
+        lp = self.priors.logpdf(theta)
+        lnl = np.full(theta.shape[0], -np.inf)
+        ok = np.isfinite(lp)
+        if ok.any():
+            vals = np.asarray(self.log_likelihood(theta[ok]), dtype=float).reshape(-1)
+            lnl[ok] = np.where(np.isfinite(vals), vals, -np.inf)
+        good = ok & np.isfinite(lnl)
+        out = np.full(theta.shape[0], -np.inf)
+        out[good] = lp[good] + self.beta * lnl[good]
+        return np.column_stack([out, lnl])
+
+
+
+
+def check_prior_domain(model, priors: PriorSet) -> None:
+    """g_X >= 0 in every model: its prior must not reach negative values."""
+    if "gX" in priors.names and priors["gX"].support[0] < 0:
+        raise InputError(f"the prior of gX must vanish for g_X < 0 (g_X >= 0), got {priors['gX']!r}; "
+                         "e.g. gX:uniform:0:0.1 or gX:gaussian:MEAN:SIGMA:0:inf")
+
+
