@@ -308,10 +308,9 @@ def check_masses_have_efficiency(masses, width: float = 0.0) -> None:
 def _config(masses, width, sm_free, limits) -> dict:
     from . import files
 
-    ws = files.find_file(files.WORKSPACE_FILE)
     return {"version": 1, "masses": [round(float(m), 12) for m in masses], "width": float(width),
             "sm_free": bool(sm_free), "limits": bool(limits), "cl": CL,
-            "workspace_sha256": files.sha256_of(ws)}
+            "input_sha256": files.input_digests()}
 
 
 def _read_existing(path: Path, config: dict) -> dict[float, MassPoint]:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import InputError, require_finite_number
 from ..models import ChargeModel, WessZuminoModel, available_models, get_model
+from ..models.field_table import field_model
 
 CHARGE_OPTIONS = ("alpha_B", "alpha_e", "alpha_mu", "alpha_tau")
 CHIRAL_OPTIONS = ("alpha_L", "alpha_R")
@@ -25,6 +26,8 @@ def add_model_options(parser, require_gX: bool = True) -> None:
     for opt in TRACE_OPTIONS:
         g.add_argument(f"--{opt.replace('_', '-')}", dest=opt, metavar="A",
                        help=f"Wess-Zumino coefficient {opt} (SM anomaly trace)")
+    g.add_argument("--fields", metavar="FILE.yaml", help="YAML table of light Weyl fields with X charges: "
+                   "fields: [{name, chirality: L|R, su2, Y, X, colour, copies}] (xfit/models/field_table.py)")
     g.add_argument("--br-invisible", dest="br_invisible", metavar="B",
                    help="B(X -> invisible) to use instead of the model's (needed for --A-WW/--A-YY; default 1 there)")
     g.add_argument("--XS", dest="XS", default="1", metavar="Q",
@@ -46,11 +49,12 @@ def model_from_args(args):
     """Build the model the options describe; InputError names what is wrong."""
     given = lambda opts: {o: getattr(args, o) for o in opts if getattr(args, o, None) is not None}
     charges, chiral, traces = given(CHARGE_OPTIONS), given(CHIRAL_OPTIONS), given(TRACE_OPTIONS)
-    kinds = [k for k, v in (("--model", args.model), ("vector charges", charges),
+    kinds = [k for k, v in (("--model", args.model), ("--fields", args.fields), ("vector charges", charges),
                             ("chiral charges", chiral), ("Wess-Zumino coefficients", traces)) if v]
     if not kinds:
         raise InputError("no model given: use --model NAME (" + ", ".join(available_models())
-                         + "), or --alpha-B/--alpha-e/--alpha-mu/--alpha-tau, or --alpha-L/--alpha-R, or --A-WW/--A-YY")
+                         + "), or --fields FILE.yaml, or --alpha-B/--alpha-e/--alpha-mu/--alpha-tau, "
+                         "or --alpha-L/--alpha-R, or --A-WW/--A-YY")
     if len(kinds) > 1:
         raise InputError(f"give one kind of model, got {' and '.join(kinds)}")
     XS = require_finite_number(args.XS, "--XS")
@@ -58,6 +62,8 @@ def model_from_args(args):
     loop = args.loop_normalisation
     if args.model:
         return get_model(args.model, XS=XS, br_invisible=br, loop_normalisation=loop)
+    if args.fields:
+        return field_model(args.fields, XS=XS, br_invisible=br, loop_normalisation=loop)
     if charges:
         vals = {k: require_finite_number(v, "--" + k.replace("_", "-")) for k, v in charges.items()}
         return ChargeModel.vector(**vals, name="vector-charges", XS=XS, br_invisible=br, loop_normalisation=loop)
