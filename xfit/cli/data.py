@@ -61,7 +61,8 @@ def cmd_status(args) -> int:
         print(f"[{ds.name}] {ds.description}")
         for row in mod.status():
             ok &= row["ok"]
-            print(f"{'ok  ' if row['ok'] else 'FAIL'} {row['file']}: {row['path'] or '-'}\n     {row['message']}")
+            message = "\n     ".join(row["message"].splitlines())
+            print(f"{'ok  ' if row['ok'] else 'FAIL'} {row['file']}: {row['path'] or '-'}\n     {message}")
     return 0 if ok else 3
 
 

@@ -152,14 +152,20 @@ class LimitedDownloader:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    if "timed out" in text.lower() or "timeout" in type(exc).__name__.lower():
+    """A short reason for a transfer failure (requests wraps urllib3's in several layers)."""
+    inner = exc.args[0] if exc.args else None
+    inner = getattr(inner, "reason", None) or inner or exc
+    text = f"{type(inner).__name__}: {inner}" if isinstance(inner, BaseException) else str(inner)
+    low = (text + " " + str(exc)).lower()
+    if "timed out" in low or "timeout" in low:
         return "timed out"
-    if "IncompleteRead" in text or "Connection broken" in text:
+    if "incompleteread" in low or "connection broken" in low:
         return "truncated body (connection closed early)"
-    if "refused" in text.lower():
+    if "refused" in low:
         return "connection refused"
-    return f"{type(exc).__name__}: {text[:120]}"
+    if "resolve" in low or "name or service not known" in low or "nodename" in low:
+        return "cannot resolve the host name (no network?)"
+    return text[:120]
 
 
 @contextlib.contextmanager
