@@ -63,7 +63,8 @@ def test_workspace_content_checks_pass():
     spec = files.load_workspace()
     files.check_workspace_spec(spec)
     names = files.channel_name_map(spec)
-    nbins = {c["name"]: len(o) for c in spec["channels"] for o in [next(x["data"] for x in spec["observations"] if x["name"] == c["name"])]}
+    observed = {o["name"]: o["data"] for o in spec["observations"]}
+    nbins = {c["name"]: len(observed[c["name"]]) for c in spec["channels"]}
     assert {k: nbins[names[k]] for k in names} == {"A": 9, "B": 3, "C": 9, "D": 3, "sgn1_had": 6}
 
 
@@ -216,10 +217,12 @@ class FakeHEPData:
             zf.writestr("submission.yaml", "---\n")
             for name, b in c.items():
                 zf.writestr(f"HEPData-ins2947386-v1/{name}", b)
-        routes[f"/download/submission/ins2947386/{VERSION}/original"] = (buf.getvalue(), {"Content-Type": "application/zip"})
+        routes[f"/download/submission/ins2947386/{VERSION}/original"] = (buf.getvalue(),
+                                                                         {"Content-Type": "application/zip"})
         routes["/record/ins2947386"] = (record, {"Content-Type": "application/json"})
         routes[f"/record/resources/{RECID}/{VERSION}"] = (
-            json.dumps({"submission_items": [{"name": "Common Resources", "type": "submission", "resources": resources}]}).encode(),
+            json.dumps({"submission_items": [{"name": "Common Resources", "type": "submission",
+                                              "resources": resources}]}).encode(),
             {"Content-Type": "application/json"})
         return routes
 
