@@ -63,7 +63,8 @@ def test_workspace_content_checks_pass():
     spec = files.load_workspace()
     files.check_workspace_spec(spec)
     names = files.channel_name_map(spec)
-    nbins = {c["name"]: len(o) for c in spec["channels"] for o in [next(x["data"] for x in spec["observations"] if x["name"] == c["name"])]}
+    observed = {o["name"]: o["data"] for o in spec["observations"]}
+    nbins = {c["name"]: len(observed[c["name"]]) for c in spec["channels"]}
     assert {k: nbins[names[k]] for k in names} == {"A": 9, "B": 3, "C": 9, "D": 3, "sgn1_had": 6}
 
 
@@ -104,14 +105,32 @@ def _install(tmp: Path, contents: dict[str, bytes]) -> Path:
     return d
 
 
-@pytest.mark.parametrize("name, mutate, problem", [
+CORRUPTIONS = [
     ("combined_likelihood.json", lambda b: b[: len(b) // 2], "not readable JSON"),
     ("combined_likelihood.json", lambda b: json.dumps({"channels": []}).encode(), "not a valid pyhf workspace"),
     ("number_density_hta.csv", lambda b: b"\n".join(b.splitlines()[:-1]), "shape (5, 101)"),
     ("number_density_ita_regA.csv", lambda b: b.replace(b"e-01", b"e+00", 3), "do not sum"),
     ("number_density_ita_regB.csv", lambda b: b"hello,world\n", "cannot be parsed"),
-])
-def test_corrupt_files_raise_data_error_naming_file_and_problem(isolated, name, mutate, problem):
+]
+
+
+@pytest.mark.parametrize("name, mutate, problem", CORRUPTIONS)
+def test_corrupt_files_refused_by_pinned_digest(isolated, monkeypatch, name, mutate, problem):
+    monkeypatch.delenv("XFIT_ALLOW_MODIFIED_DATA", raising=False)
+    contents = real_bytes()
+    contents[name] = mutate(contents[name])
+    d = _install(isolated, contents)
+    with pytest.raises(DataError) as e:
+        files.verify_file(name, d / name)
+    msg = str(e.value)
+    assert name in msg and "not the pinned version" in msg and files.FILES[name] in msg
+    assert files.sha256_of(d / name) in msg and "xfit data fetch belle2-knunu --force" in msg
+    assert len(msg.splitlines()) <= 3
+
+
+@pytest.mark.parametrize("name, mutate, problem", CORRUPTIONS)
+def test_corrupt_files_fail_content_checks_even_when_opted_in(isolated, monkeypatch, name, mutate, problem):
+    monkeypatch.setenv("XFIT_ALLOW_MODIFIED_DATA", "1")
     contents = real_bytes()
     contents[name] = mutate(contents[name])
     d = _install(isolated, contents)
@@ -121,10 +140,14 @@ def test_corrupt_files_raise_data_error_naming_file_and_problem(isolated, name, 
     assert name in msg and problem in msg and "xfit data fetch belle2-knunu" in msg
 
 
-def test_reformatted_workspace_accepted_by_content(isolated):
+def test_reformatted_workspace_refused_then_accepted_with_opt_in(isolated, monkeypatch):
     contents = real_bytes()
     contents[files.WORKSPACE_FILE] = json.dumps(json.loads(contents[files.WORKSPACE_FILE]), indent=2).encode()
     d = _install(isolated, contents)
+    monkeypatch.setenv("XFIT_ALLOW_MODIFIED_DATA", "0")
+    with pytest.raises(DataError, match="not the pinned version"):
+        files.load_workspace()
+    monkeypatch.setenv("XFIT_ALLOW_MODIFIED_DATA", "1")
     v = files.verify_file(files.WORKSPACE_FILE, d / files.WORKSPACE_FILE)
     assert not v.reference_digest
     assert files.load_workspace()["version"] == "1.0.0"
@@ -194,10 +217,12 @@ class FakeHEPData:
             zf.writestr("submission.yaml", "---\n")
             for name, b in c.items():
                 zf.writestr(f"HEPData-ins2947386-v1/{name}", b)
-        routes[f"/download/submission/ins2947386/{VERSION}/original"] = (buf.getvalue(), {"Content-Type": "application/zip"})
+        routes[f"/download/submission/ins2947386/{VERSION}/original"] = (buf.getvalue(),
+                                                                         {"Content-Type": "application/zip"})
         routes["/record/ins2947386"] = (record, {"Content-Type": "application/json"})
         routes[f"/record/resources/{RECID}/{VERSION}"] = (
-            json.dumps({"submission_items": [{"name": "Common Resources", "type": "submission", "resources": resources}]}).encode(),
+            json.dumps({"submission_items": [{"name": "Common Resources", "type": "submission",
+                                              "resources": resources}]}).encode(),
             {"Content-Type": "application/json"})
         return routes
 
@@ -246,25 +271,35 @@ def test_fetch_from_local_server(isolated, mode):
     assert srv.requests == []
 
 
-def test_fetch_accepts_repackaged_workspace(isolated):
+def test_fetch_refuses_repackaged_workspace_unless_opted_in(isolated, monkeypatch):
     contents = real_bytes()
     contents[files.WORKSPACE_FILE] = json.dumps(json.loads(contents[files.WORKSPACE_FILE])).encode()
+    monkeypatch.setenv("XFIT_ALLOW_MODIFIED_DATA", "0")
+    with FakeHEPData(contents, "reformatted") as srv:
+        with pytest.raises(DataError, match="combined_likelihood.json.*not the pinned version"):
+            files.fetch(base_url=srv.url, timeout=10)
+    assert not files.cache_dir().exists() or not any(files.cache_dir().iterdir())
+    monkeypatch.setenv("XFIT_ALLOW_MODIFIED_DATA", "1")
     with FakeHEPData(contents, "reformatted") as srv:
         got = files.fetch(base_url=srv.url, timeout=10)
     assert files.sha256_of(got[files.WORKSPACE_FILE]) != files.FILES[files.WORKSPACE_FILE]
 
 
-def test_fetch_rejects_corrupt_download_and_writes_nothing(isolated):
+def test_fetch_rejects_corrupt_download_and_writes_nothing(isolated, monkeypatch):
     contents = real_bytes()
     N = np.loadtxt(io.BytesIO(contents["number_density_hta.csv"]), delimiter=",")
     N[0, 10] += 1.0
     out = io.StringIO()
     np.savetxt(out, N, delimiter=",")
     contents["number_density_hta.csv"] = out.getvalue().encode()
-    with FakeHEPData(contents, "corrupt") as srv:
-        with pytest.raises(DataError, match="number_density_hta.csv.*do not sum"):
-            files.fetch(base_url=srv.url, timeout=10)
-    assert not files.cache_dir().exists() or not any(files.cache_dir().glob("*.csv"))
+    for allow, problem in (("0", "number_density_hta.csv.*not the pinned version"),
+                           ("1", "number_density_hta.csv.*do not sum")):
+        monkeypatch.setenv("XFIT_ALLOW_MODIFIED_DATA", allow)
+        with FakeHEPData(contents, "corrupt") as srv:
+            with pytest.raises(DataError, match=problem):
+                files.fetch(base_url=srv.url, timeout=10)
+        assert not files.cache_dir().exists() or not any(files.cache_dir().iterdir())
+        assert not list(files.cache_dir().parent.glob(".fetch-*"))
 
 
 def test_fetch_unreachable_server_is_data_error(isolated):

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 
-from ..errors import DataError, InputError
+from ..errors import InputError
 from ..physics.anomaly import LEPTON_FLAVOURS, WeylField, sm_fields
 from .rational import fraction_str, to_fraction
 
@@ -177,21 +176,8 @@ def parse_field_content(doc) -> FieldContent:
 
 
 def load_field_content(path) -> FieldContent:
-    """Read a YAML field-content file (schema in the module docstring)."""
-    import yaml
+    """Read a YAML field-content file (schema in the module docstring) with the safe loader
+    (:func:`xfit.yamlio.load_yaml`: size, depth, alias, duplicate-key and encoding limits)."""
+    from ..yamlio import load_yaml
 
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise DataError(f"cannot read {p}: {exc.strerror or exc}") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(f"{p}: invalid YAML{at}: {problem}") from None
-    if doc is None:
-        raise InputError(f"{p}: empty file; expected a mapping with keys among {', '.join(TOP_KEYS)}")
-    return parse_field_content(doc)
+    return parse_field_content(load_yaml(path))

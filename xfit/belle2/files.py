@@ -19,46 +19,45 @@ Where they are looked for, in this order (per file):
 2. the user cache ``$XDG_CACHE_HOME/xfit/belle2_knunu/`` (default ``~/.cache/xfit/belle2_knunu``),
    which is where ``xfit data fetch belle2-knunu`` (:func:`fetch`) puts them.
 
-What is loaded is verified (:func:`verify_file`): the sha256 of the reference copies is
-accepted at once; a file with another digest (HEPData may re-package) is accepted only if its
-content passes the checks -- pyhf schema validation, the five channels with 9/3/9/3/6 bins,
-the signal samples present; number densities of shape (rows, 101), finite, non-negative, whose
-rows sum to the nominal signal template of their channel.  Anything else raises
-:class:`~xfit.errors.DataError` naming the file, the problem and the remedy.
+The data set is registered with :mod:`xfit.datasets` (:data:`DATASET_SPEC`), which finds the
+files (``$XFIT_DATA_DIR/belle2_knunu/``, then the user cache ``$XDG_CACHE_HOME/xfit/belle2_knunu/``
+or ``~/.cache/xfit/belle2_knunu``), checks each against its pinned sha256 before use (a
+mismatch is a :class:`~xfit.errors.DataError` unless ``XFIT_ALLOW_MODIFIED_DATA=1`` /
+``xfit --allow-modified-data``) and downloads them from HEPData (:func:`fetch`).  This module
+keeps what is specific to Belle II: the file names, the pinned digests and the content checks
+run on an accepted modified file -- pyhf schema validation, the five channels with 9/3/9/3/6
+bins, the signal samples; number densities of shape (rows, 101), finite, non-negative, whose
+rows sum to the nominal signal template of their channel.
 """
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
-import re
-import tarfile
-import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
-import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from .. import datasets
+from ..datasets import VerifiedFile, sha256_of  # noqa: F401  (public names of this module)
+from ..datasets import hepdata as _hepdata
+from ..datasets.download import Limits
+from ..datasets.hepdata import HEPDATA_URL
 from ..errors import DataError
 
-#: Name of the data set (sub-directory of the data directories).
+#: Name of the data set's directory (in $XFIT_DATA_DIR and in the user cache).
 DATASET = "belle2_knunu"
+#: Name of the data set for ``xfit data fetch``/``status``.
+DATASET_NAME = "belle2-knunu"
 
-#: HEPData record (INSPIRE id), its DOI and the server.
+#: HEPData record (INSPIRE id) and its DOI.
 HEPDATA_RECORD = "ins2947386"
 HEPDATA_DOI = "10.17182/hepdata.166082"
-HEPDATA_URL = "https://www.hepdata.net"
 
 WORKSPACE_FILE = "combined_likelihood.json"
 
-#: sha256 of the reference copies (README of the data set).
+#: Pinned sha256 of the files (the reference copies of HEPData record ins2947386 v1).
 FILES: dict[str, str] = {
     WORKSPACE_FILE: "9ec0d563197912e03e31de202f04fea10babe39a10de99b9770d9292df285ab3",
     "number_density_ita_regA.csv": "ba6ecf3dc4ba7b5f74ae5f3b9f9bbbfd35bd0cae680af8b444e25ea2050f3366",
@@ -93,54 +92,8 @@ N_Q2_COLUMNS = 101
 #: Relative tolerance of "rows sum to the nominal signal template" (README: 1e-7 ITA, 2e-5 HTA).
 ROW_SUM_RTOL = 1e-4
 
-REMEDY = (
-    "get it with `xfit data fetch belle2-knunu` (downloads HEPData record "
-    f"{HEPDATA_RECORD}, DOI {HEPDATA_DOI}) or set XFIT_DATA_DIR to a directory containing "
-    f"{DATASET}/"
-)
 
-
-# --- where ---------------------------------------------------------------------------------
-
-def cache_dir() -> Path:
-    """The user cache of this data set: $XDG_CACHE_HOME/xfit/belle2_knunu or ~/.cache/..."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "xfit" / DATASET
-
-
-def search_dirs() -> list[Path]:
-    """Directories searched for the files, in order (see module docstring)."""
-    dirs = []
-    env = os.environ.get("XFIT_DATA_DIR")
-    if env:
-        dirs.append(Path(env) / DATASET)
-    dirs.append(cache_dir())
-    return dirs
-
-
-def find_file(name: str) -> Path:
-    """Path of data file ``name`` (one of :data:`FILES`); :class:`DataError` if absent."""
-    if name not in FILES:
-        raise DataError(f"unknown Belle II data file {name!r}; known: {', '.join(FILES)}")
-    dirs = search_dirs()
-    for d in dirs:
-        p = d / name
-        if p.is_file():
-            return p
-    where = ", ".join(str(d) for d in dirs)
-    raise DataError(f"Belle II file {name} not found (looked in {where}); {REMEDY}")
-
-
-# --- verification --------------------------------------------------------------------------
-
-def sha256_of(path: str | os.PathLike) -> str:
-    """Hex sha256 digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
+# --- content checks (second line of defence: run on an accepted modified file) ---------------
 
 def channel_name_map(spec: dict) -> dict[str, str]:
     """Map the short channel keys of :data:`CHANNELS` to the workspace's channel names."""
@@ -225,55 +178,92 @@ def _read_json(path):
         raise ValueError(f"is not readable JSON ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
-@dataclass(frozen=True)
-class VerifiedFile:
-    """Outcome of :func:`verify_file`: path, sha256, whether it equals the reference digest."""
+def check_file(name: str, path, spec: dict | None = None) -> None:
+    """Content checks of data-set file ``name`` at ``path`` (ValueError with the reason).
 
-    name: str
-    path: Path
-    sha256: str
-    reference_digest: bool
-
-
-def verify_file(name: str, path: str | os.PathLike, spec: dict | None = None) -> VerifiedFile:
-    """Check one file (digest, else content); :class:`DataError` naming file and problem.
-
-    A number density needs the workspace ``spec`` for its row-sum check; without it the
-    workspace is located with :func:`find_file`.
+    A number density is checked against the signal templates of ``spec``, else of the
+    workspace beside it, else of the one :func:`load_workspace` finds.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"Belle II file {name} not found at {path}; {REMEDY}")
-    digest = sha256_of(path)
-    ref = digest == FILES.get(name)
+    if name == WORKSPACE_FILE:
+        check_workspace_spec(_read_json(path))
+    elif name in NUMBER_DENSITY_FILES:
+        if spec is None:
+            beside = path.parent / WORKSPACE_FILE
+            spec = load_workspace(beside) if beside.is_file() else load_workspace()
+        check_number_density(_read_csv_matrix(path), signal_templates(spec)[NUMBER_DENSITY_FILES[name]], name)
+    else:
+        raise ValueError("is not a file of this data set")
+
+
+def _recognise(filename: str, payload: bytes) -> str | None:
+    """A downloaded JSON file with another name that is a pyhf workspace is the workspace."""
+    if not filename.lower().endswith(".json"):
+        return None
     try:
-        if name == WORKSPACE_FILE:
-            if not ref:
-                check_workspace_spec(_read_json(path))
-        elif name in NUMBER_DENSITY_FILES:
-            if not ref:
-                if spec is None:
-                    spec = load_workspace()
-                key = NUMBER_DENSITY_FILES[name]
-                check_number_density(_read_csv_matrix(path), signal_templates(spec)[key], name)
-        else:
-            raise ValueError("is not a file of this data set")
-    except ValueError as exc:
-        raise DataError(
-            f"Belle II file {path} is corrupt or not the expected one: {exc} "
-            f"(sha256 {digest[:12]}..., reference {FILES.get(name, '?')[:12]}...); "
-            f"delete it and {REMEDY}"
-        ) from None
-    return VerifiedFile(name, path, digest, ref)
+        obj = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(obj, dict) and {"channels", "observations", "measurements"} <= set(obj):
+        return WORKSPACE_FILE
+    return None
 
 
-# --- loading -------------------------------------------------------------------------------
+#: The registration of this data set with :mod:`xfit.datasets`.
+DATASET_SPEC = datasets.register(datasets.Dataset(
+    name=DATASET_NAME, directory=DATASET, files=FILES,
+    description="Belle II B+ -> K+ nu nubar likelihood and number densities (HEPData ins2947386)",
+    hepdata_record=HEPDATA_RECORD, doi=HEPDATA_DOI,
+    references=("Belle II, arXiv:2507.12393 (HEPData ins2947386)", "Belle II, arXiv:2311.14647, PRD 109 (2024) 112006"),
+    check=check_file, recognise=_recognise,
+))
+
+REMEDY = DATASET_SPEC.remedy
+
+
+# --- where ---------------------------------------------------------------------------------
+
+def cache_dir() -> Path:
+    """The user cache of this data set: $XDG_CACHE_HOME/xfit/belle2_knunu or ~/.cache/..."""
+    return datasets.cache_dir(DATASET_SPEC)
+
+
+def search_dirs() -> list[Path]:
+    """Directories searched for the files, in order (see module docstring)."""
+    return datasets.search_dirs(DATASET_SPEC)
+
+
+def find_file(name: str) -> Path:
+    """Path of data file ``name`` (one of :data:`FILES`); :class:`DataError` if absent."""
+    return datasets.find_file(DATASET_SPEC, name)
+
+
+# --- verification and loading ----------------------------------------------------------------
+
+def verify_file(name: str, path: str | os.PathLike, spec: dict | None = None) -> VerifiedFile:
+    """Check one file against its pinned sha256 (then, if it is an accepted modified file, its
+    content; a number density against ``spec``'s signal templates): DataError otherwise."""
+    v = datasets.verify(DATASET_SPEC, name, path, content_check=False)
+    if not v.reference_digest:
+        try:
+            check_file(name, v.path, spec)
+        except ValueError as exc:
+            raise DataError(f"Belle II file {v.path} (modified, accepted by {datasets.ALLOW_ENV}) fails the "
+                            f"content checks: {exc}\nre-download it with `xfit data fetch {DATASET_NAME} "
+                            "--force`") from None
+    return v
+
+
+def _stat_key(p: Path) -> tuple[str, int, int, bool]:
+    st = p.stat()
+    return str(p), st.st_mtime_ns, st.st_size, datasets.allow_modified()
+
 
 @lru_cache(maxsize=8)
-def _load_workspace_cached(path: str, mtime: float, size: int) -> str:
-    verify_file(WORKSPACE_FILE, path)
+def _load_workspace_cached(path: str, mtime_ns: int, size: int, allow: bool) -> tuple[str, VerifiedFile]:
+    v = verify_file(WORKSPACE_FILE, path)
     with open(path, "rb") as f:
-        return f.read().decode("utf-8")
+        return f.read().decode("utf-8"), v
 
 
 def load_workspace(path: str | os.PathLike | None = None) -> dict:
@@ -281,16 +271,21 @@ def load_workspace(path: str | os.PathLike | None = None) -> dict:
     p = Path(path) if path is not None else find_file(WORKSPACE_FILE)
     if not p.is_file():
         raise DataError(f"Belle II workspace not found at {p}; {REMEDY}")
-    st = p.stat()
-    return json.loads(_load_workspace_cached(str(p), st.st_mtime, st.st_size))
+    text, v = _load_workspace_cached(*_stat_key(p))
+    datasets.record(v)
+    return json.loads(text)
 
 
 @lru_cache(maxsize=8)
-def _load_number_density_cached(name: str, path: str, mtime: float, size: int) -> np.ndarray:
-    verify_file(name, path)
-    N = _read_csv_matrix(path)
+def _load_number_density_cached(name: str, path: str, mtime_ns: int, size: int,
+                                allow: bool) -> tuple[np.ndarray, VerifiedFile]:
+    v = verify_file(name, path)
+    try:
+        N = _read_csv_matrix(path)
+    except ValueError as exc:
+        raise DataError(f"Belle II file {path}: {exc}") from None
     N.setflags(write=False)
-    return N
+    return N, v
 
 
 def load_number_densities(paths: dict[str, str | os.PathLike] | None = None) -> dict[str, np.ndarray]:
@@ -303,9 +298,16 @@ def load_number_densities(paths: dict[str, str | os.PathLike] | None = None) -> 
         p = Path(paths[name]) if paths and name in paths else find_file(name)
         if not p.is_file():
             raise DataError(f"Belle II file {name} not found at {p}; {REMEDY}")
-        st = p.stat()
-        out[key] = _load_number_density_cached(name, str(p), st.st_mtime, st.st_size)
+        N, v = _load_number_density_cached(name, *_stat_key(p))
+        datasets.record(v)
+        out[key] = N
     return out
+
+
+def input_digests() -> dict[str, str]:
+    """File name -> sha256 of the four files this process would use (each verified): the
+    fingerprint of Belle II results computed from them (e.g. a resumable scan)."""
+    return {name: verify_file(name, find_file(name)).sha256 for name in FILES}
 
 
 def status() -> list[dict]:
@@ -320,8 +322,8 @@ def status() -> list[dict]:
         try:
             v = verify_file(name, p)
             rows.append({"file": name, "path": str(p), "ok": True,
-                         "message": "sha256 matches the reference" if v.reference_digest
-                         else "content checks pass (sha256 differs from the reference copy)"})
+                         "message": "sha256 matches the pinned digest" if v.reference_digest
+                         else f"MODIFIED (sha256 {v.sha256}), accepted by {datasets.ALLOW_ENV}=1; content checks pass"})
         except DataError as exc:
             rows.append({"file": name, "path": str(p), "ok": False, "message": str(exc)})
     return rows
@@ -329,202 +331,27 @@ def status() -> list[dict]:
 
 # --- download ------------------------------------------------------------------------------
 
-USER_AGENT = "xfit (https://github.com/xfit; Belle II likelihood fetch)"
-
-
-def _http_get(url: str, timeout: float) -> tuple[bytes, dict]:
-    """GET ``url``; returns (body, headers).  Network problems become DataError."""
-    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.read(), {k.lower(): v for k, v in resp.headers.items()}
-    except urllib.error.HTTPError as exc:
-        raise DataError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DataError(f"download of {url} failed: {reason}") from None
-
-
-def _filename_from_headers(headers: dict) -> str | None:
-    cd = headers.get("content-disposition", "")
-    m = re.search(r"filename\*=(?:UTF-8'')?([^;]+)", cd, flags=re.I) or re.search(r'filename="?([^";]+)"?', cd, flags=re.I)
-    if m:
-        return os.path.basename(urllib.parse.unquote(m.group(1).strip()))
-    return None
-
-
-def _looks_like_workspace(payload: bytes) -> bool:
-    try:
-        obj = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return isinstance(obj, dict) and {"channels", "observations", "measurements"} <= set(obj)
-
-
-def _members_of_archive(payload: bytes) -> dict[str, bytes] | None:
-    """basename -> bytes of the regular files in a tar/zip payload (None if not an archive).
-
-    Only basenames are used, so member paths can never escape the destination.
-    """
-    out: dict[str, bytes] = {}
-    if zipfile.is_zipfile(io.BytesIO(payload)):
-        with zipfile.ZipFile(io.BytesIO(payload)) as zf:
-            for info in zf.infolist():
-                if not info.is_dir():
-                    out[os.path.basename(info.filename)] = zf.read(info)
-        return out
-    try:
-        with tarfile.open(fileobj=io.BytesIO(payload), mode="r:*") as tf:
-            for m in tf.getmembers():
-                if m.isfile():
-                    f = tf.extractfile(m)
-                    if f is not None:
-                        out[os.path.basename(m.name)] = f.read()
-        return out
-    except (tarfile.TarError, EOFError, OSError):
-        return None
-
-
-def _collect(payload: bytes, filename: str | None, found: dict[str, bytes], depth: int = 0) -> None:
-    """Add to ``found`` the wanted files contained in one downloaded payload."""
-    if filename in FILES:
-        found.setdefault(filename, payload)
-        return
-    members = _members_of_archive(payload)
-    if members is not None and depth < 2:
-        for name, data in members.items():
-            _collect(data, name, found, depth + 1)
-        return
-    if WORKSPACE_FILE not in found and (filename or "").lower().endswith(".json") and _looks_like_workspace(payload):
-        found[WORKSPACE_FILE] = payload
-
-
 def hepdata_urls(base_url: str = HEPDATA_URL, record: str = HEPDATA_RECORD) -> dict[str, str]:
-    """The HEPData endpoints used by :func:`fetch` (documented here for reference).
-
-    * ``record``: ``{base}/record/{record}?format=json&light=true`` -- record metadata with
-      ``recid`` and ``version``;
-    * ``resources``: ``{base}/record/resources/{recid}/{version}`` -- the additional resources,
-      ``{"submission_items": [{"resources": [{"id", "file_type", "file_description",
-      "location"}]}]}`` with ``location`` = ``/record/resource/{id}?view=true`` (the file);
-    * ``original``: ``{base}/download/submission/{record}/{version}/original`` -- the archive
-      as submitted, with the resource files (fallback).
-    """
-    return {
-        "record": f"{base_url}/record/{record}?format=json&light=true",
-        "resources": f"{base_url}/record/resources/{{recid}}/{{version}}",
-        "original": f"{base_url}/download/submission/{record}/{{version}}/original",
-    }
+    """The HEPData endpoints :func:`fetch` reads (see :func:`xfit.datasets.hepdata.hepdata_urls`)."""
+    return _hepdata.hepdata_urls(base_url, record)
 
 
 def fetch(dest: str | os.PathLike | None = None, base_url: str = HEPDATA_URL,
-          record: str = HEPDATA_RECORD, timeout: float = 60.0, force: bool = False,
-          log: Callable[[str], None] | None = None) -> dict[str, Path]:
+          timeout: float = 60.0, force: bool = False, log: Callable[[str], None] | None = None,
+          limits: Limits | None = None) -> dict[str, Path]:
     """Download the Belle II files from HEPData into ``dest`` (default: the user cache).
 
-    Reads the record metadata (``recid``, ``version``), lists the record's additional resources
-    and downloads them (``/record/resource/{id}?view=true``); single files are recognised by
-    name (or, for the workspace, by content), archives (tar, zip) are searched by member name.
-    Files still missing are looked for in the original submission archive.  Every file is
-    verified (:func:`verify_file`) before it is moved into ``dest``; files already present and
-    valid are kept unless ``force``.  Returns name -> path.  Raises DataError on failure.
+    See :func:`xfit.datasets.hepdata.fetch`: resources of record ins2947386 (single files or
+    tar/zip archives), else the original submission archive; every file must match its pinned
+    sha256 before it is moved into ``dest``.  ``timeout`` is per connect/read; ``limits``
+    (:class:`xfit.datasets.download.Limits`) overrides it and sets the total deadline, the
+    size cap and the retries.  Returns name -> path; DataError on failure.
     """
-    say = log or (lambda msg: None)
-    dest = Path(dest) if dest is not None else cache_dir()
-    base_url = base_url.rstrip("/")
-    urls = hepdata_urls(base_url, record)
-
-    have: dict[str, Path] = {}
-    if not force:
-        for name in FILES:
-            p = dest / name
-            if p.is_file():
-                try:
-                    verify_file(name, p, spec=_safe_spec(dest))
-                    have[name] = p
-                except DataError:
-                    pass
-    wanted = [n for n in FILES if n not in have]
-    if not wanted:
-        say(f"all files already present and valid in {dest}")
-        return have
-
-    say(f"reading HEPData record {record} ({urls['record']})")
-    body, _ = _http_get(urls["record"], timeout)
-    try:
-        meta = json.loads(body)
-        recid = meta.get("recid") or meta["record"]["recid"]
-        version = meta.get("version") or meta["record"].get("version") or 1
-    except (ValueError, KeyError, TypeError):
-        raise DataError(f"HEPData answer for {record} is not the expected record JSON ({urls['record']})") from None
-
-    found: dict[str, bytes] = {}
-    res_url = urls["resources"].format(recid=recid, version=version)
-    say(f"listing additional resources ({res_url})")
-    try:
-        body, _ = _http_get(res_url, timeout)
-        items = json.loads(body).get("submission_items", [])
-        resources = [r for it in items for r in it.get("resources", [])]
-    except (DataError, ValueError, AttributeError) as exc:
-        say(f"  could not list resources ({exc}); trying the original submission archive")
-        resources = []
-    for r in resources:
-        if all(n in found for n in wanted):
-            break
-        loc = str(r.get("location", ""))
-        if not loc:
-            continue
-        url = loc if loc.startswith(("http://", "https://")) else base_url + "/" + loc.lstrip("/")
-        if not url.startswith(base_url):
-            continue  # links to other sites (code repositories, papers) are not downloaded
-        say(f"  downloading resource {r.get('id')}: {r.get('file_description', '')[:60]!r}")
-        try:
-            payload, headers = _http_get(url, timeout)
-        except DataError as exc:
-            say(f"  skipped: {exc}")
-            continue
-        name = _filename_from_headers(headers) or os.path.basename(urllib.parse.urlparse(url).path)
-        _collect(payload, name, found)
-
-    if not all(n in found for n in wanted):
-        url = urls["original"].format(version=version)
-        say(f"looking in the original submission archive ({url})")
-        try:
-            payload, headers = _http_get(url, timeout)
-            _collect(payload, _filename_from_headers(headers) or "original", found)
-        except DataError as exc:
-            say(f"  failed: {exc}")
-
-    missing = [n for n in wanted if n not in found]
-    if missing:
-        raise DataError(
-            f"HEPData record {record} did not provide {', '.join(missing)} "
-            f"(neither as additional resources nor in the original submission); "
-            f"set XFIT_DATA_DIR to a directory containing {DATASET}/ with these files"
-        )
-
-    dest.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=dest, prefix=".fetch-") as tmp:
-        tmp = Path(tmp)
-        for name in wanted:
-            (tmp / name).write_bytes(found[name])
-        # workspace first: the number densities are checked against its signal templates
-        spec_path = tmp / WORKSPACE_FILE if WORKSPACE_FILE in wanted else have[WORKSPACE_FILE]
-        verify_file(WORKSPACE_FILE, spec_path)
-        spec = json.loads(Path(spec_path).read_text())
-        for name in wanted:
-            verify_file(name, tmp / name, spec=spec)
-        for name in wanted:
-            os.replace(tmp / name, dest / name)
-            have[name] = dest / name
-            say(f"  {name}: ok -> {dest / name}")
-    return have
+    limits = limits or Limits(timeout=timeout)
+    return _hepdata.fetch(DATASET_SPEC, dest=dest, base_url=base_url, limits=limits, force=force, log=log)
 
 
-def _safe_spec(d: Path) -> dict | None:
-    try:
-        p = d / WORKSPACE_FILE
-        verify_file(WORKSPACE_FILE, p)
-        return json.loads(p.read_text())
-    except (DataError, ValueError, OSError):
-        return None
+__all__ = ["CHANNELS", "DATASET", "DATASET_NAME", "DATASET_SPEC", "FILES", "HEPDATA_DOI", "HEPDATA_RECORD",
+           "HEPDATA_URL", "NUMBER_DENSITY_FILES", "Q2_GEN_EDGES", "SIGNAL_SAMPLES", "WORKSPACE_FILE",
+           "VerifiedFile", "cache_dir", "check_file", "fetch", "find_file", "hepdata_urls", "input_digests",
+           "load_number_densities", "load_workspace", "search_dirs", "sha256_of", "status", "verify_file"]

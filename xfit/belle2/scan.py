@@ -177,10 +177,9 @@ def _config(masses, width, sm_free, limits) -> dict:
     """What defines a scan (the fingerprint of its result file)."""
     from . import files
 
-    ws = files.find_file(files.WORKSPACE_FILE)
-    return {"kind": "belle2_mass_scan", "version": 2, "masses": [round(float(m), 12) for m in masses],
+    return {"kind": "belle2_mass_scan", "version": 3, "masses": [round(float(m), 12) for m in masses],
             "width": float(width), "sm_free": bool(sm_free), "limits": bool(limits), "cl": CL,
-            "workspace_sha256": files.sha256_of(ws)}
+            "input_sha256": files.input_digests()}
 
 
 def open_scan_store(path: str | os.PathLike, config: dict, resume: bool = True) -> ResultStore:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from ..errors import XfitError
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(missing-energy signatures: B->K(*)X, K->piX, B->pi/rhoX, D->piX, Z->gammaX).",
     )
     parser.add_argument("--version", action="version", version=f"xfit {__version__}")
+    parser.add_argument("--allow-modified-data", action="store_true",
+                        help="accept external data files whose sha256 differs from the pinned one (warns; "
+                        "same as XFIT_ALLOW_MODIFIED_DATA=1; see docs/data.md)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
@@ -48,13 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.allow_modified_data:  # for this process and the workers it starts
+        from ..datasets import ALLOW_ENV
+        os.environ[ALLOW_ENV] = "1"
     try:
         return int(args.func(args) or 0)
     except XfitError as exc:
         print(f"xfit {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # output piped into e.g. `head`
-        import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:

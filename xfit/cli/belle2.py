@@ -10,6 +10,7 @@ import argparse
 import math
 import sys
 
+from ..datasets import inputs_block
 from ..errors import InputError, require_finite_number
 from .common import dump_json
 
@@ -20,6 +21,7 @@ def cmd_fit_sm(args) -> int:
 
     res = fit.fit_sm()
     out = res.summary()
+    out["inputs"] = inputs_block()
     if args.stock:
         out["stock_pyhf"] = fit.stock_pyhf_fit()
     if args.json:
@@ -60,6 +62,7 @@ def cmd_scan(args) -> int:
     res = scan.run_scan(masses, width=width, sm_free=args.sm_free, out=args.out, limits=not args.no_limits,
                         resume=not args.no_resume, plots=not args.no_plots, log=log)
     out = res.summary()
+    out["inputs"] = inputs_block()
     if args.json:
         print(dump_json(out))
     else:

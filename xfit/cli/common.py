@@ -6,6 +6,7 @@ from ..errors import InputError, require_finite_number
 from ..inference.results import dumps, to_jsonable  # noqa: F401 - to_jsonable: the one JSON policy
 from ..models import available_models, build_model
 from ..models.builder import KIND_ENTRIES
+from ..models.field_table import field_model
 
 CHARGE_OPTIONS = KIND_ENTRIES["charges"]
 CHIRAL_OPTIONS = KIND_ENTRIES["chiral"]
@@ -23,6 +24,8 @@ def add_model_options(parser, require_gX: bool = True) -> None:
     for opt in TRACE_OPTIONS:
         g.add_argument(f"--{opt.replace('_', '-')}", dest=opt, metavar="A",
                        help=f"Wess-Zumino coefficient {opt} (SM anomaly trace)")
+    g.add_argument("--fields", metavar="FILE.yaml", help="YAML table of light Weyl fields with X charges: "
+                   "fields: [{name, chirality: L|R, su2, Y, X, colour, copies}] (xfit/models/field_table.py)")
     g.add_argument("--br-invisible", dest="br_invisible", metavar="B",
                    help="B(X -> invisible) to use instead of the model's (needed for --A-WW/--A-YY; default 1 there)")
     g.add_argument("--XS", dest="XS", default="1", metavar="Q",
@@ -45,14 +48,16 @@ def _given(args, options) -> dict:
 
 
 def model_from_args(args):
-    """Build the model the options describe (:func:`xfit.models.build_model`); InputError names
-    the flag that is wrong."""
+    """Build the model the options describe (:func:`xfit.models.build_model`, or a field table
+    for ``--fields``); InputError names the flag that is wrong."""
     charges, chiral, traces = (_given(args, opts) for opts in (CHARGE_OPTIONS, CHIRAL_OPTIONS, TRACE_OPTIONS))
-    kinds = [k for k, v in (("--model", args.model), ("vector charges", charges),
+    kinds = [k for k, v in (("--model", args.model), ("--fields", getattr(args, "fields", None)),
+                            ("vector charges", charges),
                             ("chiral charges", chiral), ("Wess-Zumino coefficients", traces)) if v]
     if not kinds:
         raise InputError("no model given: use --model NAME (" + ", ".join(available_models())
-                         + "), or --alpha-B/--alpha-e/--alpha-mu/--alpha-tau, or --alpha-L/--alpha-R, or --A-WW/--A-YY")
+                         + "), or --fields FILE.yaml, or --alpha-B/--alpha-e/--alpha-mu/--alpha-tau, "
+                         "or --alpha-L/--alpha-R, or --A-WW/--A-YY")
     if len(kinds) > 1:
         raise InputError(f"give one kind of model, got {' and '.join(kinds)}")
     if chiral and len(chiral) != 2:
@@ -67,6 +72,9 @@ def model_from_args(args):
         if not 0 <= br <= 1:
             raise InputError(f"--br-invisible must be in [0, 1], got {args.br_invisible}")
         spec["br_invisible"] = br
+    if getattr(args, "fields", None):
+        return field_model(args.fields, XS=spec["XS"], br_invisible=spec.get("br_invisible"),
+                           loop_normalisation=spec["loop_normalisation"])
     if args.model:
         if args.model not in available_models():
             raise InputError(f"unknown model {args.model!r:.80} (--model); "

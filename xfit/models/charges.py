@@ -35,6 +35,10 @@ class ChargeModel(Model):
     kind = "charges"
     parameters = ("gX",)
     parameter_labels = {"gX": r"$g_X$"}
+    #: The Weyl-field table of a model built by :meth:`from_fields` (None: SM charges only).
+    table: tuple[WeylField, ...] | None = None
+    #: Why B(X -> invisible) cannot be computed for this field table (None: it can).
+    br_invisible_problem: str | None = None
 
     def __init__(self, alpha_B=0.0, lepton_charges: Mapping[str, tuple] | None = None,
                  name: str = "custom", XS: float = 1.0, br_invisible: float | None = None,
@@ -79,26 +83,45 @@ class ChargeModel(Model):
         return cls(lepton_charges={"tau": (alpha_L, alpha_R)}, **kw)
 
     @classmethod
-    def from_fields(cls, fields: Iterable[WeylField], **kw) -> ChargeModel:
-        """From an SM field table as built by :func:`xfit.physics.anomaly.sm_fields`."""
-        by_name = {f.name: f for f in fields}
-        q = by_name.get("q_L")
-        leptons = {}
-        for flav in LEPTON_FLAVOURS:
-            L, R = by_name.get(f"l_L^{flav}"), by_name.get(f"e_R^{flav}")
-            if L is not None and R is not None and (L.X != 0 or R.X != 0):
-                leptons[flav] = (float(L.X), float(R.X))
-        return cls(alpha_B=3 * float(q.X) if q is not None else 0.0, lepton_charges=leptons, **kw)
+    def from_fields(cls, fields: Iterable[WeylField], name: str = "field-table", **kw) -> ChargeModel:
+        """From a table of light Weyl fields (e.g. :func:`xfit.physics.anomaly.sm_fields`, or a
+        file read by :func:`xfit.models.field_table.read_field_table`).
+
+        The anomaly traces are those of the table itself (:func:`anomaly_traces`: every field,
+        its chirality, SU(2) dimension, hypercharge, colour and copies).  B(X -> invisible)
+        follows from the lepton doublet/singlet charges when the table maps onto SM charges
+        alpha_B B + (alpha_L, alpha_R) per lepton flavour
+        (:func:`xfit.models.field_table.sm_charges_of`); otherwise ``br_invisible`` must be given
+        (without it, :meth:`br_invisible` and :meth:`predict` raise InputError saying why).
+        """
+        from .field_table import sm_charges_of
+
+        table = tuple(fields)
+        mapped, reason = sm_charges_of(table)
+        alpha_B, leptons = mapped if mapped is not None else (0.0, {})
+        model = cls(alpha_B=alpha_B, lepton_charges=leptons, name=name, **kw)
+        model.table = table
+        if mapped is None:
+            model.br_invisible_problem = (f"field table {name!r}: B(X -> invisible) does not follow from its "
+                                          f"fields ({reason});\ngive it with --br-invisible")
+        traces = anomaly_traces(table)
+        model.A_WW, model.A_YY = float(traces.XWW), float(traces.XYY)
+        return model
 
     # --- physics ------------------------------------------------------------------------
     def fields(self) -> list[WeylField]:
-        """The SM field table with exact charges (decimal inputs as Fractions: 0.1 -> 1/10)."""
+        """The field table: the one given to :meth:`from_fields`, else the SM fields with exact
+        charges (decimal inputs as Fractions: 0.1 -> 1/10)."""
+        if self.table is not None:
+            return list(self.table)
         exact = {f: (_exact(aL), _exact(aR)) for f, (aL, aR) in self.lepton_charges.items()}
         return sm_fields(_exact(self.alpha_B), exact)
 
     def br_invisible(self, mX):
         if self.br_invisible_override is not None:
             return np.full(np.shape(mX), self.br_invisible_override) if np.ndim(mX) else self.br_invisible_override
+        if self.br_invisible_problem is not None:
+            raise InputError(self.br_invisible_problem)
         return invisible_branching_ratio(mX, self.lepton_charges, self.alpha_B, self.sm)
 
     def predict(self, mX, gX) -> dict[str, np.ndarray]:

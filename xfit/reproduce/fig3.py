@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..datasets import inputs_block
 from ..errors import XfitError
 from ..inference.limits import CouplingLimit, coupling_limit, limits_by_search, plot_limits
 from ..inference.store import write_json
@@ -194,6 +195,7 @@ def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, pr
         "bibliography": [f"[{t}] {get_term(t, **SEARCHES.get(t, PROJECTIONS.get(t, ({}, '')))[0]).citation}"
                          for t in [*current, *projections] if t != "combined"],
         "timing_s": {"limits": round(t_limits, 2), "total": round(time.perf_counter() - t0, 2)},
+        "inputs": inputs_block(),
     }
     write_json(out / "limits.json", {k: c.to_dict() for k, c in {**current, **projections}.items()}
                | {f"fig1:{k}": c.to_dict() for k, c in fig1.items()})
