@@ -427,11 +427,11 @@ def read_spectrum_csv(path) -> TabulatedSpectrum:
     from pathlib import Path
 
     p = Path(path)
-    label = _cut(str(path), 60)
+    label = str(path) if len(str(path)) <= 60 else "..." + str(path)[-57:]
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        why = _cut(f"{type(exc).__name__}: {exc}", 60)
+        why = _cut(getattr(exc, "strerror", None) or type(exc).__name__, 60)
         raise InputError(f"{label}: cannot read the spectrum file ({why})") from None
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:

@@ -102,7 +102,7 @@ class SpectrumFitter:
         factor = self.sm_events / events
         for k, v in t.items():
             self.model.set_sample_template(self.kx.channel_names[k], X_SAMPLE, factor * v)
-        return events, 1.0 / factor, spectra.lost_fraction(s)[0]
+        return events, factor, spectra.lost_fraction(s)[0]
 
     def _fix(self, mu_x: float | None = None) -> dict[int, float]:
         out = dict(self.kx.fixed_sm)
