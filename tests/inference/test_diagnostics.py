@@ -12,6 +12,7 @@ import pyhf
 import pytest
 from scipy import stats
 
+from xfit.errors import InputError
 from xfit.histfactory import HistFactoryModel, minimize
 from xfit.inference import diagnostics as D
 
@@ -186,3 +187,17 @@ def test_belle2_pulls_impacts_gof(belle2):
     g = d["gof"]
     assert g["ndof"] == 29 and 0 < g["p_value"] <= 1 and g["t"] > 0
     json.dumps(d)
+
+
+def test_diagnostics_json_accepts_a_parameter_vector_or_a_bestfit_holder(small):
+    model, fit = small
+
+    class Holder:
+        bestfit = fit.x
+
+    a = D.diagnostics_json(model, fit, n_impacts=2)
+    for other in (fit.x, Holder()):
+        b = D.diagnostics_json(model, other, n_impacts=2)
+        assert b["gof"] == a["gof"] and b["impacts"] == a["impacts"]
+    with pytest.raises(InputError):
+        D.diagnostics_json(model, np.zeros(3))

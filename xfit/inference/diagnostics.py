@@ -132,12 +132,14 @@ def _fix_dict(model, fit) -> dict[int, float]:
 
 def postfit_errors(model, fit) -> np.ndarray:
     """HESSE errors of all parameters at the best fit (0 for fixed ones)."""
+    fit = as_fit(model, fit)
     cov = covariance(model, fit.x, fixed=_fixed(model, fit))
     return np.sqrt(np.clip(np.diag(cov), 0.0, None))
 
 
 def pulls(model, fit, errors: np.ndarray | None = None) -> dict[str, dict]:
     """{parameter component: {"value", "error", ...}} for every free constrained parameter."""
+    fit = as_fit(model, fit)
     c = constraints(model)
     err = postfit_errors(model, fit) if errors is None else np.asarray(errors, float)
     free = ~_fixed(model, fit)
@@ -159,6 +161,7 @@ def impacts(model, fit, poi=None, errors: np.ndarray | None = None, parameters=N
     Each entry: name, delta_mu_up, delta_mu_down (post-fit), prefit_up, prefit_down, and the
     values the parameter was fixed at.
     """
+    fit = as_fit(model, fit)
     ipoi = _poi_index(model, poi)
     c = constraints(model)
     err = postfit_errors(model, fit) if errors is None else np.asarray(errors, float)
@@ -199,6 +202,7 @@ def poisson_deviance(observed, expected) -> np.ndarray:
 
 def gof(model, fit) -> dict:
     """Saturated-model goodness of fit (module docstring): t, ndof, p-value and the parts."""
+    fit = as_fit(model, fit)
     c = constraints(model)
     x = np.asarray(fit.x, float)
     expected = np.asarray(model.asimov_data(x)[0], float)
@@ -230,6 +234,7 @@ def gof(model, fit) -> dict:
 
 def correlation(model, fit) -> np.ndarray:
     """Correlation matrix of the parameters at the best fit (0 rows for fixed parameters)."""
+    fit = as_fit(model, fit)
     cov = covariance(model, fit.x, fixed=_fixed(model, fit))
     s = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -237,12 +242,31 @@ def correlation(model, fit) -> np.ndarray:
     return np.where(np.outer(s, s) > 0, rho, 0.0)
 
 
+@dataclass(frozen=True)
+class _Point:
+    x: np.ndarray
+    fixed: np.ndarray
+
+
+def as_fit(model, fit):
+    """A fit result (``x``, ``fixed``) from a FitResult, an object with ``bestfit`` (e.g. the SM
+    fit of :mod:`xfit.belle2.fit`) or a best-fit parameter vector (model's fixed parameters)."""
+    if hasattr(fit, "x"):
+        return fit
+    x = getattr(fit, "bestfit", fit)
+    x = np.asarray(x, dtype=float)
+    if x.shape != (model.npars,):
+        raise InputError(f"a best fit needs {model.npars} parameter values, got shape {x.shape}")
+    return _Point(x, np.asarray(model.fixed, bool))
+
+
 def diagnostics_json(model, fit=None, poi=None, n_impacts: int | None = None) -> dict:
     """``{"pulls", "impacts", "gof"}`` (JSON-ready) for ``xfit belle2 fit-sm --json``.
 
-    ``fit``: a best fit of ``model`` (fitted here if None); ``n_impacts``: keep only the largest.
+    ``fit``: a best fit of ``model`` (FitResult, SM-fit result with ``bestfit``, or parameter
+    vector; fitted here if None); ``n_impacts``: keep only the largest.
     """
-    fit = minimize(model) if fit is None else fit
+    fit = minimize(model) if fit is None else as_fit(model, fit)
     err = postfit_errors(model, fit)
     imp = impacts(model, fit, poi, errors=err)
     if n_impacts is not None:
