@@ -178,3 +178,33 @@ def test_cli_bad_csv_gives_one_line(tmp_path, capsys, text, what):
     code, out, err = run(["belle2", "fit-spectrum", str(p), "--json"], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "bad.csv" in err and what in err
+
+
+def test_cls_upper_limit_agrees_with_pyhf_on_a_small_workspace():
+    """pyhf's asymptotic q~ CLs (hypotest) at xfit's limit is 0.05."""
+    import pyhf
+
+    spec = {
+        "version": "1.0.0",
+        "channels": [{"name": "sr", "samples": [
+            {"name": "sig", "data": [2.0, 5.0, 3.0], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]},
+            {"name": "bkg", "data": [20.0, 15.0, 8.0], "modifiers": [
+                {"name": "b", "type": "normsys", "data": {"hi": 1.1, "lo": 0.9}},
+                {"name": "st", "type": "staterror", "data": [1.0, 1.0, 0.8]}]}]}],
+        "observations": [{"name": "sr", "data": [23.0, 19.0, 8.0]}],
+        "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}],
+    }
+    model = HistFactoryModel(spec)
+    i = model.poi_index
+    best = minimize(model)
+    r0 = minimize(model, init=best.x, fix={i: 0.0})
+    lim = spectrum_fit.cls_upper_limit(model, i, best, r0, step=1.0)
+    assert lim > best.x[i]
+    ws = pyhf.Workspace(spec)
+    pm = ws.model()
+    pyhf.set_backend("numpy", pyhf.optimize.minuit_optimizer(verbose=0, tolerance=1e-6))
+    try:
+        cls = float(pyhf.infer.hypotest(lim, ws.data(pm), pm, test_stat="qtilde", calctype="asymptotics"))
+    finally:
+        pyhf.set_backend("numpy")
+    assert cls == pytest.approx(0.05, rel=1e-5)  # measured 0.0500000035; pyhf toms748_scan: 1.91244202 vs 1.91244199

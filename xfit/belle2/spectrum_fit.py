@@ -135,37 +135,47 @@ class SpectrumFitter:
 
     def _upper_limit(self, best, r0, err: float) -> float | None:
         """95 % CL CLs upper limit on mu_X (q~ statistic, asymptotic); None above the bound."""
-        model, ix = self.model, self.ix
-        mu_hat = max(float(best.x[ix]), 0.0)
-        main, aux = model.asimov_data(r0.x)
-        asimov = model.with_data(main, aux)
-        a0 = minimize(asimov, init=r0.x, fix=self._fix(0.0))
-        starts = {"obs": best.x, "asi": a0.x}
+        return cls_upper_limit(self.model, self.ix, best, r0, fix=self.kx.fixed_sm, step=err)
 
-        def cls(mu: float) -> float:
-            ro = minimize(model, init=starts["obs"], fix=self._fix(mu))
-            ra = minimize(asimov, init=starts["asi"], fix=self._fix(mu))
-            starts["obs"], starts["asi"] = ro.x, ra.x
-            qt = 2.0 * (ro.nll - best.nll) if mu >= mu_hat else 0.0
-            return cls_asymptotic(qt, 2.0 * (ra.nll - a0.nll))
 
-        alpha = 1.0 - CL
-        hi_bound = float(model.bounds[ix, 1])
-        step = max(err, 1e-3 * max(mu_hat, 1.0))
-        lo, hi = mu_hat, mu_hat + step
-        while cls(hi) > alpha:
-            lo, hi = hi, mu_hat + 2.0 * (hi - mu_hat)
-            if hi > hi_bound:
-                if cls(hi_bound) > alpha:
-                    return None
-                hi = hi_bound
-                break
-        starts["obs"], starts["asi"] = best.x, a0.x
-        try:
-            return float(optimize.brentq(lambda m: math.log(max(cls(m), 1e-300)) - math.log(alpha), lo, hi,
-                                         xtol=1e-6 * max(hi, 1.0), rtol=1e-8))
-        except ValueError:
-            raise ConvergenceError(f"CLs upper limit not bracketed between {lo:.4g} and {hi:.4g}") from None
+def cls_upper_limit(model, ipar: int, best, r0, fix: dict[int, float] | None = None, step: float = 1.0,
+                    cl: float = CL) -> float | None:
+    """Asymptotic CLs upper limit (q~ statistic) on parameter ``ipar`` of a HistFactory model.
+
+    ``best``: the free fit (``ipar`` >= 0 by its bound); ``r0``: the fit with ``ipar`` = 0, whose
+    parameters generate the Asimov data set; ``fix``: other parameters held fixed; ``step``: a
+    first step above the best fit (e.g. its error).  None if CLs > 1 - cl at the upper bound.
+
+    TODO(integrator): replace by ``xfit.inference.intervals`` once merged.
+    """
+    base = dict(fix or {})
+    mu_hat = max(float(best.x[ipar]), 0.0)
+    main, aux = model.asimov_data(r0.x)
+    asimov = model.with_data(main, aux)
+    a0 = minimize(asimov, init=r0.x, fix={**base, ipar: 0.0})
+    starts = {"obs": best.x, "asi": a0.x}
+
+    def cls(mu: float) -> float:
+        ro = minimize(model, init=starts["obs"], fix={**base, ipar: mu})
+        ra = minimize(asimov, init=starts["asi"], fix={**base, ipar: mu})
+        starts["obs"], starts["asi"] = ro.x, ra.x
+        qt = 2.0 * (ro.nll - best.nll) if mu >= mu_hat else 0.0
+        return cls_asymptotic(qt, 2.0 * (ra.nll - a0.nll))
+
+    alpha = 1.0 - cl
+    hi_bound = float(model.bounds[ipar, 1])
+    step = max(float(step), 1e-3 * max(mu_hat, 1.0))
+    lo, hi = mu_hat, min(mu_hat + step, hi_bound)
+    while cls(hi) > alpha:
+        if hi >= hi_bound:
+            return None
+        lo, hi = hi, min(mu_hat + 2.0 * (hi - mu_hat), hi_bound)
+    starts["obs"], starts["asi"] = best.x, a0.x
+    try:
+        return float(optimize.brentq(lambda m: math.log(max(cls(m), 1e-300)) - math.log(alpha), lo, hi,
+                                     xtol=1e-6 * max(hi, 1.0), rtol=1e-8))
+    except ValueError:
+        raise ConvergenceError(f"CLs upper limit not bracketed between {lo:.4g} and {hi:.4g}") from None
 
 
 def fit_spectrum(spectrum, sm_free: bool = False, name: str = "spectrum", fitter: SpectrumFitter | None = None,
