@@ -16,6 +16,9 @@ RTOL = 1e-6
 
 def _compare(ours, ref, path=""):
     if isinstance(ref, dict):
+        if path == "":  # outputs now also name their inputs (sha256 of every file, xfit version)
+            assert set(ours["inputs"]["files"]) >= {"belle2_knunu/combined_likelihood.json"}
+            ours = {k: v for k, v in ours.items() if k != "inputs"}
         assert set(ours) == set(ref), path
         for k in ref:
             _compare(ours[k], ref[k], f"{path}/{k}")

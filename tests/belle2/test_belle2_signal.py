@@ -208,7 +208,9 @@ def test_scan_writes_jsonl_resumes_and_plots(tmp_path, scanner):
     lines = (out / scan.SCAN_FILE).read_text().splitlines()
     head = json.loads(lines[0])
     assert len(lines) == 1 + len(masses) and head["type"] == "header"
-    assert head["definition"]["workspace_sha256"] == files.sha256_of(files.find_file(files.WORKSPACE_FILE))
+    digests = head["definition"]["input_sha256"]
+    assert digests["combined_likelihood.json"] == files.sha256_of(files.find_file(files.WORKSPACE_FILE))
+    assert len(digests) == 4  # the workspace and the three number densities
     for stem in ("delta_chi2_vs_mX", "limits_vs_mX"):
         for ext in ("png", "pdf"):
             assert (out / f"{stem}.{ext}").stat().st_size > 1000

@@ -169,7 +169,7 @@ def test_cli_predict_fields_equals_named_model(tmp_path, capsys):
     a = json.loads(capsys.readouterr().out)
     assert main(["predict", "--model", "L=-4R", "--mX", "2.1", "--gX", "0.003", "--json"]) == 0
     b = json.loads(capsys.readouterr().out)
-    assert a["predictions"] == b["predictions"] and a["model"] == "fields:table.yaml"
+    assert a["predictions"] == b["predictions"] and a["model"]["name"] == "fields:table.yaml"
     q = write(tmp_path, "fields:" + QUARKS + lepton("tau", 1, 1), "mixed.yaml")
     assert main(["predict", "--fields", str(q), "--mX", "2.1", "--gX", "0.003"]) == 2
     err = capsys.readouterr().err
