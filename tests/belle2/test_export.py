@@ -84,3 +84,12 @@ def test_bad_mass_is_a_clear_error():
 
     with pytest.raises(InputError, match="--mX must be a mass > 0 GeV"):
         export.sm_plus_x_workspace(-1.0)
+
+
+def test_export_command(tmp_path, capsys):
+    from xfit.cli import main
+
+    assert main(["belle2", "export-pyhf", "--mX", "1.5", "--out", str(tmp_path / "e")]) == 0
+    assert {p.name for p in (tmp_path / "e").iterdir()} == {"workspace.json", "patchset.json"}
+    assert main(["belle2", "export-pyhf", "--mX", "1.5", "--width", "-1", "--out", str(tmp_path / "e")]) == 2
+    assert "--width must be >= 0 GeV" in capsys.readouterr().err

@@ -28,10 +28,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
 
 from ..errors import ConvergenceError, InputError
 from ..histfactory import covariance, minimize
+from ..inference.calculators import AsymptoticCalculator
+from ..inference.intervals import upper_limit
 from . import files, spectra
 from .signal import X_SAMPLE, KXModel
 
@@ -60,24 +61,6 @@ class SpectrumFit:
         """The JSON printed by ``xfit belle2 fit-spectrum --json``."""
         return {"scale": {"value": self.scale, "error": self.scale_err}, "q0": self.q0, "Z": self.Z,
                 "BR_95_scale": self.BR_95_scale}
-
-
-def cls_asymptotic(qtilde: float, q_asimov: float) -> float:
-    """CLs of the q~ statistic in the asymptotic approximation (arXiv:1007.1727, Eqs. (65)-(66)).
-
-    TODO(integrator): switch to ``xfit.inference.intervals`` (CLs upper limits of the inference
-    stack) once it is merged; this private copy exists only because that module is not on
-    this branch.
-    """
-    qt, qa = max(float(qtilde), 0.0), max(float(q_asimov), 0.0)
-    sqt, sqa = math.sqrt(qt), math.sqrt(qa)
-    if qa <= 0.0:
-        return 1.0
-    if qt <= qa:
-        clsb, clb = stats.norm.sf(sqt), stats.norm.cdf(sqa - sqt)
-    else:
-        clsb, clb = stats.norm.sf((qt + qa) / (2 * sqa)), stats.norm.sf((qt - qa) / (2 * sqa))
-    return float(clsb / clb) if clb > 0 else 0.0
 
 
 class SpectrumFitter:
@@ -134,48 +117,10 @@ class SpectrumFitter:
             mu_sm=float(best.x[self.kx.imu]))
 
     def _upper_limit(self, best, r0, err: float) -> float | None:
-        """95 % CL CLs upper limit on mu_X (q~ statistic, asymptotic); None above the bound."""
-        return cls_upper_limit(self.model, self.ix, best, r0, fix=self.kx.fixed_sm, step=err)
-
-
-def cls_upper_limit(model, ipar: int, best, r0, fix: dict[int, float] | None = None, step: float = 1.0,
-                    cl: float = CL) -> float | None:
-    """Asymptotic CLs upper limit (q~ statistic) on parameter ``ipar`` of a HistFactory model.
-
-    ``best``: the free fit (``ipar`` >= 0 by its bound); ``r0``: the fit with ``ipar`` = 0, whose
-    parameters generate the Asimov data set; ``fix``: other parameters held fixed; ``step``: a
-    first step above the best fit (e.g. its error).  None if CLs > 1 - cl at the upper bound.
-
-    TODO(integrator): replace by ``xfit.inference.intervals`` once merged.
-    """
-    base = dict(fix or {})
-    mu_hat = max(float(best.x[ipar]), 0.0)
-    main, aux = model.asimov_data(r0.x)
-    asimov = model.with_data(main, aux)
-    a0 = minimize(asimov, init=r0.x, fix={**base, ipar: 0.0})
-    starts = {"obs": best.x, "asi": a0.x}
-
-    def cls(mu: float) -> float:
-        ro = minimize(model, init=starts["obs"], fix={**base, ipar: mu})
-        ra = minimize(asimov, init=starts["asi"], fix={**base, ipar: mu})
-        starts["obs"], starts["asi"] = ro.x, ra.x
-        qt = 2.0 * (ro.nll - best.nll) if mu >= mu_hat else 0.0
-        return cls_asymptotic(qt, 2.0 * (ra.nll - a0.nll))
-
-    alpha = 1.0 - cl
-    hi_bound = float(model.bounds[ipar, 1])
-    step = max(float(step), 1e-3 * max(mu_hat, 1.0))
-    lo, hi = mu_hat, min(mu_hat + step, hi_bound)
-    while cls(hi) > alpha:
-        if hi >= hi_bound:
-            return None
-        lo, hi = hi, min(mu_hat + 2.0 * (hi - mu_hat), hi_bound)
-    starts["obs"], starts["asi"] = best.x, a0.x
-    try:
-        return float(optimize.brentq(lambda m: math.log(max(cls(m), 1e-300)) - math.log(alpha), lo, hi,
-                                     xtol=1e-6 * max(hi, 1.0), rtol=1e-8))
-    except ValueError:
-        raise ConvergenceError(f"CLs upper limit not bracketed between {lo:.4g} and {hi:.4g}") from None
+        """95 % CL CLs upper limit on mu_X (q~ statistic, asymptotic; :mod:`xfit.inference.intervals`);
+        None above the parameter's bound."""
+        calc = AsymptoticCalculator(self.model, poi_index=self.ix, fix=self.kx.fixed_sm)
+        return upper_limit(calc, CL, free=best).obs_limit
 
 
 def fit_spectrum(spectrum, sm_free: bool = False, name: str = "spectrum", fitter: SpectrumFitter | None = None,

@@ -1,8 +1,11 @@
-"""``xfit belle2``: the Belle II B+ -> K+ nu nubar likelihood (SM fit, B+ -> K+ X scan).
+"""``xfit belle2``: the Belle II B+ -> K+ nu nubar likelihood (SM fit, B+ -> K+ X scan, checks, export).
 
-    xfit belle2 fit-sm [--json] [--stock]
+    xfit belle2 fit-sm [--json] [--stock] [--no-impacts]
     xfit belle2 scan [--json] [--mX-min M] [--mX-max M] [--n-masses N] [--width G]
                      [--out DIR] [--sm-free] [--no-limits] [--no-resume] [--no-plots]
+    xfit belle2 export-pyhf --mX M [--width G] [--sm-free] [--out DIR]
+    xfit belle2 fit-spectrum FILE.csv [--json] [--sm-free]      (xfit/cli/belle2_spectrum.py)
+    xfit belle2 plots [--out DIR]                               (xfit/cli/belle2_diagnostics.py)
 """
 from __future__ import annotations
 
@@ -21,6 +24,10 @@ def cmd_fit_sm(args) -> int:
 
     res = fit.fit_sm()
     out = res.summary()
+    if args.json:
+        from .belle2_diagnostics import fit_sm_diagnostics
+
+        out.update(fit_sm_diagnostics(fit.load_model(), res.bestfit, with_impacts=not args.no_impacts))
     out["inputs"] = inputs_block()
     if args.stock:
         out["stock_pyhf"] = fit.stock_pyhf_fit()
@@ -73,6 +80,19 @@ def cmd_scan(args) -> int:
     return 0
 
 
+def cmd_export_pyhf(args) -> int:
+    from ..belle2 import export
+
+    mX = require_finite_number(args.mX, "--mX")
+    width = require_finite_number(args.width, "--width")
+    if width < 0:
+        raise InputError(f"--width must be >= 0 GeV, got {args.width}")
+    paths = export.export_pyhf(args.out, mX, width=width, sm_free=args.sm_free)
+    for p in paths.values():
+        print(p)
+    return 0
+
+
 def register(subparsers) -> None:
     """Add ``xfit belle2 fit-sm`` and ``xfit belle2 scan``."""
     p = subparsers.add_parser(
@@ -85,6 +105,8 @@ def register(subparsers) -> None:
     f = sub.add_parser("fit-sm", help="fit the SM signal strength mu and its significances")
     f.add_argument("--json", action="store_true", help='print {"mu", "mu_err", "Z_bkg_only", "Z_vs_SM", "fit_seconds"}')
     f.add_argument("--stock", action="store_true", help="also fit with stock pyhf (slow, ~40 s) for comparison")
+    f.add_argument("--no-impacts", action="store_true",
+                   help="--json without the impacts (they take four refits per nuisance parameter, ~10 s)")
     f.set_defaults(func=cmd_fit_sm)
 
     s = sub.add_parser("scan", help="scan m_X of B+ -> K+ X: best fit, local significance, CLs limits",
@@ -100,3 +122,18 @@ def register(subparsers) -> None:
     s.add_argument("--no-resume", action="store_true", help="recompute masses already in OUT/scan.jsonl")
     s.add_argument("--no-plots", action="store_true", help="do not write the plots")
     s.set_defaults(func=cmd_scan)
+
+    e = sub.add_parser("export-pyhf", help="write the SM + X model at one mass as a pyhf workspace and patch set",
+                       description="Write DIR/workspace.json (the published workspace plus the B+ -> K+ X "
+                       "sample at --mX, POI mu_X in units of 1e-6 of B(B+ -> K+ X) x P_inv, SM signal fixed at "
+                       "mu = 1 unless --sm-free) and DIR/patchset.json (one patch per mass of the scan grid).")
+    e.add_argument("--mX", required=True, help="mass of X [GeV]")
+    e.add_argument("--width", default="0", help="Gamma_X [GeV] (0: narrow line)")
+    e.add_argument("--sm-free", action="store_true", help="leave the SM signal strength mu free")
+    e.add_argument("--out", default="xfit-output/belle2-export-pyhf", help="output directory")
+    e.set_defaults(func=cmd_export_pyhf)
+
+    from . import belle2_diagnostics, belle2_spectrum
+
+    belle2_spectrum.register(sub)
+    belle2_diagnostics.register(sub)

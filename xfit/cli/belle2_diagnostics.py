@@ -20,13 +20,13 @@ def _sm_model_and_fit():
     return model, minimize(model)
 
 
-def fit_sm_diagnostics(model=None, fit=None) -> dict:
+def fit_sm_diagnostics(model=None, fit=None, with_impacts: bool = True) -> dict:
     """``{"pulls", "impacts", "gof"}`` of the SM fit of the published workspace (JSON-ready)."""
     from ..inference import diagnostics
 
     if model is None:
         model, fit = _sm_model_and_fit()
-    return diagnostics.diagnostics_json(model, fit)
+    return diagnostics.diagnostics_json(model, fit, with_impacts=with_impacts)
 
 
 def cmd_plots(args) -> int:

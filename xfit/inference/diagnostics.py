@@ -260,15 +260,17 @@ def as_fit(model, fit):
     return _Point(x, np.asarray(model.fixed, bool))
 
 
-def diagnostics_json(model, fit=None, poi=None, n_impacts: int | None = None) -> dict:
+def diagnostics_json(model, fit=None, poi=None, n_impacts: int | None = None, with_impacts: bool = True) -> dict:
     """``{"pulls", "impacts", "gof"}`` (JSON-ready) for ``xfit belle2 fit-sm --json``.
 
     ``fit``: a best fit of ``model`` (FitResult, SM-fit result with ``bestfit``, or parameter
-    vector; fitted here if None); ``n_impacts``: keep only the largest.
+    vector; fitted here if None); ``n_impacts``: keep only the largest; ``with_impacts=False``
+    skips the impacts (four refits per nuisance parameter).
     """
     fit = minimize(model) if fit is None else as_fit(model, fit)
     err = postfit_errors(model, fit)
-    imp = impacts(model, fit, poi, errors=err)
-    if n_impacts is not None:
-        imp = imp[:n_impacts]
-    return {"pulls": pulls(model, fit, errors=err), "impacts": imp, "gof": gof(model, fit)}
+    out = {"pulls": pulls(model, fit, errors=err), "gof": gof(model, fit)}
+    if with_impacts:
+        imp = impacts(model, fit, poi, errors=err)
+        out["impacts"] = imp if n_impacts is None else imp[:n_impacts]
+    return out
