@@ -1,0 +1,109 @@
+"""Block linear algebra of the NLL Hessian: Schur complement over per-bin local blocks.
+
+Parameters split into ng "global" ones and nl "local" ones (see :mod:`.compile`).  Ordered
+(global, local), the Hessian is
+
+    H = [[A, B], [B^T, D]],   D block diagonal with one m x m block per main bin,
+
+so H x = g is solved with the Schur complement S = A - B D^-1 B^T (ng x ng dense algebra
+instead of npars x npars, and only small batched inverses for D).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class HessianBlocks:
+    """The NLL Hessian in block form: global-global ``A``, global-local ``B`` and the per-bin
+    local blocks ``D`` (n_bins x m x m, unused slots zero).  Local parameters are those that
+    multiply the rows of a single bin linearly (MC-statistics gammas and the like)."""
+
+    model: object
+    A: np.ndarray
+    B: np.ndarray
+    D: np.ndarray
+
+    def dense(self) -> np.ndarray:
+        """The full (npars x npars) Hessian."""
+        mdl, c = self.model, self.model.compiled
+        H = np.zeros((mdl.npars, mdl.npars))
+        g, loc = c.global_params, c.local_params
+        H[np.ix_(g, g)] = self.A
+        H[np.ix_(g, loc)] = self.B
+        H[np.ix_(loc, g)] = self.B.T
+        same = c.local_bin[:, None] == c.local_bin[None, :]
+        blockvals = self.D[c.local_bin[:, None], c.local_slot[:, None], c.local_slot[None, :]]
+        H[np.ix_(loc, loc)] = np.where(same, blockvals, 0.0)
+        return H
+
+    def factorize(self, free, damping: float = 0.0) -> BlockSolver:
+        """Factorise H over the ``free`` parameters (Schur complement over the per-bin local
+        blocks); ``damping`` adds damping * |diag| (Levenberg).  Raises np.linalg.LinAlgError
+        if H (restricted, damped) is not positive definite."""
+        mdl, c = self.model, self.model.compiled
+        ng, nb, m = len(c.global_params), mdl.nbins, c.block_size
+        free = np.asarray(free, dtype=bool)
+        fg, fl = free[c.global_params], free[c.local_params]
+        A = self.A.copy()
+        A[~fg, :] = 0.0
+        A[:, ~fg] = 0.0
+        d = np.diag(A).copy()
+        d[~fg] = 1.0
+        if damping:
+            d[fg] += damping * np.maximum(np.abs(d[fg]), 1e-8)
+        A[np.diag_indices(ng)] = d
+        lb, ls = c.local_bin, c.local_slot
+        active = np.zeros((nb, m), dtype=bool)
+        active[lb[fl], ls[fl]] = True  # inactive locals and unused slots become identity rows
+        D = self.D * active[:, :, None] * active[:, None, :]
+        dd = np.einsum("bii->bi", D).copy()
+        if damping:
+            dd = np.where(active, dd + damping * np.maximum(np.abs(dd), 1e-8), dd)
+        D[:, np.arange(m), np.arange(m)] = np.where(active, dd, 1.0)
+        np.linalg.cholesky(D)  # raises LinAlgError unless every block is positive definite
+        Dinv = np.linalg.inv(D)
+        Bblk = np.zeros((ng, nb, m))
+        Bblk[:, lb, ls] = self.B * fg[:, None] * fl[None, :]
+        Y = Dinv @ Bblk.transpose(1, 2, 0)  # (nb, m, ng) = D^-1 B^T per bin
+        Bf = Bblk.reshape(ng, nb * m)
+        S = A - Bf @ Y.reshape(nb * m, ng)
+        L = np.linalg.cholesky(0.5 * (S + S.T))
+        Linv = np.linalg.solve(L, np.eye(ng))
+        return BlockSolver(mdl, fg, fl, Dinv, Y, Bf, Linv.T @ Linv)
+
+    def solve(self, grad, free, damping: float = 0.0):
+        """Solve H x = grad over the ``free`` parameters (x = 0 elsewhere).  Returns (x, S^-1),
+        S^-1 being the global-global block of H^-1 (ng x ng)."""
+        fac = self.factorize(free, damping)
+        return fac.solve(grad), fac.Sinv
+
+
+@dataclass
+class BlockSolver:
+    """A factorised block Hessian (see :meth:`HessianBlocks.factorize`)."""
+
+    model: object
+    fg: np.ndarray     # free flags of the global parameters
+    fl: np.ndarray     # free flags of the local parameters
+    Dinv: np.ndarray   # (nb, m, m) inverses of the local blocks
+    Y: np.ndarray      # (nb, m, ng) D^-1 B^T per bin
+    Bf: np.ndarray     # (ng, nb * m) B in block layout
+    Sinv: np.ndarray   # (ng, ng) inverse Schur complement
+
+    def solve(self, grad) -> np.ndarray:
+        """x with H x = grad on the free parameters, 0 on the others."""
+        mdl, c = self.model, self.model.compiled
+        lb, ls = c.local_bin, c.local_slot
+        gg = np.where(self.fg, grad[c.global_params], 0.0)
+        glb = np.zeros(self.Dinv.shape[:2])
+        glb[lb, ls] = np.where(self.fl, grad[c.local_params], 0.0)
+        yl = np.einsum("bij,bj->bi", self.Dinv, glb)
+        xg = self.Sinv @ (gg - self.Bf @ yl.reshape(-1))
+        xl = yl - np.einsum("bmg,g->bm", self.Y, xg)
+        x = np.zeros(mdl.npars)
+        x[c.global_params] = np.where(self.fg, xg, 0.0)
+        x[c.local_params] = np.where(self.fl, xl[lb, ls], 0.0)
+        return x

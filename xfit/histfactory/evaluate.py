@@ -1,0 +1,151 @@
+"""-ln L of a compiled model with its exact gradient and block Hessian, in one fused pass.
+
+With rows r (sample, bin), entries e (multiplicative factors) and main bins b
+(see :mod:`.compile`):
+
+    lambda_b = sum_{r in b} T_r Q_r
+    -ln L = sum_b [lambda_b - n_b ln lambda_b + ln Gamma(n_b + 1)] + constraints
+
+(HistFactory note, K. Cranmer et al., CERN-OPEN-2012-016, Eq. 7; pyhf ``Model.logpdf``).
+With G_b = 1 - n_b / lambda_b and W_b = n_b / lambda_b^2 the derivatives are
+
+    d(-ln L)/dp      = sum_r G_b(r) d lambda_r/dp
+    d2(-ln L)/dp dq  = sum_b W_b J_bp J_bq + sum_r G_b(r) d2 lambda_r/dp dq,   J_bp = d lambda_b/dp
+
+and d lambda_r follows from the product rule over the row's factors (prefix/suffix products
+give "the product of all other factors" without divisions, so factors may be zero).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import xlogy
+
+from .blocks import HessianBlocks
+
+
+def bin_sum(model, x):
+    """Sum over the rows of each main bin (last axis)."""
+    return np.add.reduceat(x, model.compiled.bin_start, axis=-1)
+
+
+def pieces(model, theta, order: int):
+    """T (additive part), Q (multiplicative part) of every row and what derivatives need."""
+    c = model.compiled
+    T = model._nominal.copy()
+    hw = None
+    if len(c.histo_param):
+        hw = model._histosys_weights(theta[c.histo_param])
+        T += hw[0] @ model._histo_up + hw[1] @ model._histo_dn
+    E = len(c.entry_row)
+    phi = np.empty(E + 1)
+    phi[E] = 1.0
+    phi[c.entry_linear] = theta[c.entry_param[c.entry_linear]]
+    du = None
+    if len(c.normsys_param):
+        f, df, d2f = model._normsys_factor(theta[c.normsys_param], c.normsys_log_hi, c.normsys_log_lo,
+                                           c.normsys_coef)
+        phi[c.entry_normsys] = f[c.entry_term]
+        du = (df, d2f)
+    F = phi[c.row_entries]
+    if order == 0:
+        return T, np.prod(F, axis=1), None
+    S = F.shape[1]
+    pre = np.ones((len(T), S + 1))
+    suf = np.ones((len(T), S + 1))
+    for s in range(S):
+        pre[:, s + 1] = pre[:, s] * F[:, s]
+        suf[:, S - 1 - s] = suf[:, S - s] * F[:, S - 1 - s]
+    Q = pre[:, S]
+    Qm_e = (pre[:, :-1] * suf[:, 1:])[c.entry_row, c.entry_slot]  # product of the other entries
+    dphi = np.ones(E)
+    d2phi = np.zeros(E)
+    if du is not None:
+        dphi[c.entry_normsys] = du[0][c.entry_term]
+        d2phi[c.entry_normsys] = du[1][c.entry_term]
+    return T, Q, (hw, Qm_e, dphi, d2phi, F)
+
+
+def nll(model, theta) -> float:
+    """-ln L(theta) with pyhf's full normalisation; inf if a bin yield is not > 0."""
+    T, Q, _ = pieces(model, theta, 0)
+    lam = bin_sum(model, T * Q)
+    if not np.all(lam > 0) or not np.all(np.isfinite(lam)):
+        return math.inf
+    main = float(np.sum(lam - xlogy(model.observed, lam))) + model._main_const
+    return main + model.constraints.nll(theta)
+
+
+def evaluate(model, theta, hessian: bool):
+    """(-ln L, gradient, :class:`HessianBlocks` or None)."""
+    c = model.compiled
+    T, Q, (hw, Qm_e, dphi, d2phi, F) = pieces(model, theta, 1)
+    lam = bin_sum(model, T * Q)
+    npar = model.npars
+    if not np.all(lam > 0) or not np.all(np.isfinite(lam)):
+        return math.inf, np.full(npar, np.nan), None
+    obs = model.observed
+    val = float(np.sum(lam - xlogy(obs, lam))) + model._main_const + model.constraints.nll(theta)
+    G = (1.0 - obs / lam)[c.row_bin]
+    er, ep = c.entry_row, c.entry_param
+    dQ = dphi * Qm_e  # dQ_r / dtheta_p(e) for each entry e
+    GT = G * T
+    grad = np.bincount(ep, weights=GT[er] * dQ, minlength=npar)
+    if hw is not None:
+        GQ = G * Q
+        hu, hd = model._histo_up @ GQ, model._histo_dn @ GQ
+        grad[c.histo_param] += hw[2] * hu + hw[3] * hd  # histosys parameters are distinct
+    model.constraints.add_grad(grad, theta)
+    if not hessian:
+        return val, grad, None
+
+    ng, nl, nb, m = len(c.global_params), len(c.local_params), model.nbins, c.block_size
+    W = obs / lam ** 2
+    eg, el = c.entries_global, c.entries_local
+    # Jacobian of the bin yields: global part (nb x ng) and local part (nl,)
+    Jg = np.zeros((nb, ng))
+    if hw is not None:
+        DT = hw[2][:, None] * model._histo_up + hw[3][:, None] * model._histo_dn  # (K, R)
+        Jg[:, c.histo_gpos] += bin_sum(model, DT * Q).T
+    Jg += _scatter(c.scatter_jac, T[er[eg]] * dQ[eg], Jg.shape)
+    Jl = np.bincount(c.local_pos[ep[el]], weights=T[er[el]] * dQ[el], minlength=nl)
+    A = Jg.T @ (W[:, None] * Jg)
+    B = Jg[c.local_bin].T * (W[c.local_bin] * Jl)[None, :]
+    Jb = np.zeros((nb, m))
+    Jb[c.local_bin, c.local_slot] = Jl
+    D = W[:, None, None] * Jb[:, :, None] * Jb[:, None, :]
+    # sum_r G_r d2(lambda_r)
+    GdQ = G[er] * dQ
+    if hw is not None:
+        A[c.histo_gpos, c.histo_gpos] += hw[4] * hu + hw[5] * hd
+        Sm = _scatter(c.scatter_gdq, GdQ[eg], (ng, c.nrows))
+        C = Sm @ DT.T  # (ng, K)
+        A[:, c.histo_gpos] += C
+        A[c.histo_gpos, :] += C.T
+        if len(el):
+            B += _scatter(c.scatter_bh, (DT[:, er[el]] * GdQ[el][None, :]).ravel(), B.shape)
+    A += _scatter(c.scatter_adiag, GT[er[eg]] * d2phi[eg] * Qm_e[eg], A.shape)
+    if len(c.pair_first):
+        a, b = c.pair_first, c.pair_second
+        Q2 = np.prod(np.where(c.pair_keep, F[c.pair_row], 1.0), axis=1)
+        w = GT[c.pair_row] * dphi[a] * dphi[b] * Q2
+        A += _scatter(c.scatter_pgg, w[c.pair_gg], A.shape)
+        B += _scatter(c.scatter_pgl, w[c.pair_gl], B.shape)
+        D += _scatter(c.scatter_pll, w[c.pair_ll], D.shape)
+    for idx, values in model.constraints.hess_diag(theta):  # constraints are diagonal
+        _add_diag(c, A, D, idx, values)
+    return val, grad, HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)))
+
+
+def _add_diag(c, A, D, idx, values) -> None:
+    is_glob = c.global_pos[idx] >= 0
+    gi = c.global_pos[idx[is_glob]]
+    A[gi, gi] += values[is_glob]
+    li = c.local_pos[idx[~is_glob]]
+    D[c.local_bin[li], c.local_slot[li], c.local_slot[li]] += values[~is_glob]
+
+
+def _scatter(flat_index, values, shape) -> np.ndarray:
+    """Dense array of ``shape`` with ``values`` summed at the flat indices."""
+    return np.bincount(flat_index, weights=values, minlength=int(np.prod(shape))).reshape(shape)
