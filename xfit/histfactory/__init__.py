@@ -3,7 +3,9 @@
 Nothing here knows about a particular analysis.  Modules, one job each:
 
 * :mod:`.workspace` -- load and validate a workspace (:func:`from_workspace`);
-* :mod:`.modifiers` -- one module per modifier type, with pyhf's interpolation codes;
+* :mod:`.modifiers` -- registry of the modifier types; one module each (:mod:`.normfactor`,
+  :mod:`.normsys`, :mod:`.histosys`, :mod:`.staterror`, :mod:`.shapesys`, :mod:`.shapefactor`,
+  :mod:`.lumi`), with pyhf's interpolation codes;
 * :mod:`.compile` -- spec -> index arrays (rows, entries, global/local parameters);
 * :mod:`.constraints` -- Gaussian and Poisson constraint terms;
 * :mod:`.evaluate` -- -ln L, exact gradient and block Hessian in one pass;

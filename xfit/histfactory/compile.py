@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import InputError
 from .modifiers import MODULES, SUPPORTED_MODIFIERS
-from .modifiers.normsys import code4_coefficients
+from .normsys import code4_coefficients
 
 
 @dataclass

@@ -15,10 +15,10 @@ import numpy as np
 from scipy.special import gammaln
 
 from ..errors import InputError
-from . import evaluate
+from . import evaluate, histosys, normsys
 from .compile import ModelBuilder, Sample, compile_model
 from .constraints import Constraints
-from .modifiers import histosys, interpolation_codes, normsys
+from .modifiers import interpolation_codes
 
 
 @dataclass

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import InputError
+from ..errors import InputError
 
 #: Interpolation codes for normsys; the first is the default (pyhf 0.7).
 CODES = ("code4", "code1")

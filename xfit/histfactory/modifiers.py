@@ -1,5 +1,6 @@
-"""The HistFactory modifier types, one module each (HistFactory note, K. Cranmer et al.,
-CERN-OPEN-2012-016, Sec. 4; pyhf ``pyhf.modifiers``).
+"""Registry of the HistFactory modifier types (HistFactory note, K. Cranmer et al.,
+CERN-OPEN-2012-016, Sec. 4; pyhf ``pyhf.modifiers``), one module per type in
+:mod:`xfit.histfactory`: normfactor, normsys, histosys, staterror, shapesys, shapefactor, lumi.
 
 Each module has ``compile(builder, modifier, channel, rows, nominal)``, which turns one
 modifier of one sample into entries of the compiled model (see
@@ -14,7 +15,7 @@ auxiliary data come from pyhf's parameter sets (:mod:`xfit.histfactory.constrain
 """
 from __future__ import annotations
 
-from ...errors import InputError
+from ..errors import InputError
 from . import histosys, lumi, normfactor, normsys, shapefactor, shapesys, staterror
 
 #: modifier type -> module with its ``compile``
