@@ -70,8 +70,12 @@ def pyhf_workspace_and_model(spec: dict, measurement: str | None, poi: str | Non
         ws = pyhf.Workspace(spec, validate=False)
         model = ws.model(measurement_name=measurement, **kwargs)
     except (pyhf.exceptions.InvalidModel, pyhf.exceptions.InvalidModifier, pyhf.exceptions.InvalidMeasurement,
-            pyhf.exceptions.InvalidSpecification, pyhf.exceptions.InvalidWorkspaceOperation) as exc:
-        raise InputError(f"workspace not usable: {str(exc).splitlines()[0]}") from None
+            pyhf.exceptions.InvalidSpecification, pyhf.exceptions.InvalidWorkspaceOperation,
+            AssertionError, KeyError, ValueError, IndexError, TypeError) as exc:
+        # e.g. a staterror carried by a sample in some but not all of the staterror's channels
+        first = (str(exc).splitlines() or [""])[0]
+        raise InputError(f"pyhf cannot build a model from this workspace: {type(exc).__name__} {first}".rstrip()
+                         ) from None
     finally:
         pyhf.set_backend(*saved)
     return ws, model
