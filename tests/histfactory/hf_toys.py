@@ -107,7 +107,8 @@ def random_points(model, n: int, seed: int = 1, spread: float = 2.5):
 
 
 def five_point_gradient(f, x, h=1e-3):
-    """Gradient of f by the 5-point central stencil (error O(h^4))."""
+    """Derivatives of f by the 5-point central stencil (error O(h^4)): the gradient for a scalar
+    f, the matrix d f_j / d x_i (row i) for a vector f."""
     x = np.asarray(x, float)
     g = []
     for i in range(len(x)):

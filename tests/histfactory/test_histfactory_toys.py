@@ -69,7 +69,7 @@ def test_gradient_and_hessian_are_exact(model):
         num = five_point_gradient(model.nll, th)
         assert np.max(np.abs(num - g)) <= 1e-8 * max(1.0, np.max(np.abs(g)))
         H = model.hessian(th)
-        Hn = np.array([five_point_gradient(lambda x, j=j: model.nll_and_grad(x)[1][j], th) for j in range(model.npars)])
+        Hn = five_point_gradient(lambda x: model.nll_and_grad(x)[1], th)
         assert np.array_equal(H, H.T)
         assert np.max(np.abs(H - Hn)) <= 1e-8 * np.max(np.abs(H))
 
