@@ -107,9 +107,13 @@ def test_warm_start_and_fixed_parameters(model, best):
         minimize(model, init=np.zeros(3))
 
 
-def test_non_convergence_raises(model):
+def test_non_convergence_raises_or_falls_back(model, best):
     with pytest.raises(ConvergenceError, match="did not converge"):
         minimize(model, max_iter=1)
+    r = minimize(model, max_iter=1, method="auto")  # MIGRAD takes over from Newton's last point
+    assert r.valid and r.method == "newton+migrad" and r.nll == pytest.approx(best.nll, abs=1e-5)
+    with pytest.raises(InputError, match="accepted: 'newton', 'migrad', 'auto'"):
+        minimize(model, method="bfgs")
 
 
 def test_hesse_error_is_the_inverse_hessian(model, best):

@@ -125,3 +125,39 @@ def test_other_measurement_and_poi():
         assert m.logpdf(th) == pytest.approx(float(pm.logpdf(th, data)[0]), rel=1e-8, abs=0)
     o = from_workspace(toy_workspace(), poi="k_qcd")
     assert o.poi_name == "k_qcd" and o.init[o.index("mu")] == 0.5
+
+
+def test_extra_sample_equals_the_sample_written_into_the_workspace():
+    """An ExtraSample (own normfactor, relative histosys, template changed later) gives the same
+    logpdf as pyhf with that sample written into the workspace."""
+    from xfit.histfactory import ExtraSample
+
+    ratios = {"hi_data": [1.1, 1.05, 0.98], "lo_data": [0.92, 0.96, 1.01]}
+    extra = ExtraSample("xs", "mu_x", {"sr": np.zeros(3), "cr": np.zeros(2)},
+                        {"sr": [{"type": "histosys", "name": "jes", "relative": True, "data": ratios},
+                                {"type": "lumi", "name": "lumi", "data": None}],
+                         "cr": [{"type": "normsys", "name": "bkg_norm", "data": {"hi": 1.2, "lo": 0.7}}]},
+                        norm_bounds=(0.0, 5.0), norm_init=0.0)
+    m = HistFactoryModel(toy_workspace(), [extra])
+    assert m.par_order[-1] == "mu_x" and m.par_names[-1] == "mu_x" and m.npars == 20
+    sr, cr = np.array([2.0, 5.0, 1.0]), np.array([0.5, 0.25])
+    m.set_sample_template("sr", "xs", sr)
+    m.set_sample_template("cr", "xs", cr)
+    spec = toy_workspace()
+    spec["channels"][0]["samples"].append({"name": "xs", "data": list(sr), "modifiers": [
+        {"type": "normfactor", "name": "mu_x", "data": None},
+        {"type": "histosys", "name": "jes", "data": {k: list(np.array(v) * sr) for k, v in ratios.items()}},
+        {"type": "lumi", "name": "lumi", "data": None}]})
+    spec["channels"][1]["samples"].append({"name": "xs", "data": list(cr), "modifiers": [
+        {"type": "normfactor", "name": "mu_x", "data": None},
+        {"type": "normsys", "name": "bkg_norm", "data": {"hi": 1.2, "lo": 0.7}}]})
+    ref = HistFactoryModel(spec)
+    for th in random_points(m, 5, seed=11):
+        th[-1] = 1.7
+        th_ref = np.empty(ref.npars)
+        for name, sl in ref.par_slices.items():
+            th_ref[sl] = th[m.par_slices[name]]
+        assert m.logpdf(th) == pytest.approx(float(ref.pyhf_model.logpdf(th_ref, pyhf_data(ref))[0]), rel=1e-10)
+    base = HistFactoryModel(toy_workspace())
+    th = base.init.copy()
+    assert m.nll(np.append(th, 0.0)) == pytest.approx(base.nll(th), rel=1e-14)  # mu_x = 0: the original model

@@ -58,8 +58,9 @@ def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = 
 
     ``init``: starting vector (warm start), default the model's suggested initial values;
     ``fix``: {parameter index: value} held fixed in addition to the model's fixed parameters.
-    ``method``: "newton" (projected Newton with the exact Hessian, default) or "migrad"
-    (iminuit MIGRAD with the analytic gradient, tolerance :data:`MIGRAD_TOL`).
+    ``method``: "newton" (projected Newton with the exact Hessian, default), "migrad"
+    (iminuit MIGRAD with the analytic gradient, tolerance :data:`MIGRAD_TOL`) or "auto"
+    (Newton, and MIGRAD from Newton's last point if Newton does not converge).
     Raises :class:`ConvergenceError` if the minimum is not reached.
     """
     x = np.array(model.init if init is None else init, dtype=float)
@@ -72,10 +73,16 @@ def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = 
     x = np.where(fixed, x, np.clip(x, lo, hi))
     if method == "migrad":
         res = _migrad(model, x, fixed)
-    elif method == "newton":
+    elif method in ("newton", "auto"):
         res = _newton(model, x, fixed, max_iter=max_iter, edm_target=edm)
+        if method == "auto" and not res.valid:
+            start = res.x if math.isfinite(res.nll) else x
+            fallback = _migrad(model, start, fixed)
+            fallback.nfcn += res.nfcn
+            fallback.method = "newton+migrad"
+            res = fallback
     else:
-        raise InputError(f"unknown minimisation method {method!r}; use 'newton' or 'migrad'")
+        raise InputError(f"unknown minimisation method {method!r}; accepted: 'newton', 'migrad', 'auto'")
     if raise_on_failure and not res.valid:
         raise ConvergenceError(
             f"{res.method} did not converge (edm {res.edm:.3g} after {res.nfcn} evaluations"
