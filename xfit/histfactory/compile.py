@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import InputError
 from .modifiers import MODULES, SUPPORTED_MODIFIERS
-from .normsys import code4_coefficients
+from .normsys import code4_coefficients, code4_table
 
 
 @dataclass
@@ -122,7 +122,8 @@ class CompiledModel:
     normsys_param: np.ndarray    # (U,) parameter of each normsys term u = (parameter, hi, lo)
     normsys_log_hi: np.ndarray   # (U,) ln hi
     normsys_log_lo: np.ndarray   # (U,) ln lo
-    normsys_coef: np.ndarray     # (6, U) code4 polynomial coefficients
+    normsys_coef: np.ndarray     # (6, U) code4 polynomial coefficients a_1..a_6
+    normsys_table: np.ndarray    # (3, U, 7) code4: coefficients of alpha^0..6 in f, f', f''
     entry_row: np.ndarray        # (E,) row of each multiplicative entry e
     entry_param: np.ndarray      # (E,) parameter of entry e
     entry_linear: np.ndarray     # entries with phi = theta (linear factors)
@@ -233,6 +234,7 @@ def compile_model(builder: ModelBuilder, npars: int, nbins: int, par_order) -> C
         "histo_param": histo_param, "histo_up": histo_up, "histo_dn": histo_dn, "histo_relative": histo_relative,
         "normsys_param": np.array([k[0] for k in keys], dtype=int), "normsys_log_hi": np.log(hi), "normsys_log_lo": np.log(lo),
         "normsys_coef": code4_coefficients(hi, lo) if len(keys) else np.zeros((6, 0)),
+        "normsys_table": code4_table(code4_coefficients(hi, lo) if len(keys) else np.zeros((6, 0))),
         "entry_row": entry_row, "entry_param": entry_param, "entry_linear": np.flatnonzero(kind < 0),
         "entry_normsys": np.flatnonzero(kind >= 0), "entry_term": kind[kind >= 0],
         "row_entries": row_entries, "entry_slot": entry_slot,

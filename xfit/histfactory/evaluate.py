@@ -45,7 +45,7 @@ def pieces(model, theta, order: int):
     du = None
     if len(c.normsys_param):
         f, df, d2f = model._normsys_factor(theta[c.normsys_param], c.normsys_log_hi, c.normsys_log_lo,
-                                           c.normsys_coef)
+                                           c.normsys_table)
         phi[c.entry_normsys] = f[c.entry_term]
         du = (df, d2f)
     F = phi[c.row_entries]

@@ -24,26 +24,32 @@ import numpy as np
 CODES = ("code4p", "code0")
 
 
+#: code4p for |alpha| <= 1 as polynomials in alpha: rows w_up, w_dn, w_up', w_dn', w_up'', w_dn''
+#: (coefficients of alpha^0..alpha^6), from w = alpha/2 +- g, g = alpha^2 (15 - 10 alpha^2 + 3 alpha^4) / 16
+_CODE4P_POLY = np.array([
+    [0.0, 8.0, 15.0, 0.0, -10.0, 0.0, 3.0],
+    [0.0, 8.0, -15.0, 0.0, 10.0, 0.0, -3.0],
+    [8.0, 30.0, 0.0, -40.0, 0.0, 18.0, 0.0],
+    [8.0, -30.0, 0.0, 40.0, 0.0, -18.0, 0.0],
+    [30.0, 0.0, -120.0, 0.0, 90.0, 0.0, 0.0],
+    [-30.0, 0.0, 120.0, 0.0, -90.0, 0.0, 0.0],
+]) / 16.0
+
+
 def code4p(alpha):
-    """Weights (w_up, w_dn) of pyhf code4p and their first and second derivatives."""
+    """Weights (w_up, w_dn) of pyhf code4p and their first and second derivatives.
+
+    |alpha| <= 1: one matrix product of the powers of alpha with :data:`_CODE4P_POLY`;
+    alpha > 1: (alpha, 0); alpha < -1: (0, alpha).
+    """
     a = np.asarray(alpha, dtype=float)
-    a2 = a * a
-    g = a2 * (15.0 + a2 * (-10.0 + 3.0 * a2)) / 16.0
-    dg = a * (30.0 + a2 * (-40.0 + 18.0 * a2)) / 16.0
-    d2g = (30.0 + a2 * (-120.0 + 90.0 * a2)) / 16.0
-    w_up, w_dn = 0.5 * a + g, 0.5 * a - g
-    dw_up, dw_dn = 0.5 + dg, 0.5 - dg
-    d2w_up, d2w_dn = d2g, -d2g
-    hi, lo = a > 1.0, a < -1.0
-    if hi.any() or lo.any():
-        out = hi | lo
-        w_up = np.where(hi, a, np.where(lo, 0.0, w_up))
-        w_dn = np.where(lo, a, np.where(hi, 0.0, w_dn))
-        dw_up = np.where(hi, 1.0, np.where(lo, 0.0, dw_up))
-        dw_dn = np.where(lo, 1.0, np.where(hi, 0.0, dw_dn))
-        d2w_up = np.where(out, 0.0, d2w_up)
-        d2w_dn = np.where(out, 0.0, d2w_dn)
-    return w_up, w_dn, dw_up, dw_dn, d2w_up, d2w_dn
+    w = _CODE4P_POLY @ np.vander(a, 7, increasing=True).T  # (6, K)
+    if np.abs(a).max(initial=0.0) > 1.0:
+        out = np.abs(a) > 1.0
+        ao = a[out]
+        hi = ao > 1.0
+        w[:, out] = [np.where(hi, ao, 0.0), np.where(hi, 0.0, ao), hi, ~hi, 0.0 * ao, 0.0 * ao]
+    return tuple(w)
 
 
 def code0(alpha):

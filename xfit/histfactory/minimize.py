@@ -135,17 +135,16 @@ def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
             continue
         last_edm = edm
         t, accepted = 1.0, False
-        while t > 1e-8:
+        while t > 1e-8:  # the gradient comes with the value: most full steps are accepted
             xn = np.where(free, np.clip(x - t * step, lo, hi), x)
-            fn = model.nll(xn)
+            fn, gn = model.nll_and_grad(xn)
             nfcn += 1
             if math.isfinite(fn) and fn <= f + 1e-4 * float(g @ (xn - x)):
                 accepted = True
                 break
             t *= 0.25
         if accepted:
-            x, f = xn, fn
-            g = model.nll_and_grad(x)[1]
+            x, f, g = xn, fn, gn
             Hb = None
             if t < 1.0 or damping:
                 fac = None

@@ -42,18 +42,28 @@ def code4_coefficients(hi, lo) -> np.ndarray:
     return np.tensordot(_CODE4_SYSTEM_INVERSE, b, axes=(1, 0))
 
 
-def code4(alpha, log_hi, log_lo, coef):
+def code4_table(coef) -> np.ndarray:
+    """(3, U, 7): coefficients of alpha^0..alpha^6 in f, f' and f'' of the code4 polynomial,
+    from a_1..a_6 (:func:`code4_coefficients`, shape (6, U))."""
+    coef = np.asarray(coef, dtype=float)
+    table = np.zeros((3, coef.shape[1], 7))
+    table[0, :, 0] = 1.0
+    table[0, :, 1:] = coef.T
+    table[1, :, :6] = (coef * _POWERS[:, None]).T
+    table[2, :, :5] = (coef[1:] * (_POWERS[1:] * _POWERS[:-1])[:, None]).T
+    return table
+
+
+def code4(alpha, log_hi, log_lo, table):
     """Factor f(alpha) and its first two derivatives, pyhf code4 (alpha0 = 1).
 
-    ``alpha``, ``log_hi``, ``log_lo``: shape (U,); ``coef``: (6, U) from :func:`code4_coefficients`.
+    ``alpha``, ``log_hi``, ``log_lo``: shape (U,); ``table``: (3, U, 7) from :func:`code4_table`.
+    For |alpha| < 1 one contraction of the powers of alpha with the table.
     """
     a = np.asarray(alpha, dtype=float)
-    p = a[None, :] ** np.arange(0, 7)[:, None]  # alpha^0..alpha^6, shape (7, U)
-    f = 1.0 + np.einsum("iu,iu->u", coef, p[1:])
-    df = np.einsum("iu,iu->u", coef * _POWERS[:, None], p[:-1])
-    d2f = np.einsum("iu,iu->u", coef[1:] * (_POWERS[1:] * _POWERS[:-1])[:, None], p[:-2])
-    up, dn = a >= 1.0, a <= -1.0
-    if up.any() or dn.any():
+    f, df, d2f = np.einsum("kui,ui->ku", table, np.vander(a, 7, increasing=True))
+    if np.abs(a).max(initial=0.0) >= 1.0:
+        up, dn = a >= 1.0, a <= -1.0
         e = np.exp(a[up] * log_hi[up])
         f[up], df[up], d2f[up] = e, log_hi[up] * e, log_hi[up] ** 2 * e
         e = np.exp(-a[dn] * log_lo[dn])
@@ -61,7 +71,7 @@ def code4(alpha, log_hi, log_lo, coef):
     return f, df, d2f
 
 
-def code1(alpha, log_hi, log_lo, coef=None):
+def code1(alpha, log_hi, log_lo, table=None):
     """Factor f(alpha) and its first two derivatives, pyhf code1 (piecewise exponential).
 
     f = exp(alpha ln hi) for alpha > 0 and exp(-alpha ln lo) otherwise; at alpha = 0 the
@@ -73,7 +83,7 @@ def code1(alpha, log_hi, log_lo, coef=None):
     return f, slope * f, slope * slope * f
 
 
-#: code name -> factor function (alpha, log_hi, log_lo, coef) -> (f, f', f'')
+#: code name -> factor function (alpha, log_hi, log_lo, table) -> (f, f', f'')
 FUNCTIONS = {"code4": code4, "code1": code1}
 
 
