@@ -161,3 +161,26 @@ def test_extra_sample_equals_the_sample_written_into_the_workspace():
     base = HistFactoryModel(toy_workspace())
     th = base.init.copy()
     assert m.nll(np.append(th, 0.0)) == pytest.approx(base.nll(th), rel=1e-14)  # mu_x = 0: the original model
+
+
+def test_evaluation_cache_follows_data_and_templates():
+    """The Hessian reuses the last gradient's pieces only for the same point, data and templates."""
+    m = HistFactoryModel(toy_workspace())
+    th = random_points(m, 1, seed=12)[0]
+    fresh = HistFactoryModel(toy_workspace())
+    _, g = m.nll_and_grad(th)
+    g[:] = 0.0  # the caller owns the returned gradient
+    assert np.array_equal(m.nll_and_grad(th)[1], fresh.nll_and_grad(th)[1])
+    main, aux = m.asimov_data(m.init)
+    other = m.with_data(main, aux)
+    fresh.set_data(main, aux)
+    assert np.array_equal(other.hessian(th), fresh.hessian(th))
+    assert not np.allclose(m.nll_grad_hess(th)[1], fresh.nll_grad_hess(th)[1])
+    m.nll_and_grad(th)
+    m.set_sample_template("sr", "signal", [1.0, 2.0, 3.0])
+    spec = toy_workspace()
+    spec["channels"][0]["samples"][0]["data"] = [1.0, 2.0, 3.0]
+    spec["channels"][0]["samples"][0]["modifiers"][3]["data"] = {"hi_data": [1.6, 2.5, 2.9], "lo_data": [0.5, 1.2, 3.3]}
+    ref = HistFactoryModel(spec)
+    assert m.nll_grad_hess(th)[0] == pytest.approx(ref.nll(th), rel=1e-14)
+    assert np.allclose(m.hessian(th), ref.hessian(th), rtol=1e-12, atol=0)

@@ -78,13 +78,31 @@ def nll(model, theta) -> float:
 
 
 def evaluate(model, theta, hessian: bool):
-    """(-ln L, gradient, :class:`HessianBlocks` or None)."""
+    """(-ln L, gradient, :class:`HessianBlocks` or None).
+
+    The first-order pieces of the last evaluation are kept on the model (``_eval_cache``): a
+    Hessian asked for at the point of the last gradient (as the Newton minimiser does) reuses
+    them.  ``set_data`` and ``set_sample_template`` clear the cache.
+    """
+    st = model._eval_cache
+    if st is None or not np.array_equal(st[0], theta):
+        st = _first_order(model, theta)
+        model._eval_cache = st
+    theta, val, grad = st[0], st[1], st[2]
+    if not hessian or not math.isfinite(val):
+        return val, grad.copy(), None
+    return val, grad.copy(), _hessian(model, theta, *st[3:])
+
+
+def _first_order(model, theta):
+    """(theta, -ln L, gradient, pieces needed by the Hessian)."""
     c = model.compiled
+    theta = theta.copy()
     T, Q, (hw, Qm_e, dphi, d2phi, F) = pieces(model, theta, 1)
     lam = bin_sum(model, T * Q)
     npar = model.npars
     if not np.all(lam > 0) or not np.all(np.isfinite(lam)):
-        return math.inf, np.full(npar, np.nan), None
+        return theta, math.inf, np.full(npar, np.nan)
     obs = model.observed
     val = float(np.sum(lam - xlogy(obs, lam))) + model._main_const + model.constraints.nll(theta)
     G = (1.0 - obs / lam)[c.row_bin]
@@ -92,14 +110,20 @@ def evaluate(model, theta, hessian: bool):
     dQ = dphi * Qm_e  # dQ_r / dtheta_p(e) for each entry e
     GT = G * T
     grad = np.bincount(ep, weights=GT[er] * dQ, minlength=npar)
+    hu = hd = None
     if hw is not None:
         GQ = G * Q
         hu, hd = model._histo_up @ GQ, model._histo_dn @ GQ
         grad[c.histo_param] += hw[2] * hu + hw[3] * hd  # histosys parameters are distinct
     model.constraints.add_grad(grad, theta)
-    if not hessian:
-        return val, grad, None
+    return theta, val, grad, T, Q, hw, Qm_e, dphi, d2phi, F, lam, G, dQ, GT, hu, hd
 
+
+def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, lam, G, dQ, GT, hu, hd) -> HessianBlocks:
+    """The Hessian blocks from the first-order pieces."""
+    c = model.compiled
+    obs = model.observed
+    er, ep = c.entry_row, c.entry_param
     ng, nl, nb, m = len(c.global_params), len(c.local_params), model.nbins, c.block_size
     W = obs / lam ** 2
     eg, el = c.entries_global, c.entries_local
@@ -135,7 +159,7 @@ def evaluate(model, theta, hessian: bool):
         D += _scatter(c.scatter_pll, w[c.pair_ll], D.shape)
     for idx, values in model.constraints.hess_diag(theta):  # constraints are diagonal
         _add_diag(c, A, D, idx, values)
-    return val, grad, HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)))
+    return HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)))
 
 
 def _add_diag(c, A, D, idx, values) -> None:

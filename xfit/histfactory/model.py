@@ -111,6 +111,7 @@ class HistFactoryModel:
         self.nrows = c.nrows
         self.sample_rows = c.sample_rows
         self._nominal, self._histo_up, self._histo_dn = c.nominal, c.histo_up, c.histo_dn
+        self._eval_cache = None  # first-order pieces of the last evaluation (see evaluate.evaluate)
         self.set_data(np.asarray(ws.data(model, include_auxdata=False), float), np.asarray(cfg.auxdata, float))
 
     def _samples(self, ws, extra_samples) -> list[Sample]:
@@ -132,6 +133,7 @@ class HistFactoryModel:
         if obs.shape != (self.nbins,):
             raise InputError(f"observed data need {self.nbins} bins, got shape {obs.shape}")
         self.observed = obs
+        self._eval_cache = None
         self._main_const = float(np.sum(gammaln(obs + 1.0)))
         if auxdata is not None:
             aux = np.asarray(auxdata, dtype=float)
@@ -162,6 +164,7 @@ class HistFactoryModel:
         t = np.asarray(template, dtype=float)
         if t.shape != rows.shape:
             raise InputError(f"template for {sample} in {channel} needs {len(rows)} bins, got {t.shape}")
+        self._eval_cache = None
         self._nominal = self._nominal.copy()  # copies made by with_data() keep their own templates
         self._nominal[rows] = t
         relative = self.compiled.histo_relative
