@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import lapack
 
 
 @dataclass
@@ -47,31 +48,42 @@ class HessianBlocks:
         ng, nb, m = len(c.global_params), mdl.nbins, c.block_size
         free = np.asarray(free, dtype=bool)
         fg, fl = free[c.global_params], free[c.local_params]
+        all_g, all_l = bool(fg.all()), bool(fl.all())
         A = self.A.copy()
-        A[~fg, :] = 0.0
-        A[:, ~fg] = 0.0
-        d = np.diag(A).copy()
-        d[~fg] = 1.0
-        if damping:
-            d[fg] += damping * np.maximum(np.abs(d[fg]), 1e-8)
-        A[np.diag_indices(ng)] = d
-        lb, ls = c.local_bin, c.local_slot
-        active = np.zeros((nb, m), dtype=bool)
-        active[lb[fl], ls[fl]] = True  # inactive locals and unused slots become identity rows
-        D = self.D * active[:, :, None] * active[:, None, :]
+        if not all_g or damping:
+            if not all_g:
+                A[~fg, :] = 0.0
+                A[:, ~fg] = 0.0
+            d = np.diagonal(A).copy()
+            d[~fg] = 1.0
+            if damping:
+                d[fg] += damping * np.maximum(np.abs(d[fg]), 1e-8)
+            A.flat[::ng + 1] = d
+        # inactive locals and unused slots become identity rows of the per-bin blocks
+        if all_l:
+            active = c.slot_used
+            D = self.D.copy()  # unused slots are zero already
+        else:
+            active = np.zeros(nb * m, dtype=bool)
+            active[c.local_flat[fl]] = True
+            active = active.reshape(nb, m)
+            D = self.D * active[:, :, None] * active[:, None, :]
         dd = np.einsum("bii->bi", D).copy()
         if damping:
             dd = np.where(active, dd + damping * np.maximum(np.abs(dd), 1e-8), dd)
-        D[:, np.arange(m), np.arange(m)] = np.where(active, dd, 1.0)
+        ar = np.arange(m)
+        D[:, ar, ar] = np.where(active, dd, 1.0)
         np.linalg.cholesky(D)  # raises LinAlgError unless every block is positive definite
         Dinv = np.linalg.inv(D)
-        Bblk = np.zeros((ng, nb, m))
-        Bblk[:, lb, ls] = self.B * fg[:, None] * fl[None, :]
-        Y = Dinv @ Bblk.transpose(1, 2, 0)  # (nb, m, ng) = D^-1 B^T per bin
-        Bf = Bblk.reshape(ng, nb * m)
+        Bf = np.zeros((ng, nb * m))  # B in block layout (ng, nb * m)
+        Bf[:, c.local_flat] = self.B if all_g and all_l else self.B * fg[:, None] * fl[None, :]
+        Y = Dinv @ Bf.reshape(ng, nb, m).transpose(1, 2, 0)  # (nb, m, ng) = D^-1 B^T per bin
         S = A - Bf @ Y.reshape(nb * m, ng)
         L = np.linalg.cholesky(0.5 * (S + S.T))
-        Linv = np.linalg.solve(L, np.eye(ng))
+        Linv, info = lapack.dtrtri(L, lower=1)  # L^-1 (LAPACK triangular inverse)
+        if info != 0:  # pragma: no cover - L from a successful Cholesky is non-singular
+            raise np.linalg.LinAlgError("singular Cholesky factor of the Schur complement")
+        Linv = np.tril(Linv)
         return BlockSolver(mdl, fg, fl, Dinv, Y, Bf, Linv.T @ Linv)
 
     def solve(self, grad, free, damping: float = 0.0):

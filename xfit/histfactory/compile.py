@@ -143,6 +143,8 @@ class CompiledModel:
     local_bin: np.ndarray        # (nl,) main bin of each local parameter
     local_slot: np.ndarray       # (nl,) its slot in the per-bin block
     block_size: int              # m: largest number of locals in one bin
+    local_flat: np.ndarray       # (nl,) local_bin * m + local_slot: position in the (nb * m) block layout
+    slot_used: np.ndarray        # (nb, m) True where a bin's block slot holds a local parameter
     histo_gpos: np.ndarray       # (K,) global position of each histosys parameter
     entries_global: np.ndarray   # entries whose parameter is global
     entries_local: np.ndarray    # entries whose parameter is local
@@ -267,6 +269,8 @@ def _split_parameters(c: dict, npars: int, nbins: int) -> dict:
         lslot[i] = seen[b]
         seen[b] += 1
     hpos = gpos[c["histo_param"]]
+    slot_used = np.zeros((nbins, m), dtype=bool)
+    slot_used[lbin, lslot] = True
     glob_e = gpos[entry_param] >= 0
     eg, el = np.flatnonzero(glob_e), np.flatnonzero(~glob_e)
     a, b = c["pair_first"], c["pair_second"]
@@ -276,7 +280,7 @@ def _split_parameters(c: dict, npars: int, nbins: int) -> dict:
     la, lb = lpos[ep[a[pll]]], lpos[ep[b[pll]]]
     return {
         "global_params": glob, "local_params": loc, "global_pos": gpos, "local_pos": lpos, "local_bin": lbin, "local_slot": lslot,
-        "block_size": m, "histo_gpos": hpos, "entries_global": eg, "entries_local": el, "pair_gg": pgg, "pair_gl": pgl, "pair_ll": pll,
+        "block_size": m, "local_flat": lbin * m + lslot, "slot_used": slot_used, "histo_gpos": hpos, "entries_global": eg, "entries_local": el, "pair_gg": pgg, "pair_gl": pgl, "pair_ll": pll,
         "scatter_jac": row_bin[er[eg]] * ng + gpos[ep[eg]],
         "scatter_gdq": gpos[ep[eg]] * R + er[eg],
         "scatter_adiag": gpos[ep[eg]] * (ng + 1),
