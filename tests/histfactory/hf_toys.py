@@ -1,7 +1,7 @@
 """Small workspaces for the HistFactory tests, using every modifier type.
 
 ``toy_workspace()``: three channels; staterror ``stat`` shared by the channels ``sr`` and
-``cr``; shapesys with a zero-uncertainty bin (pyhf fixes that gamma); lumi with auxdata and
+``cr``; a bin with no expected and no observed events; shapesys with a zero-uncertainty bin (pyhf fixes that gamma); lumi with auxdata and
 sigma from the measurement config; a fixed normsys; custom bounds and inits; shapefactor;
 normsys and histosys sharing a name; a one-bin staterror; two measurements with other POIs.
 """
@@ -56,6 +56,12 @@ _TOY = {
                 {"name": "qcd_shape", "type": "histosys", "data": {"hi_data": [24.0, 11.0], "lo_data": [17.0, 9.5]}},
             ]},
         ]},
+        {"name": "empty", "samples": [  # a bin without expected or observed events
+            {"name": "qcd", "data": [0.0, 3.0], "modifiers": [
+                {"name": "k_qcd", "type": "normfactor", "data": None},
+                {"name": "bkg_norm", "type": "normsys", "data": {"hi": 1.15, "lo": 0.8}},
+            ]},
+        ]},
         {"name": "side", "samples": [
             {"name": "qcd", "data": [50.0], "modifiers": [
                 {"name": "k_qcd", "type": "normfactor", "data": None},
@@ -64,6 +70,7 @@ _TOY = {
         ]},
     ],
     "observations": [
+        {"name": "empty", "data": [0, 2]},
         {"name": "sr", "data": [52, 47, 30]},
         {"name": "cr", "data": [118, 95]},
         {"name": "side", "data": [57]},

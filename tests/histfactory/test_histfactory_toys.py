@@ -105,13 +105,13 @@ def test_best_fit_agrees_with_pyhf(model, fixed_poi):
     r = minimize(model, fix=None if fixed_poi is None else {model.poi_index: fixed_poi})
     assert r.valid and r.edm < 1e-9
     assert 2 * r.nll == pytest.approx(float(twice_nll), rel=1e-6, abs=1e-6)
-    assert 2 * r.nll <= float(twice_nll) + 1e-9  # at least as low as pyhf's minimum
+    assert 2 * r.nll <= float(twice_nll) + 1e-8  # at least as low as pyhf's minimum (kinks: ~1e-9)
     # with code1/code0 an alpha may sit at its kink (alpha = 0), where MIGRAD stops ~1e-4 away
     smooth = model.interpolation_codes == {"normsys": "code4", "histosys": "code4p"}
     assert np.max(np.abs(r.x - np.asarray(best))) < (1e-4 if smooth else 3e-4)
     # MIGRAD (tolerance MIGRAD_TOL, strategy 0) on the same NLL agrees too; it stops early at kinks
     m = minimize(model, fix=None if fixed_poi is None else {model.poi_index: fixed_poi}, method="migrad")
-    assert m.valid and m.nll >= r.nll - 1e-9 and m.nll == pytest.approx(r.nll, abs=1e-5 if smooth else 1e-3)
+    assert m.valid and m.nll >= r.nll - 1e-9 and m.nll == pytest.approx(r.nll, abs=1e-5 if smooth else 1e-2)
 
 
 def test_other_measurement_and_poi():

@@ -71,7 +71,7 @@ def nll(model, theta) -> float:
     """-ln L(theta) with pyhf's full normalisation; inf if a bin yield is not > 0."""
     T, Q, _ = pieces(model, theta, 0)
     lam = bin_sum(model, T * Q)
-    if not np.all(lam > 0) or not np.all(np.isfinite(lam)):
+    if not _valid(lam, model.observed):
         return math.inf
     main = float(np.sum(lam - xlogy(model.observed, lam))) + model._main_const
     return main + model.constraints.nll(theta)
@@ -101,11 +101,11 @@ def _first_order(model, theta):
     T, Q, (hw, Qm_e, dphi, d2phi, F) = pieces(model, theta, 1)
     lam = bin_sum(model, T * Q)
     npar = model.npars
-    if not np.all(lam > 0) or not np.all(np.isfinite(lam)):
-        return theta, math.inf, np.full(npar, np.nan)
     obs = model.observed
+    if not _valid(lam, obs):
+        return theta, math.inf, np.full(npar, np.nan)
     val = float(np.sum(lam - xlogy(obs, lam))) + model._main_const + model.constraints.nll(theta)
-    G = (1.0 - obs / lam)[c.row_bin]
+    G = (1.0 - _over(obs, lam))[c.row_bin]
     er, ep = c.entry_row, c.entry_param
     dQ = dphi * Qm_e  # dQ_r / dtheta_p(e) for each entry e
     GT = G * T
@@ -125,7 +125,7 @@ def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, lam, G, dQ, GT, hu, h
     obs = model.observed
     er, ep = c.entry_row, c.entry_param
     ng, nl, nb, m = len(c.global_params), len(c.local_params), model.nbins, c.block_size
-    W = obs / lam ** 2
+    W = _over(obs, lam ** 2)
     eg, el = c.entries_global, c.entries_local
     # Jacobian of the bin yields: global part (nb x ng) and local part (nl,)
     Jg = np.zeros((nb, ng))
@@ -160,6 +160,20 @@ def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, lam, G, dQ, GT, hu, h
     for idx, values in model.constraints.hess_diag(theta):  # constraints are diagonal
         _add_diag(c, A, D, idx, values)
     return HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)))
+
+
+def _valid(lam, obs) -> bool:
+    """Every bin yield finite and > 0, or = 0 in a bin with no events (Poisson(0 | 0) = 1)."""
+    if lam.min(initial=math.inf) > 0:
+        return bool(np.isfinite(lam).all())
+    return bool(np.all((lam > 0) | ((lam == 0) & (obs == 0))) and np.isfinite(lam).all())
+
+
+def _over(obs, x):
+    """obs / x, with 0 where obs = 0 (also where x = 0)."""
+    if x.min(initial=math.inf) > 0:
+        return obs / x
+    return np.divide(obs, x, out=np.zeros_like(x), where=obs != 0)
 
 
 def _add_diag(c, A, D, idx, values) -> None:
