@@ -184,3 +184,28 @@ def test_evaluation_cache_follows_data_and_templates():
     ref = HistFactoryModel(spec)
     assert m.nll_grad_hess(th)[0] == pytest.approx(ref.nll(th), rel=1e-14)
     assert np.allclose(m.hessian(th), ref.hessian(th), rtol=1e-12, atol=0)
+
+
+def _simple_workspaces():
+    """Workspaces of pyhf.simplemodels (no histosys / no normsys / no local parameters)."""
+    un = pyhf.simplemodels.uncorrelated_background(signal=[5.0, 10.0], bkg=[50.0, 60.0], bkg_uncertainty=[5.0, 12.0])
+    co = pyhf.simplemodels.correlated_background(signal=[12.0, 11.0], bkg=[50.0, 52.0], bkg_up=[45.0, 57.0],
+                                                 bkg_down=[55.0, 47.0])
+    out = {}
+    for name, m, obs in (("uncorrelated", un, [62, 63]), ("correlated", co, [60, 70])):
+        out[name] = {"version": "1.0.0", "channels": m.spec["channels"],
+                     "observations": [{"name": m.spec["channels"][0]["name"], "data": obs}],
+                     "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}]}
+    return out
+
+
+@pytest.mark.parametrize("name", ["uncorrelated", "correlated"])
+def test_pyhf_simplemodels(name):
+    m = from_workspace(_simple_workspaces()[name])
+    pm, data = m.pyhf_model, pyhf_data(m)
+    for th in random_points(m, 10, seed=13):
+        assert m.logpdf(th) == pytest.approx(float(pm.logpdf(th, data)[0]), rel=1e-8, abs=0)
+    best, twice_nll = _pyhf_fit(m)
+    r = minimize(m)
+    assert r.valid and 2 * r.nll == pytest.approx(float(twice_nll), rel=1e-6, abs=1e-6)
+    assert np.max(np.abs(r.x - np.asarray(best))) < 1e-4

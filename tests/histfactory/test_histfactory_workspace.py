@@ -53,6 +53,10 @@ def test_bad_files_and_choices(tmp_path):
         from_workspace(spec)
     with pytest.raises(InputError, match="cannot build a model"):
         from_workspace(toy_workspace(), poi="not_a_parameter")
+    spec = toy_workspace()
+    spec["observations"] = spec["observations"][1:]
+    with pytest.raises(InputError, match="observations: no data for channel.s. 'empty'; observations are given for 'sr'"):
+        from_workspace(spec)
 
 
 def test_interpolation_code_choices():

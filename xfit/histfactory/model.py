@@ -112,7 +112,13 @@ class HistFactoryModel:
         self.sample_rows = c.sample_rows
         self._nominal, self._histo_up, self._histo_dn = c.nominal, c.histo_up, c.histo_dn
         self._eval_cache = None  # first-order pieces of the last evaluation (see evaluate.evaluate)
-        self.set_data(np.asarray(ws.data(model, include_auxdata=False), float), np.asarray(cfg.auxdata, float))
+        observed = {o["name"]: o["data"] for o in ws["observations"]}
+        missing = [ch for ch in self.channels if ch not in observed]
+        if missing:
+            raise InputError(f"observations: no data for channel(s) {', '.join(map(repr, missing))}; "
+                             f"observations are given for {', '.join(map(repr, observed)) or 'none'}")
+        self.set_data(np.concatenate([np.asarray(observed[ch], float) for ch in self.channels]),
+                      np.asarray(cfg.auxdata, float))
 
     def _samples(self, ws, extra_samples) -> list[Sample]:
         chan_spec = {c["name"]: c for c in ws["channels"]}
