@@ -127,6 +127,7 @@ class CompiledModel:
     entry_row: np.ndarray        # (E,) row of each multiplicative entry e
     entry_param: np.ndarray      # (E,) parameter of entry e
     entry_linear: np.ndarray     # entries with phi = theta (linear factors)
+    entry_linear_param: np.ndarray  # their parameters (entry_param[entry_linear])
     entry_normsys: np.ndarray    # entries with phi = f(alpha) (normsys)
     entry_term: np.ndarray       # normsys term of each entry in entry_normsys
     row_entries: np.ndarray      # (R, S) entries of each row, padded with E (the factor 1)
@@ -238,6 +239,7 @@ def compile_model(builder: ModelBuilder, npars: int, nbins: int, par_order) -> C
         "normsys_coef": code4_coefficients(hi, lo) if len(keys) else np.zeros((6, 0)),
         "normsys_table": code4_table(code4_coefficients(hi, lo) if len(keys) else np.zeros((6, 0))),
         "entry_row": entry_row, "entry_param": entry_param, "entry_linear": np.flatnonzero(kind < 0),
+        "entry_linear_param": entry_param[kind < 0],
         "entry_normsys": np.flatnonzero(kind >= 0), "entry_term": kind[kind >= 0],
         "row_entries": row_entries, "entry_slot": entry_slot,
         "pair_first": pairs[:, 0], "pair_second": pairs[:, 1], "pair_row": entry_row[pairs[:, 0]], "pair_keep": pair_keep,

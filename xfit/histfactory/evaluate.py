@@ -41,7 +41,7 @@ def pieces(model, theta, order: int):
     E = len(c.entry_row)
     phi = np.empty(E + 1)
     phi[E] = 1.0
-    phi[c.entry_linear] = theta[c.entry_param[c.entry_linear]]
+    phi[c.entry_linear] = theta[c.entry_linear_param]
     du = None
     if len(c.normsys_param):
         f, df, d2f = model._normsys_factor(theta[c.normsys_param], c.normsys_log_hi, c.normsys_log_lo,
@@ -51,12 +51,13 @@ def pieces(model, theta, order: int):
     F = phi[c.row_entries]
     if order == 0:
         return T, np.prod(F, axis=1), None
-    S = F.shape[1]
-    pre = np.ones((len(T), S + 1))
-    suf = np.ones((len(T), S + 1))
-    for s in range(S):
-        pre[:, s + 1] = pre[:, s] * F[:, s]
-        suf[:, S - 1 - s] = suf[:, S - s] * F[:, S - 1 - s]
+    R, S = F.shape
+    pre = np.empty((R, S + 1))  # pre[:, s] = prod_{j < s} F_j,  suf[:, s] = prod_{j >= s} F_j
+    pre[:, 0] = 1.0
+    np.cumprod(F, axis=1, out=pre[:, 1:])
+    suf = np.empty((R, S + 1))
+    suf[:, S] = 1.0
+    np.cumprod(F[:, ::-1], axis=1, out=suf[:, S - 1::-1])
     Q = pre[:, S]
     Qm_e = (pre[:, :-1] * suf[:, 1:])[c.entry_row, c.entry_slot]  # product of the other entries
     dphi = np.ones(E)
