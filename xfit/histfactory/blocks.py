@@ -80,10 +80,9 @@ class HessianBlocks:
         Y = Dinv @ Bf.reshape(ng, nb, m).transpose(1, 2, 0)  # (nb, m, ng) = D^-1 B^T per bin
         S = A - Bf @ Y.reshape(nb * m, ng)
         L = np.linalg.cholesky(0.5 * (S + S.T))
-        Linv, info = lapack.dtrtri(L, lower=1)  # L^-1 (LAPACK triangular inverse)
+        Linv, info = lapack.dtrtri(L, lower=1)  # L^-1 (LAPACK; the upper triangle stays 0 as in L)
         if info != 0:  # pragma: no cover - L from a successful Cholesky is non-singular
             raise np.linalg.LinAlgError("singular Cholesky factor of the Schur complement")
-        Linv = np.tril(Linv)
         return BlockSolver(mdl, fg, fl, Dinv, Y, Bf, Linv.T @ Linv)
 
     def solve(self, grad, free, damping: float = 0.0):

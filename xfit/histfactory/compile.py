@@ -154,9 +154,12 @@ class CompiledModel:
     pair_ll: np.ndarray
     # flat indices of the Hessian scatter-adds (np.bincount is much faster than np.add.at)
     scatter_jac: np.ndarray      # (bin, global) of the global-entry Jacobian terms
-    scatter_gdq: np.ndarray      # (global, row) of the global entries
+    entries_global_row: np.ndarray  # row of each global entry (entry_row[entries_global])
+    scatter_hg: np.ndarray       # (histosys k, global) of the global entries, for every k
+    local_entries: np.ndarray    # local entries sorted by their local parameter
+    local_entries_row: np.ndarray  # their rows
+    local_entry_start: np.ndarray | None  # first of each local parameter's entries (None: one each)
     scatter_adiag: np.ndarray    # (global, global) diagonal of global entries
-    scatter_bh: np.ndarray       # (histosys global, local) of local entries
     scatter_pgg: np.ndarray      # (global, global) of global-global pairs
     scatter_pgl: np.ndarray      # (global, local) of global-local pairs
     scatter_pll: np.ndarray      # (bin, slot, slot) of local-local pairs
@@ -278,15 +281,19 @@ def _split_parameters(c: dict, npars: int, nbins: int) -> dict:
     a, b = c["pair_first"], c["pair_second"]
     ga, gb = glob_e[a], glob_e[b]
     pgg, pgl, pll = np.flatnonzero(ga & gb), np.flatnonzero(ga & ~gb), np.flatnonzero(~ga & ~gb)
-    er, ep, R = entry_row, entry_param, c["nrows"]
+    er, ep = entry_row, entry_param
+    by_local = el[np.argsort(lpos[ep[el]], kind="stable")]
+    starts = np.searchsorted(lpos[ep[by_local]], np.arange(nl))
     la, lb = lpos[ep[a[pll]]], lpos[ep[b[pll]]]
     return {
         "global_params": glob, "local_params": loc, "global_pos": gpos, "local_pos": lpos, "local_bin": lbin, "local_slot": lslot,
         "block_size": m, "local_flat": lbin * m + lslot, "slot_used": slot_used, "histo_gpos": hpos, "entries_global": eg, "entries_local": el, "pair_gg": pgg, "pair_gl": pgl, "pair_ll": pll,
         "scatter_jac": row_bin[er[eg]] * ng + gpos[ep[eg]],
-        "scatter_gdq": gpos[ep[eg]] * R + er[eg],
+        "entries_global_row": er[eg],
+        "scatter_hg": (np.arange(len(hpos))[:, None] * ng + gpos[ep[eg]][None, :]).ravel(),
+        "local_entries": by_local, "local_entries_row": er[by_local],
+        "local_entry_start": None if len(by_local) == nl else starts,
         "scatter_adiag": gpos[ep[eg]] * (ng + 1),
-        "scatter_bh": (hpos[:, None] * nl + lpos[ep[el]][None, :]).ravel(),
         "scatter_pgg": gpos[ep[a[pgg]]] * ng + gpos[ep[b[pgg]]],
         "scatter_pgl": gpos[ep[a[pgl]]] * nl + lpos[ep[b[pgl]]],
         "scatter_pll": (lbin[la] * m + lslot[la]) * m + lslot[lb],

@@ -144,12 +144,13 @@ def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, lam, G, dQ, GT, hu, h
     GdQ = G[er] * dQ
     if hw is not None:
         A[c.histo_gpos, c.histo_gpos] += hw[4] * hu + hw[5] * hd
-        Sm = _scatter(c.scatter_gdq, GdQ[eg], (ng, c.nrows))
-        C = Sm @ DT.T  # (ng, K)
-        A[:, c.histo_gpos] += C
-        A[c.histo_gpos, :] += C.T
-        if len(el):
-            B += _scatter(c.scatter_bh, (DT[:, er[el]] * GdQ[el][None, :]).ravel(), B.shape)
+        # histosys x global entries: C^T[k, g] = sum_{e global, p(e) = g} DT[k, row(e)] GdQ[e]
+        Ct = _scatter(c.scatter_hg, (DT[:, c.entries_global_row] * GdQ[eg]).ravel(), (len(hw[0]), ng))
+        A[:, c.histo_gpos] += Ct.T
+        A[c.histo_gpos, :] += Ct
+        if len(el):  # histosys x local entries, summed per local parameter
+            X = DT[:, c.local_entries_row] * GdQ[c.local_entries]
+            B[c.histo_gpos] += X if c.local_entry_start is None else np.add.reduceat(X, c.local_entry_start, axis=1)
     A += _scatter(c.scatter_adiag, GT[er[eg]] * d2phi[eg] * Qm_e[eg], A.shape)
     if len(c.pair_first):
         a, b = c.pair_first, c.pair_second
