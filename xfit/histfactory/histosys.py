@@ -47,8 +47,12 @@ def code4p(alpha):
     if np.abs(a).max(initial=0.0) > 1.0:
         out = np.abs(a) > 1.0
         ao = a[out]
-        hi = ao > 1.0
-        w[:, out] = [np.where(hi, ao, 0.0), np.where(hi, 0.0, ao), hi, ~hi, 0.0 * ao, 0.0 * ao]
+        vals = np.zeros((6, len(ao)))
+        vals[2] = ao > 1.0           # w_up' = 1 above +1, w_dn' = 1 below -1
+        vals[3] = 1.0 - vals[2]
+        vals[0] = ao * vals[2]       # w_up = alpha above +1
+        vals[1] = ao * vals[3]       # w_dn = alpha below -1
+        w[:, out] = vals
     return tuple(w)
 
 

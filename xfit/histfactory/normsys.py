@@ -62,12 +62,12 @@ def code4(alpha, log_hi, log_lo, table):
     """
     a = np.asarray(alpha, dtype=float)
     f, df, d2f = np.einsum("kui,ui->ku", table, np.vander(a, 7, increasing=True))
-    if np.abs(a).max(initial=0.0) >= 1.0:
-        up, dn = a >= 1.0, a <= -1.0
-        e = np.exp(a[up] * log_hi[up])
-        f[up], df[up], d2f[up] = e, log_hi[up] * e, log_hi[up] ** 2 * e
-        e = np.exp(-a[dn] * log_lo[dn])
-        f[dn], df[dn], d2f[dn] = e, -log_lo[dn] * e, log_lo[dn] ** 2 * e
+    if np.abs(a).max(initial=0.0) >= 1.0:  # exponential: f = exp(alpha * slope)
+        out = np.abs(a) >= 1.0
+        ao = a[out]
+        slope = np.where(ao > 0.0, log_hi[out], -log_lo[out])
+        e = np.exp(ao * slope)
+        f[out], df[out], d2f[out] = e, slope * e, slope * slope * e
     return f, df, d2f
 
 
