@@ -10,13 +10,13 @@ Nothing here knows about a particular analysis.  Modules, one job each:
 * :mod:`.constraints` -- Gaussian and Poisson constraint terms;
 * :mod:`.evaluate` -- -ln L, exact gradient and block Hessian in one pass;
 * :mod:`.blocks` -- block linear algebra (Schur complement over per-bin local blocks);
-* :mod:`.minimize` -- projected Newton with MIGRAD fallback, covariance;
+* :mod:`.minimizer` -- projected Newton with MIGRAD fallback, covariance;
 * :mod:`.model` -- :class:`HistFactoryModel`, :class:`ExtraSample`.
 
 See docs/histfactory.md.
 """
 from .blocks import BlockSolver, HessianBlocks
-from .minimize import (
+from .minimizer import (
            MIGRAD_TOL,
            NEWTON_EDM,
            FitResult,
