@@ -153,14 +153,14 @@ class CompiledModel:
     pair_gl: np.ndarray
     pair_ll: np.ndarray
     # flat indices of the Hessian scatter-adds (np.bincount is much faster than np.add.at)
-    scatter_jac: np.ndarray      # (bin, global) of the global-entry Jacobian terms
+    scatter_jac: np.ndarray      # (bin, global) of the Jacobian terms: histosys (k, row), then global entries
+    scatter_a: np.ndarray        # (global, global) of the second-derivative terms: global entries
+                                 # (diagonal), histosys diagonal, histosys x global entries (both
+                                 # orders), global-global pairs
     entries_global_row: np.ndarray  # row of each global entry (entry_row[entries_global])
-    scatter_hg: np.ndarray       # (histosys k, global) of the global entries, for every k
     local_entries: np.ndarray    # local entries sorted by their local parameter
     local_entries_row: np.ndarray  # their rows
     local_entry_start: np.ndarray | None  # first of each local parameter's entries (None: one each)
-    scatter_adiag: np.ndarray    # (global, global) diagonal of global entries
-    scatter_pgg: np.ndarray      # (global, global) of global-global pairs
     scatter_pgl: np.ndarray      # (global, local) of global-local pairs
     scatter_pll: np.ndarray      # (bin, slot, slot) of local-local pairs
 
@@ -288,13 +288,16 @@ def _split_parameters(c: dict, npars: int, nbins: int) -> dict:
     return {
         "global_params": glob, "local_params": loc, "global_pos": gpos, "local_pos": lpos, "local_bin": lbin, "local_slot": lslot,
         "block_size": m, "local_flat": lbin * m + lslot, "slot_used": slot_used, "histo_gpos": hpos, "entries_global": eg, "entries_local": el, "pair_gg": pgg, "pair_gl": pgl, "pair_ll": pll,
-        "scatter_jac": row_bin[er[eg]] * ng + gpos[ep[eg]],
+        "scatter_jac": np.concatenate([(row_bin[None, :] * ng + hpos[:, None]).ravel(), row_bin[er[eg]] * ng + gpos[ep[eg]]]),
+        "scatter_a": np.concatenate([
+            gpos[ep[eg]] * (ng + 1),
+            hpos * (ng + 1),
+            (hpos[:, None] * ng + gpos[ep[eg]][None, :]).ravel(),
+            (gpos[ep[eg]][None, :] * ng + hpos[:, None]).ravel(),
+            gpos[ep[a[pgg]]] * ng + gpos[ep[b[pgg]]]]).astype(int),
         "entries_global_row": er[eg],
-        "scatter_hg": (np.arange(len(hpos))[:, None] * ng + gpos[ep[eg]][None, :]).ravel(),
         "local_entries": by_local, "local_entries_row": er[by_local],
         "local_entry_start": None if len(by_local) == nl else starts,
-        "scatter_adiag": gpos[ep[eg]] * (ng + 1),
-        "scatter_pgg": gpos[ep[a[pgg]]] * ng + gpos[ep[b[pgg]]],
         "scatter_pgl": gpos[ep[a[pgl]]] * nl + lpos[ep[b[pgl]]],
         "scatter_pll": (lbin[la] * m + lslot[la]) * m + lslot[lb],
     }

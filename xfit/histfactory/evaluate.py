@@ -128,37 +128,38 @@ def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, lam, G, dQ, GT, hu, h
     ng, nl, nb, m = len(c.global_params), len(c.local_params), model.nbins, c.block_size
     W = _over(obs, lam ** 2)
     eg, el = c.entries_global, c.entries_local
-    # Jacobian of the bin yields: global part (nb x ng) and local part (nl,)
-    Jg = np.zeros((nb, ng))
+    # Jacobian of the bin yields: global part (nb x ng, one scatter of the histosys and the
+    # global entries) and local part (nl,)
+    jac_values = T[c.entries_global_row] * dQ[eg]
     if hw is not None:
         DT = hw[2][:, None] * model._histo_up + hw[3][:, None] * model._histo_dn  # (K, R)
-        Jg[:, c.histo_gpos] += bin_sum(model, DT * Q).T
-    Jg += _scatter(c.scatter_jac, T[er[eg]] * dQ[eg], Jg.shape)
+        jac_values = np.concatenate([(DT * Q).ravel(), jac_values])
+    Jg = _scatter(c.scatter_jac, jac_values, (nb, ng))
     Jl = np.bincount(c.local_pos[ep[el]], weights=T[er[el]] * dQ[el], minlength=nl)
-    A = Jg.T @ (W[:, None] * Jg)
-    B = Jg[c.local_bin].T * (W[c.local_bin] * Jl)[None, :]
-    Jb = np.zeros((nb, m))
-    Jb[c.local_bin, c.local_slot] = Jl
+    Jb = np.zeros(nb * m)
+    Jb[c.local_flat] = Jl
+    Jb = Jb.reshape(nb, m)
     D = W[:, None, None] * Jb[:, :, None] * Jb[:, None, :]
-    # sum_r G_r d2(lambda_r)
+    B = Jg[c.local_bin].T * (W[c.local_bin] * Jl)[None, :]
+    # sum_r G_r d2(lambda_r): the global-global terms in one scatter
     GdQ = G[er] * dQ
+    a_values = [GT[c.entries_global_row] * d2phi[eg] * Qm_e[eg]]
     if hw is not None:
-        A[c.histo_gpos, c.histo_gpos] += hw[4] * hu + hw[5] * hd
-        # histosys x global entries: C^T[k, g] = sum_{e global, p(e) = g} DT[k, row(e)] GdQ[e]
-        Ct = _scatter(c.scatter_hg, (DT[:, c.entries_global_row] * GdQ[eg]).ravel(), (len(hw[0]), ng))
-        A[:, c.histo_gpos] += Ct.T
-        A[c.histo_gpos, :] += Ct
+        # histosys diagonal, and histosys x global entries (both orders):
+        # C[g, k] = sum_{e global, p(e) = g} DT[k, row(e)] GdQ[e]
+        Xg = (DT[:, c.entries_global_row] * GdQ[eg]).ravel()
+        a_values += [hw[4] * hu + hw[5] * hd, Xg, Xg]
         if len(el):  # histosys x local entries, summed per local parameter
             X = DT[:, c.local_entries_row] * GdQ[c.local_entries]
             B[c.histo_gpos] += X if c.local_entry_start is None else np.add.reduceat(X, c.local_entry_start, axis=1)
-    A += _scatter(c.scatter_adiag, GT[er[eg]] * d2phi[eg] * Qm_e[eg], A.shape)
     if len(c.pair_first):
         a, b = c.pair_first, c.pair_second
         Q2 = np.prod(np.where(c.pair_keep, F[c.pair_row], 1.0), axis=1)
         w = GT[c.pair_row] * dphi[a] * dphi[b] * Q2
-        A += _scatter(c.scatter_pgg, w[c.pair_gg], A.shape)
+        a_values.append(w[c.pair_gg])
         B += _scatter(c.scatter_pgl, w[c.pair_gl], B.shape)
         D += _scatter(c.scatter_pll, w[c.pair_ll], D.shape)
+    A = Jg.T @ (W[:, None] * Jg) + _scatter(c.scatter_a, np.concatenate(a_values), (ng, ng))
     for idx, values in model.constraints.hess_diag(theta):  # constraints are diagonal
         _add_diag(c, A, D, idx, values)
     return HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)))
