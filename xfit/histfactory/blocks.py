@@ -107,14 +107,17 @@ class BlockSolver:
     def solve(self, grad) -> np.ndarray:
         """x with H x = grad on the free parameters, 0 on the others."""
         mdl, c = self.model, self.model.compiled
-        lb, ls = c.local_bin, c.local_slot
-        gg = np.where(self.fg, grad[c.global_params], 0.0)
-        glb = np.zeros(self.Dinv.shape[:2])
-        glb[lb, ls] = np.where(self.fl, grad[c.local_params], 0.0)
-        yl = np.einsum("bij,bj->bi", self.Dinv, glb)
+        nb, m = self.Dinv.shape[:2]
+        gg, gl = grad[c.global_params], grad[c.local_params]
+        all_free = self.fg.all() and self.fl.all()
+        if not all_free:
+            gg, gl = np.where(self.fg, gg, 0.0), np.where(self.fl, gl, 0.0)
+        glb = np.zeros(nb * m)
+        glb[c.local_flat] = gl
+        yl = np.einsum("bij,bj->bi", self.Dinv, glb.reshape(nb, m))
         xg = self.Sinv @ (gg - self.Bf @ yl.reshape(-1))
-        xl = yl - np.einsum("bmg,g->bm", self.Y, xg)
+        xl = (yl - np.einsum("bmg,g->bm", self.Y, xg)).reshape(-1)[c.local_flat]
         x = np.zeros(mdl.npars)
-        x[c.global_params] = np.where(self.fg, xg, 0.0)
-        x[c.local_params] = np.where(self.fl, xl[lb, ls], 0.0)
+        x[c.global_params] = xg if all_free else np.where(self.fg, xg, 0.0)
+        x[c.local_params] = xl if all_free else np.where(self.fl, xl, 0.0)
         return x
