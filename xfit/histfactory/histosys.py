@@ -39,20 +39,17 @@ _CODE4P_POLY = np.array([
 def code4p(alpha):
     """Weights (w_up, w_dn) of pyhf code4p and their first and second derivatives.
 
-    |alpha| <= 1: one matrix product of the powers of alpha with :data:`_CODE4P_POLY`;
-    alpha > 1: (alpha, 0); alpha < -1: (0, alpha).
+    |alpha| <= 1: one matrix product of the powers of alpha with :data:`_CODE4P_POLY`.  Beyond
+    +-1 the weights are the linear continuation from the boundary (w_up = alpha, w_dn = 0
+    above +1; w_up = 0, w_dn = alpha below -1): the polynomial at the clipped alpha plus its
+    boundary slope times (alpha - clip(alpha)); the second derivatives vanish at +-1.
     """
     a = np.asarray(alpha, dtype=float)
-    w = _CODE4P_POLY @ np.vander(a, 7, increasing=True).T  # (6, K)
-    if np.abs(a).max(initial=0.0) > 1.0:
-        out = np.abs(a) > 1.0
-        ao = a[out]
-        vals = np.zeros((6, len(ao)))
-        vals[2] = ao > 1.0           # w_up' = 1 above +1, w_dn' = 1 below -1
-        vals[3] = 1.0 - vals[2]
-        vals[0] = ao * vals[2]       # w_up = alpha above +1
-        vals[1] = ao * vals[3]       # w_dn = alpha below -1
-        w[:, out] = vals
+    if np.abs(a).max(initial=0.0) <= 1.0:
+        return tuple(_CODE4P_POLY @ np.vander(a, 7, increasing=True).T)
+    ac = np.clip(a, -1.0, 1.0)
+    w = _CODE4P_POLY @ np.vander(ac, 7, increasing=True).T  # (6, K)
+    w[:2] += w[2:4] * (a - ac)
     return tuple(w)
 
 
