@@ -63,7 +63,9 @@ def test_logpdf_agrees_with_pyhf(model):
 
 def test_gradient_and_hessian_are_exact(model):
     smooth = model.interpolation_codes == {"normsys": "code4", "histosys": "code4p"}  # code1/code0: kink at 0
-    for th in random_points(model, 4, seed=3) + ([model.init] if smooth else []):
+    zero_poi = random_points(model, 1, seed=5)[0]
+    zero_poi[model.poi_index] = 0.0  # a zero factor: products of the other factors without division
+    for th in random_points(model, 4, seed=3) + [zero_poi] + ([model.init] if smooth else []):
         val, g = model.nll_and_grad(th)
         assert val == pytest.approx(model.nll(th), rel=1e-14)
         num = five_point_gradient(model.nll, th)

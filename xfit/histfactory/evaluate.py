@@ -12,8 +12,8 @@ With G_b = 1 - n_b / lambda_b and W_b = n_b / lambda_b^2 the derivatives are
     d(-ln L)/dp      = sum_r G_b(r) d lambda_r/dp
     d2(-ln L)/dp dq  = sum_b W_b J_bp J_bq + sum_r G_b(r) d2 lambda_r/dp dq,   J_bp = d lambda_b/dp
 
-and d lambda_r follows from the product rule over the row's factors (prefix/suffix products
-give "the product of all other factors" without divisions, so factors may be zero).
+and d lambda_r follows from the product rule over the row's factors: "the product of all other
+factors" is Q_r / phi_e when no factor is zero, else prefix/suffix products (no division).
 """
 from __future__ import annotations
 
@@ -51,15 +51,19 @@ def pieces(model, theta, order: int):
     F = phi[c.row_entries]
     if order == 0:
         return T, np.prod(F, axis=1), None
-    R, S = F.shape
-    pre = np.empty((R, S + 1))  # pre[:, s] = prod_{j < s} F_j,  suf[:, s] = prod_{j >= s} F_j
-    pre[:, 0] = 1.0
-    np.cumprod(F, axis=1, out=pre[:, 1:])
-    suf = np.empty((R, S + 1))
-    suf[:, S] = 1.0
-    np.cumprod(F[:, ::-1], axis=1, out=suf[:, S - 1::-1])
-    Q = pre[:, S]
-    Qm_e = (pre[:, :-1] * suf[:, 1:])[c.entry_row, c.entry_slot]  # product of the other entries
+    if F.all():  # no factor is zero: the product of the other entries is Q / phi_e
+        Q = np.prod(F, axis=1)
+        Qm_e = Q[c.entry_row] / phi[:E]
+    else:  # prefix and suffix products, no division
+        R, S = F.shape
+        pre = np.empty((R, S + 1))  # pre[:, s] = prod_{j < s} F_j,  suf[:, s] = prod_{j >= s} F_j
+        pre[:, 0] = 1.0
+        np.cumprod(F, axis=1, out=pre[:, 1:])
+        suf = np.empty((R, S + 1))
+        suf[:, S] = 1.0
+        np.cumprod(F[:, ::-1], axis=1, out=suf[:, S - 1::-1])
+        Q = pre[:, S]
+        Qm_e = (pre[:, :-1] * suf[:, 1:])[c.entry_row, c.entry_slot]  # product of the other entries
     dphi = np.ones(E)
     d2phi = np.zeros(E)
     if du is not None:
