@@ -79,8 +79,10 @@ class HessianBlocks:
         Bf[:, c.local_flat] = self.B if all_g and all_l else self.B * fg[:, None] * fl[None, :]
         Y = Dinv @ Bf.reshape(ng, nb, m).transpose(1, 2, 0)  # (nb, m, ng) = D^-1 B^T per bin
         S = A - Bf @ Y.reshape(nb * m, ng)
-        L = np.linalg.cholesky(0.5 * (S + S.T))
-        Linv, info = lapack.dtrtri(L, lower=1)  # L^-1 (LAPACK; the upper triangle stays 0 as in L)
+        L, info = lapack.dpotrf(0.5 * (S + S.T), lower=1, clean=1)  # LAPACK Cholesky, upper triangle 0
+        if info != 0:
+            raise np.linalg.LinAlgError("the Schur complement is not positive definite")
+        Linv, info = lapack.dtrtri(L, lower=1)  # L^-1 (the upper triangle stays 0 as in L)
         if info != 0:  # pragma: no cover - L from a successful Cholesky is non-singular
             raise np.linalg.LinAlgError("singular Cholesky factor of the Schur complement")
         return BlockSolver(mdl, fg, fl, Dinv, Y, Bf, Linv.T @ Linv)

@@ -51,7 +51,8 @@ def pieces(model, theta, order: int):
     F = phi[c.row_entries]
     if order == 0:
         return T, np.prod(F, axis=1), None
-    if F.all():  # no factor is zero: the product of the other entries is Q / phi_e
+    nonzero = bool(F.all())
+    if nonzero:  # no factor is zero: the product of the other entries is Q / phi_e
         Q = np.prod(F, axis=1)
         Qm_e = Q[c.entry_row] / phi[:E]
     else:  # prefix and suffix products, no division
@@ -69,7 +70,7 @@ def pieces(model, theta, order: int):
     if du is not None:
         dphi[c.entry_normsys] = du[0][c.entry_term]
         d2phi[c.entry_normsys] = du[1][c.entry_term]
-    return T, Q, (hw, Qm_e, dphi, d2phi, F)
+    return T, Q, (hw, Qm_e, dphi, d2phi, F, phi[:E], nonzero)
 
 
 def nll(model, theta) -> float:
@@ -103,7 +104,7 @@ def _first_order(model, theta):
     """(theta, -ln L, gradient, pieces needed by the Hessian)."""
     c = model.compiled
     theta = theta.copy()
-    T, Q, (hw, Qm_e, dphi, d2phi, F) = pieces(model, theta, 1)
+    T, Q, (hw, Qm_e, dphi, d2phi, F, phi_e, nonzero) = pieces(model, theta, 1)
     lam = bin_sum(model, T * Q)
     npar = model.npars
     obs = model.observed
@@ -121,10 +122,10 @@ def _first_order(model, theta):
         hu, hd = model._histo_up @ GQ, model._histo_dn @ GQ
         grad[c.histo_param] += hw[2] * hu + hw[3] * hd  # histosys parameters are distinct
     model.constraints.add_grad(grad, theta)
-    return theta, val, grad, T, Q, hw, Qm_e, dphi, d2phi, F, lam, G, dQ, GT, hu, hd
+    return theta, val, grad, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd
 
 
-def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, lam, G, dQ, GT, hu, hd) -> HessianBlocks:
+def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd) -> HessianBlocks:
     """The Hessian blocks from the first-order pieces."""
     c = model.compiled
     obs = model.observed
@@ -158,7 +159,10 @@ def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, lam, G, dQ, GT, hu, h
             B[c.histo_gpos] += X if c.local_entry_start is None else np.add.reduceat(X, c.local_entry_start, axis=1)
     if len(c.pair_first):
         a, b = c.pair_first, c.pair_second
-        Q2 = np.prod(np.where(c.pair_keep, F[c.pair_row], 1.0), axis=1)
+        if nonzero:  # product of the row's factors other than a and b
+            Q2 = Qm_e[a] / phi_e[b]
+        else:
+            Q2 = np.prod(np.where(c.pair_keep, F[c.pair_row], 1.0), axis=1)
         w = GT[c.pair_row] * dphi[a] * dphi[b] * Q2
         a_values.append(w[c.pair_gg])
         B += _scatter(c.scatter_pgl, w[c.pair_gl], B.shape)
