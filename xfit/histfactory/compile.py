@@ -5,7 +5,7 @@ The model has one "row" r per (sample, bin) pair.  Its expected yield is
     lambda_r = T_r * Q_r,   T_r = nom_r + sum_k Delta_kr(alpha_k)          (histosys, additive)
                             Q_r = prod_{e in row r} phi_e(theta_{p(e)})    (every other modifier)
 
-(HistFactory note, K. Cranmer et al., CERN-OPEN-2012-016, Eq. 6).  Each factor phi_e is an
+(HistFactory note, K. Cranmer et al., CERN-OPEN-2012-016).  Each factor phi_e is an
 "entry" e = (row, parameter): linear (phi = theta, for normfactor, lumi, shapefactor,
 staterror, shapesys) or a normsys interpolation (phi = f(alpha)).  Rows are sorted by main bin,
 so that sums over a bin are one ``np.add.reduceat``.

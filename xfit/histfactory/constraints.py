@@ -1,5 +1,5 @@
 """Constraint terms of the auxiliary measurements (HistFactory note, K. Cranmer et al.,
-CERN-OPEN-2012-016, Sec. 5; pyhf ``pyhf.constraints``).
+CERN-OPEN-2012-016; pyhf ``pyhf.constraints``).
 
 * Gaussian: -ln N(a | theta, sigma) for normsys/histosys alphas (sigma = 1), staterror gammas
   (sigma from the MC uncertainties) and lumi (auxdata and sigma from the measurement config);

@@ -6,7 +6,7 @@ With rows r (sample, bin), entries e (multiplicative factors) and main bins b
     lambda_b = sum_{r in b} T_r Q_r
     -ln L = sum_b [lambda_b - n_b ln lambda_b + ln Gamma(n_b + 1)] + constraints
 
-(HistFactory note, K. Cranmer et al., CERN-OPEN-2012-016, Eq. 7; pyhf ``Model.logpdf``).
+(HistFactory note, K. Cranmer et al., CERN-OPEN-2012-016; pyhf ``Model.logpdf``).
 With G_b = 1 - n_b / lambda_b and W_b = n_b / lambda_b^2 the derivatives are
 
     d(-ln L)/dp      = sum_r G_b(r) d lambda_r/dp

@@ -1,6 +1,6 @@
 """``histosys``: an additive, bin-by-bin shape variation of a sample, Gaussian-constrained alpha.
 
-HistFactory note (K. Cranmer et al., CERN-OPEN-2012-016), Sec. 4.1 ("HistoSys"): the yield of
+HistFactory note (K. Cranmer et al., CERN-OPEN-2012-016) ("HistoSys"): the yield of
 each bin moves from nominal to ``hi_data`` (alpha = +1) and ``lo_data`` (alpha = -1).  With
 dup = hi - nom and ddn = nom - lo every supported code is linear in (dup, ddn):
 

@@ -1,5 +1,5 @@
 """``lumi``: the luminosity factor on a sample (HistFactory note, K. Cranmer et al.,
-CERN-OPEN-2012-016, Sec. 4.1 "Lumi"; pyhf ``modifiers.lumi``).
+CERN-OPEN-2012-016, "Lumi"; pyhf ``modifiers.lumi``).
 
 One parameter multiplies every row of each sample that carries it; it is constrained by a
 Gaussian whose auxiliary datum and width (``auxdata``, ``sigmas``) the measurement config

@@ -1,5 +1,5 @@
 """Registry of the HistFactory modifier types (HistFactory note, K. Cranmer et al.,
-CERN-OPEN-2012-016, Sec. 4; pyhf ``pyhf.modifiers``), one module per type in
+CERN-OPEN-2012-016; pyhf ``pyhf.modifiers``), one module per type in
 :mod:`xfit.histfactory`: normfactor, normsys, histosys, staterror, shapesys, shapefactor, lumi.
 
 Each module has ``compile(builder, modifier, channel, rows, nominal)``, which turns one

@@ -1,6 +1,6 @@
 """``normsys``: an overall multiplicative factor f(alpha) of a sample, Gaussian-constrained alpha.
 
-HistFactory note (K. Cranmer et al., CERN-OPEN-2012-016), Sec. 4.1 ("OverallSys"): the factor
+HistFactory note (K. Cranmer et al., CERN-OPEN-2012-016) ("OverallSys"): the factor
 interpolates between ``lo`` (alpha = -1), 1 (alpha = 0) and ``hi`` (alpha = +1).  pyhf
 (``pyhf.interpolators``, chosen with ``modifier_settings={"normsys": {"interpcode": ...}}``)
 accepts two codes for normsys, both implemented here with their first two derivatives:

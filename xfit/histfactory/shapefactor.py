@@ -1,5 +1,5 @@
 """``shapefactor``: a free factor per bin, shared by the samples that name it (HistFactory
-note, K. Cranmer et al., CERN-OPEN-2012-016, Sec. 4.1 "ShapeFactor"; pyhf
+note, K. Cranmer et al., CERN-OPEN-2012-016, "ShapeFactor"; pyhf
 ``modifiers.shapefactor``).  Unconstrained; component i multiplies bin i of the channel.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """``shapesys``: an uncorrelated per-bin factor gamma_b with a Poisson constraint (HistFactory
-note, K. Cranmer et al., CERN-OPEN-2012-016, Sec. 4.1 "ShapeSys"; pyhf ``modifiers.shapesys``).
+note, K. Cranmer et al., CERN-OPEN-2012-016, "ShapeSys"; pyhf ``modifiers.shapesys``).
 
 The constraint is Poisson(tau_b | gamma_b tau_b) with tau_b = (nom_b / sigma_b)^2 from the
 sample's nominal yields and the modifier's absolute uncertainties; pyhf fixes gamma_b = 1 (and

@@ -1,5 +1,5 @@
 """``staterror``: Barlow-Beeston-lite MC statistical factors gamma_b shared by all samples that
-carry the modifier (HistFactory note, K. Cranmer et al., CERN-OPEN-2012-016, Sec. 4.1
+carry the modifier (HistFactory note, K. Cranmer et al., CERN-OPEN-2012-016,
 "StatError"; pyhf ``modifiers.staterror``).
 
 Gaussian constraint with width sigma_b = sqrt(sum_s delta_sb^2) / sum_s nom_sb (read from pyhf's
