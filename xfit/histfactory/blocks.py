@@ -26,6 +26,9 @@ class HessianBlocks:
     A: np.ndarray
     B: np.ndarray
     D: np.ndarray
+    #: (delta, w, u) when every block is diagonal plus rank one, D_b = diag(delta_b) + w_b u_b u_b^T
+    #: (no two local parameters share a row): the blocks are then inverted in closed form
+    rank_one: tuple | None = None
 
     def dense(self) -> np.ndarray:
         """The full (npars x npars) Hessian."""
@@ -62,19 +65,20 @@ class HessianBlocks:
         # inactive locals and unused slots become identity rows of the per-bin blocks
         if all_l:
             active = c.slot_used
-            D = self.D.copy()  # unused slots are zero already
         else:
             active = np.zeros(nb * m, dtype=bool)
             active[c.local_flat[fl]] = True
             active = active.reshape(nb, m)
-            D = self.D * active[:, :, None] * active[:, None, :]
-        dd = np.einsum("bii->bi", D).copy()
-        if damping:
-            dd = np.where(active, dd + damping * np.maximum(np.abs(dd), 1e-8), dd)
-        ar = np.arange(m)
-        D[:, ar, ar] = np.where(active, dd, 1.0)
-        np.linalg.cholesky(D)  # raises LinAlgError unless every block is positive definite
-        Dinv = np.linalg.inv(D)
+        Dinv = self._rank_one_inverse(active, damping) if self.rank_one is not None else None
+        if Dinv is None:
+            D = self.D.copy() if all_l else self.D * active[:, :, None] * active[:, None, :]  # unused slots are 0
+            dd = np.einsum("bii->bi", D).copy()
+            if damping:
+                dd = np.where(active, dd + damping * np.maximum(np.abs(dd), 1e-8), dd)
+            ar = np.arange(m)
+            D[:, ar, ar] = np.where(active, dd, 1.0)
+            np.linalg.cholesky(D)  # raises LinAlgError unless every block is positive definite
+            Dinv = np.linalg.inv(D)
         Bf = np.zeros((ng, nb * m))  # B in block layout (ng, nb * m)
         Bf[:, c.local_flat] = self.B if all_g and all_l else self.B * fg[:, None] * fl[None, :]
         Y = Dinv @ Bf.reshape(ng, nb, m).transpose(1, 2, 0)  # (nb, m, ng) = D^-1 B^T per bin
@@ -86,6 +90,25 @@ class HessianBlocks:
         if info != 0:  # pragma: no cover - L from a successful Cholesky is non-singular
             raise np.linalg.LinAlgError("singular Cholesky factor of the Schur complement")
         return BlockSolver(mdl, fg, fl, Dinv, Y, Bf, Linv.T @ Linv)
+
+    def _rank_one_inverse(self, active, damping: float):
+        """Inverse blocks of D_b = diag(delta_b) + w_b u_b u_b^T (restricted to ``active`` slots,
+        identity elsewhere, damped as in :meth:`factorize`) by Sherman-Morrison, or None unless
+        every active delta > 0 (then D_b is positive definite, since w_b = n_b / lambda_b^2 >= 0)."""
+        delta, w, u = self.rank_one
+        u = u * active
+        if damping:
+            dd = delta + w[:, None] * u * u  # the diagonal of D
+            delta = delta + damping * np.maximum(np.abs(dd), 1e-8)
+        delta = np.where(active, delta, 1.0)
+        if not (delta > 0.0).all():
+            return None
+        v = u / delta
+        s = w / (1.0 + w * np.einsum("bi,bi->b", u, v))
+        Dinv = v[:, :, None] * (-s[:, None, None] * v[:, None, :])
+        m = delta.shape[1]
+        Dinv[:, np.arange(m), np.arange(m)] += 1.0 / delta
+        return Dinv
 
     def solve(self, grad, free, damping: float = 0.0):
         """Solve H x = grad over the ``free`` parameters (x = 0 elsewhere).  Returns (x, S^-1),

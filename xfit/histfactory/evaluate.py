@@ -168,9 +168,12 @@ def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, 
         B += _scatter(c.scatter_pgl, w[c.pair_gl], B.shape)
         D += _scatter(c.scatter_pll, w[c.pair_ll], D.shape)
     A = Jg.T @ (W[:, None] * Jg) + _scatter(c.scatter_a, np.concatenate(a_values), (ng, ng))
+    delta = np.zeros((nb, m))  # the constraint (diagonal) part of the local blocks
     for idx, values in model.constraints.hess_diag(theta):  # constraints are diagonal
-        _add_diag(c, A, D, idx, values)
-    return HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)))
+        _add_diag(c, A, D, delta, idx, values)
+    # without local-local pairs each block is diagonal plus rank one: D_b = diag(delta_b) + W_b Jb_b Jb_b^T
+    rank_one = (delta, W, Jb) if not len(c.pair_ll) else None
+    return HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)), rank_one)
 
 
 def _valid(lam, obs) -> bool:
@@ -187,12 +190,13 @@ def _over(obs, x):
     return np.divide(obs, x, out=np.zeros_like(x), where=obs != 0)
 
 
-def _add_diag(c, A, D, idx, values) -> None:
+def _add_diag(c, A, D, delta, idx, values) -> None:
     is_glob = c.global_pos[idx] >= 0
     gi = c.global_pos[idx[is_glob]]
     A[gi, gi] += values[is_glob]
     li = c.local_pos[idx[~is_glob]]
     D[c.local_bin[li], c.local_slot[li], c.local_slot[li]] += values[~is_glob]
+    delta[c.local_bin[li], c.local_slot[li]] += values[~is_glob]
 
 
 def _scatter(flat_index, values, shape) -> np.ndarray:
