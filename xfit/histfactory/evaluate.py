@@ -50,10 +50,10 @@ def pieces(model, theta, order: int):
         du = (df, d2f)
     F = phi[c.row_entries]
     if order == 0:
-        return T, np.prod(F, axis=1), None
+        return T, _row_product(F), None
     nonzero = bool(F.all())
     if nonzero:  # no factor is zero: the product of the other entries is Q / phi_e
-        Q = np.prod(F, axis=1)
+        Q = _row_product(F)
         Qm_e = Q[c.entry_row] / phi[:E]
     else:  # prefix and suffix products, no division
         R, S = F.shape
@@ -71,6 +71,18 @@ def pieces(model, theta, order: int):
         dphi[c.entry_normsys] = du[0][c.entry_term]
         d2phi[c.entry_normsys] = du[1][c.entry_term]
     return T, Q, (hw, Qm_e, dphi, d2phi, F, phi[:E], nonzero)
+
+
+def _row_product(F):
+    """Product over the columns of F (R, S): a chain of column products for small S (faster
+    than a strided reduction, same order of multiplication)."""
+    S = F.shape[1]
+    if S > 8:
+        return np.prod(F, axis=1)
+    Q = F[:, 0].copy()
+    for s in range(1, S):
+        Q *= F[:, s]
+    return Q
 
 
 def nll(model, theta) -> float:

@@ -47,7 +47,7 @@ def code4p(alpha):
     a = np.asarray(alpha, dtype=float)
     if np.abs(a).max(initial=0.0) <= 1.0:
         return tuple(_CODE4P_POLY @ np.vander(a, 7, increasing=True).T)
-    ac = np.clip(a, -1.0, 1.0)
+    ac = np.minimum(np.maximum(a, -1.0), 1.0)  # clip(a, -1, 1), faster on small arrays
     w = _CODE4P_POLY @ np.vander(ac, 7, increasing=True).T  # (6, K)
     w[:2] += w[2:4] * (a - ac)
     return tuple(w)
