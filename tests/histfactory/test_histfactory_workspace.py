@@ -1,0 +1,85 @@
+"""Loading user workspaces: schema validation, measurements, POI, interpolation settings and
+one-line errors for bad input."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hf_toys import toy_workspace
+
+from xfit.errors import DataError, InputError
+from xfit.histfactory import HistFactoryModel, from_workspace
+
+PACKAGE = Path(__file__).resolve().parents[2] / "xfit" / "histfactory"
+
+
+def test_from_json_file_and_classmethod(tmp_path):
+    path = tmp_path / "ws.json"
+    path.write_text(json.dumps(toy_workspace()))
+    a = from_workspace(path)
+    b = HistFactoryModel.from_workspace(str(path), measurement="main", poi="mu")
+    th = a.init + 0.05
+    assert a.nll(th) == b.nll(th) and a.par_names == b.par_names and a.poi_name == "mu"
+
+
+@pytest.mark.parametrize("mutate, where", [
+    (lambda s: s.pop("observations"), "<root>"),
+    (lambda s: s["channels"][0]["samples"][0].__setitem__("data", "many"), "channels[0].samples[0].data"),
+    (lambda s: s["channels"][1]["samples"][0]["modifiers"][0].__setitem__("type", "magic"),
+     "channels[1].samples[0].modifiers[0]"),
+    (lambda s: s["measurements"][0]["config"].pop("poi"), "measurements[0].config"),
+])
+def test_invalid_workspace_is_one_line_input_error(mutate, where):
+    spec = toy_workspace()
+    mutate(spec)
+    with pytest.raises(InputError) as exc:
+        from_workspace(spec)
+    msg = str(exc.value)
+    assert "\n" not in msg and msg.startswith(f"invalid workspace at {where}:")
+
+
+def test_bad_files_and_choices(tmp_path):
+    with pytest.raises(DataError, match="cannot be read"):
+        from_workspace(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(InputError, match="is not JSON"):
+        from_workspace(tmp_path / "bad.json")
+    with pytest.raises(InputError, match="measurement 'nope' not in the workspace; accepted: main, qcd_norm"):
+        from_workspace(toy_workspace(), measurement="nope")
+    spec = toy_workspace()
+    spec["version"] = "2.0.0"
+    with pytest.raises(InputError, match="version '2.0.0' not supported; accepted: '1.0.0'"):
+        from_workspace(spec)
+    with pytest.raises(InputError, match="cannot build a model"):
+        from_workspace(toy_workspace(), poi="not_a_parameter")
+    spec = toy_workspace()
+    spec["observations"] = spec["observations"][1:]
+    with pytest.raises(InputError, match="observations: no data for channel.s. 'empty'; observations are given for 'sr'"):
+        from_workspace(spec)
+
+
+def test_interpolation_code_choices():
+    with pytest.raises(InputError, match=r"^histosys interpolation code 'code2' not supported; accepted: code4p, code0$"):
+        HistFactoryModel(toy_workspace(), modifier_settings={"histosys": {"interpcode": "code2"}})
+    with pytest.raises(InputError, match=r"^normsys interpolation code 'code0' not supported; accepted: code4, code1$"):
+        HistFactoryModel(toy_workspace(), modifier_settings={"normsys": {"interpcode": "code0"}})
+    with pytest.raises(InputError, match="key 'staterror' not accepted"):
+        HistFactoryModel(toy_workspace(), modifier_settings={"staterror": {"interpcode": "code0"}})
+    m = HistFactoryModel(toy_workspace(), modifier_settings={"normsys": {"interpcode": "code1"}})
+    assert m.interpolation_codes == {"normsys": "code1", "histosys": "code4p"}
+
+
+def test_bad_modifier_data_names_the_modifier():
+    spec = toy_workspace()
+    spec["channels"][0]["samples"][1]["modifiers"][1]["data"] = {"hi": 1.1, "lo": 0.0}
+    with pytest.raises(InputError, match="normsys 'bkg_norm' in channel 'sr': hi=1.1, lo=0.0"):
+        from_workspace(spec)
+
+
+def test_backend_knows_no_analysis():
+    """Nothing in xfit/histfactory refers to a particular analysis."""
+    for path in PACKAGE.glob("*.py"):
+        text = path.read_text().lower()
+        for word in ("belle", "knunu", "b+ ->", "hepdata"):
+            assert word not in text, f"{path.name} mentions {word!r}"
