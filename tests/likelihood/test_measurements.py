@@ -117,3 +117,34 @@ def test_poisson_file_without_counts_is_a_data_error(tmp_path):
     d = dict(d, counts={"observed": 0})
     with pytest.raises(DataError, match="counts"):
         build_measurement(d, "x.yaml")
+
+
+def test_shifted_gaussian_reproduces_observed_and_expected_limits():
+    """An excess (observed > expected) and a deficit (observed < expected) at two masses."""
+    from xfit.likelihood.measurements import build_measurement
+
+    d = load_data_file("limits/na62_k_pi_2025.yaml")
+    d = dict(d, likelihood="shifted-gaussian", options={},
+             limits=[{"observable": "BR(K+->pi+X)",
+                      "curve": {"mass_GeV": np.array([0.05, 0.2]), "upper_limit": np.array([3e-11, 1e-11]),
+                                "segment": np.array([1, 1])}}],
+             expected={"curve": {"mass_GeV": [0.05, 0.2], "upper_limit": [2e-11, 2e-11]}})
+    term = build_measurement(d, "x.yaml")
+    assert term.likelihood == "shifted-gaussian"
+    thr = chi2_threshold_one_sided(0.90)
+    for m, obs, exp in ((0.05, 3e-11, 2e-11), (0.2, 1e-11, 2e-11)):
+        x = np.linspace(0, 2 * obs, 2001)
+        p = {"mX": np.full(x.shape, m), "BR(K+->pi+X)": x, "BR(X->invisible)": np.ones_like(x)}
+        chi2 = term.chi2(p)
+        dchi2 = chi2 - chi2.min()
+        # observed limit: Delta chi2 from the minimum over rates >= 0 reaches the threshold there
+        at = term.chi2({"mX": m, "BR(K+->pi+X)": obs, "BR(X->invisible)": 1.0}) - chi2.min()
+        assert at == pytest.approx(thr, rel=1e-6)
+        assert np.all(dchi2[x < obs * 0.999] < thr)
+        # expected limit: with the mean at 0 (no signal) the same width gives exp
+        sigma = exp / stats.norm.ppf(0.90)
+        assert (exp / sigma) ** 2 == pytest.approx(thr, rel=1e-12)
+    # the excess has its minimum inside, the deficit at rate 0
+    x = np.linspace(0, 6e-11, 601)
+    c = term.chi2({"mX": np.full(x.shape, 0.05), "BR(K+->pi+X)": x, "BR(X->invisible)": np.ones_like(x)})
+    assert 0 < x[np.argmin(c)] < 3e-11

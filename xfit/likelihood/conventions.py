@@ -144,3 +144,46 @@ class ChannelSum(LikelihoodTerm):
 
     def _chi2(self, predictions):
         return sum(t.chi2(predictions) for t in self.channels)
+
+
+def shifted_gaussian_parameters(observed, expected, cl: float) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, sigma) of the Gaussian in the rate that reproduces both a published observed and
+    expected upper limit at confidence level ``cl`` with xfit's limit rule (Delta chi2 =
+    z^2, z = Phi^-1(CL), from the minimum over rates >= 0):
+
+    sigma = UL_exp / z (the expected limit: no signal, mean 0); mean = UL_obs - z sigma when
+    UL_obs >= UL_exp (an excess: the minimum is at the mean), else
+    mean = (UL_obs^2 - z^2 sigma^2) / (2 UL_obs) < 0 (a deficit: the minimum is at rate 0 and
+    Delta chi2(UL_obs) = (UL_obs^2 - 2 UL_obs mean) / sigma^2 = z^2)."""
+    obs, exp = np.asarray(observed, dtype=float), np.asarray(expected, dtype=float)
+    z = _one_sided_z(float(cl))
+    sigma = exp / z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(obs >= exp, obs - z * sigma, (obs**2 - (z * sigma) ** 2) / (2 * obs))
+    return mean, sigma
+
+
+class ShiftedGaussianLimit(MissingEnergyLimit):
+    """A published limit with its expected limit: a Gaussian in the rate whose mean and width
+    reproduce both (:func:`shifted_gaussian_parameters`), instead of a zero-centred one.
+
+    ``expected_limit(mX)`` is the published expected (median, background-only) limit."""
+
+    likelihood = "shifted-gaussian"
+
+    def __init__(self, name: str, citation: Citation, production_key: str, upper_limit, expected_limit, cl: float,
+                 mass_range=(0.0, np.inf), description: str = ""):
+        super().__init__(name, citation, production_key, upper_limit, cl, mass_range, description)
+        self.expected_limit = expected_limit
+
+    def _chi2(self, predictions):
+        m = predictions["mX"]
+        mean, sigma = shifted_gaussian_parameters(self.upper_limit(m), self.expected_limit(np.asarray(m, float)),
+                                                  self.cl)
+        x = self.quantity(predictions)
+        if np.any(x < 0):
+            raise InputError(f"likelihood term {self.name!r}: the constrained rate must be >= 0, got {np.min(x):g}")
+        ok = np.isfinite(sigma) & (sigma > 0) & np.isfinite(mean)
+        # chi2 relative to rate 0, so that masses without data (0) and with data compare alike
+        safe = np.where(ok, sigma, 1.0)
+        return np.where(ok, ((x - mean) ** 2 - mean**2) / safe**2, 0.0)

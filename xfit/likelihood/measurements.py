@@ -13,6 +13,8 @@ Likelihood types built from data alone (``likelihood:``):
 
 * ``half-gaussian`` -- the limit convention of :class:`~xfit.likelihood.conventions.UpperLimitTerm`,
   for limits where nothing better is public (an approximation; the file says so);
+* ``shifted-gaussian`` -- an observed limit (``limits``) and the expected one (``expected``, a
+  curve of the same form): :class:`~xfit.likelihood.conventions.ShiftedGaussianLimit`;
 * ``poisson`` -- a counting experiment (:class:`~xfit.likelihood.counting.CountingTerm`):
   ``counts`` (observed events, expected background and its uncertainty, marginalised) and the
   single-event sensitivity versus m_X, from the published limit curve (``limits``) or from one
@@ -33,6 +35,7 @@ from .core import Citation, LikelihoodTerm
 LIKELIHOOD_TYPES: dict[str, str] = {
     "half-gaussian": "a published upper limit (number or curve) as a zero-centred half-Gaussian",
     "poisson": "a counting experiment: observed events, background, single-event sensitivity versus m_X",
+    "shifted-gaussian": "an observed and an expected limit curve: a Gaussian in the rate reproducing both",
 }
 #: Types whose term is code (the file names it with ``implementation:``).
 CODE_TYPES = ("gaussian", "published", "poisson")
@@ -127,6 +130,8 @@ def build_measurement(d: Mapping, source: str, **options) -> LikelihoodTerm:
     entries = d["limits"]
     if kind == "poisson":
         term = _counting_term(d, source, citation, description, changes)
+    elif kind == "shifted-gaussian":
+        term = _shifted_term(d, source, citation, description, changes)
     elif len(entries) == 1 and "endpoint" not in entries[0]:
         (entry,) = entries
         if "curve" in entry:
@@ -213,4 +218,24 @@ def _counting_term(d: Mapping, source: str, citation: Citation, description: str
                         description=description)
     if hasattr(ul, "mass_range"):
         term.curve = ul
+    return term
+
+
+def _shifted_term(d: Mapping, source: str, citation: Citation, description: str, changes: Mapping):
+    from ..datafiles import LimitCurve, mass_range_option
+    from .conventions import ShiftedGaussianLimit
+
+    name = d["name"]
+    (entry,) = d["limits"]
+    exp = d.get("expected")
+    if "curve" not in entry or not isinstance(exp, Mapping) or "curve" not in exp:
+        raise DataError(f"data file {source!r}: likelihood shifted-gaussian needs a limits[0].curve (observed) "
+                        "and an 'expected' mapping with a curve (mass_GeV, upper_limit)")
+    observed = LimitCurve.from_entry(entry, name=name, exclude_segments=changes.get("exclude_segments", ()))
+    c = exp["curve"]
+    expected = LimitCurve(c["mass_GeV"], c["upper_limit"], c.get("segment"), name=f"{name} (expected)")
+    term = ShiftedGaussianLimit(name, citation, entry["observable"], observed, expected, d["confidence_level"],
+                                mass_range=mass_range_option(changes.get("mass_range"), observed.mass_range, name),
+                                description=description)
+    term.curve = observed
     return term
