@@ -87,6 +87,7 @@ def test_koto_2021_is_the_default_and_2015_selectable():
     new, old = get_term("koto_kl_pi0"), get_term("koto_kl_pi0_2015")
     assert new.likelihood == old.likelihood == "poisson"
     assert new.citation.arxiv == "2411.11237" and old.citation.arxiv == "1810.09655"
+    assert str(new.citation).count("2411.11237") == 1  # the arXiv id stands in for the unverified key
     assert new.n_observed == old.n_observed == 0
     assert new.background == pytest.approx(0.252)
     # published points: 1.6e-9 (2021) and 2.4e-9 (2015) at 135 MeV

@@ -33,7 +33,7 @@ class Citation:
 
     def __str__(self) -> str:
         parts = [self.bibtex_key]
-        if self.arxiv:
+        if self.arxiv and self.bibtex_key != f"arXiv:{self.arxiv}":
             parts.append(f"arXiv:{self.arxiv}")
         if self.journal:
             parts.append(self.journal)
