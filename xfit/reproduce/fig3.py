@@ -230,6 +230,10 @@ def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, pr
             ms = sorted(c.failures())
             notes.append(f"{k}: the likelihood failed at {len(ms)} mass(es) ({ms[0]:.3g}-{ms[-1]:.3g} GeV), "
                          "no limit there (see failed_masses).")
+    if "koto_kl_pi0" in current:
+        notes.append("koto_kl_pi0: KOTO 2021 data (arXiv:2411.11237), a counting likelihood (0 events); its m_X "
+                     "dependence is that of the 2015 curve, scaled to the published 1.6e-9 at 135 MeV "
+                     "(an approximation, docs/measurements.md).")
     if "cleo_d_to_pi" in current:
         notes.append("cleo_d_to_pi uses a value not yet verified against arXiv:2002.04623 "
                      "(built with allow_unverified=True).")
