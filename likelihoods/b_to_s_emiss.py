@@ -5,7 +5,7 @@ at m_X = 2.1 GeV.  Following the paper, Gaussian terms for the squared couplings
 
     chi2 = ((g_S^2 B_inv - g_S0^2) / s_S)^2 + (g_P^2 B_inv / sigma_P2)^2,
 
-sigma_P2 = (2.5e-8)^2 / Phi^-1(0.90) (xfit's one limit convention).  The width s_S of the
+sigma_P2 = (2.5e-8)^2 / Phi^-1(0.90) (xfit's half-Gaussian limit convention).  The width s_S of the
 Gaussian in g_S^2 has two readings of "(1.6 +- 0.2) x 10^-8":
 
 * ``errors="interval"`` (default): the 68 % interval [1.4, 1.8] x 10^-8 of |g_S| maps
