@@ -1,8 +1,6 @@
-"""The experiment likelihood terms (likelihoods/*.py): xfit's one limit convention, masses,
-vectorisation, options and spot checks of the numbers they use."""
+"""The measurement likelihood terms (one data file each, data/limits/*.yaml): the half-Gaussian
+limit convention, masses, vectorisation, options and spot checks of the numbers they use."""
 from __future__ import annotations
-
-import importlib
 
 import numpy as np
 import pytest
@@ -10,29 +8,18 @@ from scipy import stats
 
 from xfit.datafiles import LimitCurve
 from xfit.errors import DataError, InputError
-from xfit.likelihood import CombinedLikelihood, LikelihoodTerm, chi2_threshold_one_sided
+from xfit.likelihood import CombinedLikelihood, chi2_threshold_one_sided, get_term
 
-SINGLE = ["l3_z_gamma", "fcc_ee_z_gamma", "na62_k_pi", "koto_kl_pi0", "e949_k_pi", "cleo_d_to_pi"]
+SINGLE = ["l3_z_gamma", "fcc_ee_z_gamma", "na62_k_pi", "e949_k_pi", "cleo_d_to_pi"]
 MULTI = ["belle_b_to_pi_rho", "babar_b_to_k"]
-ALL = SINGLE + MULTI
+#: counting terms (tests/likelihood/test_measurements.py tests their statistics)
+COUNTING = ["koto_kl_pi0", "koto_kl_pi0_2015"]
+ALL = SINGLE + MULTI + COUNTING
 OPTIONS = {"cleo_d_to_pi": {"allow_unverified": True}}
 
 
-def term_class(name):
-    try:
-        mod = importlib.import_module(f"xfit.likelihoods.{name}")
-    except ModuleNotFoundError:  # a source tree without the xfit.likelihoods mapping
-        mod = importlib.import_module(f"likelihoods.{name}")
-    (cls,) = [
-        v for v in vars(mod).values()
-        if isinstance(v, type) and issubclass(v, LikelihoodTerm) and v.__module__ == mod.__name__
-        and getattr(v, "name", None) == name
-    ]
-    return cls
-
-
 def build(name, **options):
-    return term_class(name)(**{**OPTIONS.get(name, {}), **options})
+    return get_term(name, **{**OPTIONS.get(name, {}), **options})
 
 
 def threshold(term):
@@ -242,12 +229,13 @@ def test_na62_values_and_pi0_window_option():
     assert no_window.chi2(dict(p, mX=0.05)) == term.chi2(dict(p, mX=0.05))
 
 
-def test_koto_values_and_dataset_option():
-    term = build("koto_kl_pi0")
-    assert float(term.upper_limit(0.135)) == pytest.approx(2.4e-9, rel=0.02)
+def test_koto_values_and_data_sets():
+    term = build("koto_kl_pi0")  # 2021 data
+    assert float(term.upper_limit(0.135)) == pytest.approx(1.6e-9, rel=1e-12)
     assert term.mass_range[1] == pytest.approx(0.2601366742596811)
-    with pytest.raises(InputError, match="2021"):
-        build("koto_kl_pi0", dataset="2021")
+    assert float(build("koto_kl_pi0_2015").upper_limit(0.135)) == pytest.approx(2.4e-9, rel=0.02)
+    with pytest.raises(InputError, match="dataset"):
+        build("koto_kl_pi0", dataset="2015")  # the 2015 data are their own term now
 
 
 def test_e949_gap_has_no_limit():
@@ -259,7 +247,7 @@ def test_e949_gap_has_no_limit():
 
 def test_cleo_refuses_unverified_value_by_default():
     with pytest.raises(DataError, match="not verified"):
-        term_class("cleo_d_to_pi")()
+        get_term("cleo_d_to_pi")
     term = build("cleo_d_to_pi")
     assert term.verified is False and "UNVERIFIED" in term.description
     assert term.mass_range == (0.0, 0.1) and term.cl == 0.90

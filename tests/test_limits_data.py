@@ -275,7 +275,7 @@ def test_l3_and_fcc_numbers():
     fcc = load_data_file("limits/fcc_ee_z_gamma.yaml")
     assert fcc["projection"] is True
     assert fcc["limits"][0]["upper_limit"] == 2.0e-11
-    assert fcc["alternatives"]["naive_scaling"] == 2.5e-11
+    assert fcc["options"]["estimate"]["choices"]["naive"] == {"upper_limit": 2.5e-11}
     # Eq. (3.16): B_SM sqrt(L_LEP/L_FCC * B_LEP/B_SM) with B_SM = 7.2e-10
     naive = 7.2e-10 * math.sqrt(137e-12 / 150e-6 * 1e-6 / 7.2e-10)
     assert naive == pytest.approx(2.5e-11, rel=0.03)

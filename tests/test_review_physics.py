@@ -79,7 +79,7 @@ def test_likelihood_term_inputs():
         na62.chi2({**good, "BR(K+->pi+X)": float("nan")})
     with pytest.raises(InputError, match="must be >= 0"):
         na62.chi2({**good, "BR(K+->pi+X)": -1e-11})
-    with pytest.raises(InputError, match="include_pi0_window must be True or False"):
+    with pytest.raises(InputError, match="include_pi0_window = .no. is not accepted; accepted: True, False"):
         get_term("na62_k_pi", include_pi0_window="no")
     with pytest.raises(InputError, match="confidence level must be in"):
         half_gaussian_sigma(1.0, 0.4)

@@ -40,7 +40,19 @@ def rate_at_limit(term, model, curve, **fixed):
     return term.quantity(pred), term.upper_limit(curve.mX[ok]), ok
 
 
-@pytest.mark.parametrize("name", ["na62_k_pi", "koto_kl_pi0", "e949_k_pi"])
+@pytest.mark.parametrize("name", ["koto_kl_pi0", "koto_kl_pi0_2015"])
+def test_counting_term_reproduces_published_limit(name):
+    """A counting term (0 events) also gives back the published 90% UL at g_X,90."""
+    term = get_term(name)
+    assert term.likelihood == "poisson" and term.cl == pytest.approx(0.90)
+    masses = np.geomspace(1e-3, 0.3, 60)
+    curve = coupling_limit(TAU, single(name), masses, progress=False)
+    x, ul, ok = rate_at_limit(term, TAU, curve)
+    assert ok.sum() > 30
+    np.testing.assert_allclose(x / ul, 1.0, rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("name", ["na62_k_pi", "e949_k_pi"])
 def test_pure_limit_reproduces_published_limit(name):
     """At g_X,90 the predicted B(production) x B(X -> inv) equals the published 90% UL."""
     term = get_term(name)

@@ -35,39 +35,71 @@ from typing import Any
 import numpy as np
 
 from ..datasets import inputs_block
-from ..errors import XfitError
-from ..inference.limits import CouplingLimit, coupling_limit, limits_by_search, plot_limits
+from ..errors import DataError, XfitError
+from ..inference.limits import CouplingLimit, limits_by_search, plot_limits
 from ..inference.store import write_json
 from ..likelihood import CombinedLikelihood, available_terms, chi2_threshold_one_sided, get_term
 from ..models import EFTPlane, get_model
 from ..physics.constants import DEFAULT_LOOP_NORMALISATION
 from . import ensure_output_dir
 
-MODEL = "tau-flavor"
-CL = 0.90
-#: Fig. 3 searches: term name -> (options, legend label).
-SEARCHES: dict[str, tuple[dict, str]] = {
-    "l3_z_gamma": ({}, r"L3 $Z\to\gamma X$"),
-    "na62_k_pi": ({}, r"NA62 $K^+\to\pi^+X$"),
-    "koto_kl_pi0": ({}, r"KOTO $K_L\to\pi^0X$"),
-    "cleo_d_to_pi": ({"allow_unverified": True}, r"CLEO $D\to\pi X$ (recast)"),
-    "belle_b_to_pi_rho": ({}, r"Belle $B\to\pi X,\rho X$"),
-    "belle2_knunu": ({}, r"Belle II $B^+\to K^+X$"),
-}
-PROJECTIONS: dict[str, tuple[dict, str]] = {
-    "fcc_ee_z_gamma": ({}, r"FCC-ee $Z\to\gamma X$ ($2\times10^{-11}$, projection)"),
-}
-#: m_X grid of Fig. 3 [GeV]: 1 MeV to 10 GeV (CLEO is sensitive only at the lowest masses).
-MASS_RANGE = (1e-3, 10.0)
-N_MASSES = 201
+#: The definition of Fig. 3: the analysis file shipped with xfit (package ``xfit.analyses``).
+FIG3_FILE = "fig3.yaml"
+
+
+def load_fig3_spec() -> dict:
+    """Fig. 3 as defined once, in ``analyses/fig3.yaml`` (``xfit run`` reads the same file).
+
+    Returns {"model", "cl", "masses": (min, max, n), "searches", "projections" (each
+    {name: (options, label)}), "ylim", "direct_y", "naturalness_delta"}."""
+    from importlib import resources
+
+    import yaml
+
+    try:
+        text = resources.files("xfit.analyses").joinpath(FIG3_FILE).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        raise DataError(f"the Fig. 3 analysis file {FIG3_FILE!r} is missing from the xfit.analyses package; "
+                        "reinstall xfit") from None
+    d = yaml.safe_load(text)
+    lim = d["limits"]
+
+    def _terms(entries) -> dict[str, tuple[dict, str]]:
+        out = {}
+        for e in entries or ():
+            e = {"name": e} if isinstance(e, str) else e
+            out[e["name"]] = (dict(e.get("options") or {}), e.get("label"))
+        return out
+
+    m = lim["masses"]
+    bands = lim.get("bands") or {}
+    return {"model": d["model"], "cl": float(lim.get("cl", 0.90)),
+            "masses": (float(m["min"]), float(m["max"]), int(m["n"])),
+            "searches": _terms(lim["searches"]), "projections": _terms(lim.get("projections")),
+            "ylim": tuple(lim["ylim"]) if lim.get("ylim") else None,
+            "direct_y": tuple(bands.get("direct_y", ())),
+            "naturalness_delta": tuple(bands.get("naturalness_delta", ()))}
+
+
+_SPEC = load_fig3_spec()
+MODEL: str = _SPEC["model"]
+CL: float = _SPEC["cl"]
+#: Fig. 3 searches and projections: term name -> (options, legend label or None = the term's).
+SEARCHES: dict[str, tuple[dict, str | None]] = _SPEC["searches"]
+PROJECTIONS: dict[str, tuple[dict, str | None]] = _SPEC["projections"]
+#: m_X grid of Fig. 3 [GeV] (CLEO is sensitive only at the lowest masses).
+MASS_RANGE = _SPEC["masses"][:2]
+N_MASSES = _SPEC["masses"][2]
+Y_DIRECT = _SPEC["direct_y"]
+NATURALNESS_DELTA = _SPEC["naturalness_delta"]
+YLIM = _SPEC["ylim"]
 #: Fig. 1: NA62 and KOTO on a linear m_X axis up to the kaon endpoint region.
 FIG1_TERMS = {"na62_k_pi": r"NA62 $K^+\to\pi^+X$ (2016-2022)", "koto_kl_pi0": r"KOTO $K_L\to\pi^0X$"}
 FIG1_MASSES = (1e-3, 0.26, 260)
-Y_DIRECT = (1.0, math.sqrt(4 * math.pi))
-NATURALNESS_DELTA = (100.0, 1000.0)
 
 
-def build_searches(spec: dict[str, tuple[dict, str]], model=None) -> tuple[dict[str, CombinedLikelihood], dict[str, str]]:
+def build_searches(spec: dict[str, tuple[dict, str]],
+                   model=None) -> tuple[dict[str, CombinedLikelihood], dict[str, str]]:
     """The likelihood of each search that can be evaluated here; {name: reason} for the
     others (term not installed, data file missing, unverified input refused, ...).
 
@@ -85,13 +117,31 @@ def build_searches(spec: dict[str, tuple[dict, str]], model=None) -> tuple[dict[
             missing[name] = "likelihood term not available in this installation"
             continue
         try:
-            lik = CombinedLikelihood([get_term(name, **options)])
+            term = get_term(name, **options)
+            lik = CombinedLikelihood([term])
             pickle.loads(pickle.dumps(lik)).chi2(probe)
         except XfitError as exc:
             missing[name] = str(exc)
             continue
         out[name] = lik
     return out, missing
+
+
+def labels_and_colours(spec: dict[str, tuple[dict, str | None]]) -> tuple[dict[str, str], dict[str, str]]:
+    """Legend labels (the figure's, else each term's data-file label) and colours (data files)."""
+    known = set(available_terms())
+    labels, colours = {}, {}
+    for name, (options, label) in spec.items():
+        term = None
+        if name in known:
+            try:
+                term = get_term(name, **options)
+            except XfitError:
+                term = None
+        labels[name] = label or (term.label if term is not None else name)
+        if term is not None and term.colour:
+            colours[name] = term.colour
+    return labels, colours
 
 
 def fig3_limits(masses=None, executor: Any = None, store_dir: str | Path | None = None,
@@ -112,7 +162,8 @@ def fig3_limits(masses=None, executor: Any = None, store_dir: str | Path | None 
     return current, projections, missing
 
 
-def fig1_limits(progress: bool = True, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION) -> dict[str, CouplingLimit]:
+def fig1_limits(progress: bool = True,
+                loop_normalisation: str = DEFAULT_LOOP_NORMALISATION) -> dict[str, CouplingLimit]:
     """Upper limits on g_X A_XWW (EFT plane, B(X -> inv) = 1, g_X A_XYY = 0)."""
     masses = np.linspace(*FIG1_MASSES)
     plane = EFTPlane(br_invisible=1.0, loop_normalisation=loop_normalisation)
@@ -158,11 +209,12 @@ def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, pr
     current, projections, missing = fig3_limits(masses, executor=executor, store_dir=out / "chunks",
                                                 progress=progress, loop_normalisation=loop_normalisation)
     t_limits = time.perf_counter() - t0
-    labels = {k: v[1] for k, v in {**SEARCHES, **PROJECTIONS}.items()}
+    labels, colours = labels_and_colours({**SEARCHES, **PROJECTIONS})
     labels["combined"] = "combined (all searches above)"
-    files = plot_limits(current, out, "fig3", labels=labels, projections=projections,
-                        title=r"gauged $\tau$ flavour ($\mathcal{A}_{XYY} = -\mathcal{A}_{XWW} = 1$), 90% CL upper limits",
-                        direct_y=Y_DIRECT, naturalness_delta=NATURALNESS_DELTA, ylim=(1e-8, 10.0))
+    files = plot_limits(current, out, "fig3", labels=labels, colours=colours, projections=projections,
+                        title=r"gauged $\tau$ flavour ($\mathcal{A}_{XYY} = -\mathcal{A}_{XWW} = 1$), "
+                              "90% CL upper limits",
+                        direct_y=Y_DIRECT, naturalness_delta=NATURALNESS_DELTA, ylim=YLIM)
     fig1 = fig1_limits(progress=progress, loop_normalisation=loop_normalisation)
     files += plot_fig1(out, fig1)
     key = f"gX_{round(100 * CL)}"
@@ -171,15 +223,21 @@ def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, pr
         f"{chi2_threshold_one_sided(CL):.3f} from the minimum over g_X >= 0).",
         "L3 publishes a 95% CL limit; at 90% CL the half-Gaussian convention gives B(Z->gamma X) B_inv < 0.78e-6.",
         "Flavour-factory projections (Ref. [55] of arXiv:2603.04394) are not available as data: only FCC-ee is shown.",
-        "Fig. 1: the NA62 2016-2024 recast (Ref. [48]) is not available as data: only the NA62 2016-2022 and KOTO curves.",
+        "Fig. 1: the NA62 2016-2024 recast (Ref. [48]) is not available as data: "
+        "only the NA62 2016-2022 and KOTO curves.",
     ]
     for k, c in current.items():
         if c.failures():
             ms = sorted(c.failures())
             notes.append(f"{k}: the likelihood failed at {len(ms)} mass(es) ({ms[0]:.3g}-{ms[-1]:.3g} GeV), "
                          "no limit there (see failed_masses).")
+    if "koto_kl_pi0" in current:
+        notes.append("koto_kl_pi0: KOTO 2021 data (arXiv:2411.11237), a counting likelihood (0 events); its m_X "
+                     "dependence is that of the 2015 curve, scaled to the published 1.6e-9 at 135 MeV "
+                     "(an approximation, docs/measurements.md).")
     if "cleo_d_to_pi" in current:
-        notes.append("cleo_d_to_pi uses a value not yet verified against arXiv:2002.04623 (built with allow_unverified=True).")
+        notes.append("cleo_d_to_pi uses a value not yet verified against arXiv:2002.04623 "
+                     "(built with allow_unverified=True).")
     summary = {
         "figure": "Fig. 3 of arXiv:2603.04394",
         "model": MODEL, "cl": CL, "parameter": "gX", "mass_unit": "GeV",
