@@ -36,7 +36,7 @@ def _terms() -> str:
 
 
 def _analysis_schema() -> str:
-    from xfit.analysis_files import schema_markdown
+    from xfit.analysis import schema_markdown
 
     return schema_markdown()
 

@@ -113,7 +113,7 @@ def test_describe_terms_and_cli(capsys):
 def test_fig3_is_defined_once_in_the_shipped_analysis_file():
     from importlib import resources
 
-    from xfit.analysis_files import load_analysis
+    from xfit.analysis import load_analysis
     from xfit.reproduce import fig3
 
     shipped = resources.files("xfit.analyses").joinpath("fig3.yaml").read_text()
