@@ -81,6 +81,9 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("loop_normalisation", "string: derived | paper", "derived",
             doc="normalisation of the W-loop coupling g_xi: derived (half of Eq. 3.6, docs/physics.md) "
                 "or paper (Eq. 3.6 as printed)"),
+        Key("goldstone", "boolean", False,
+            doc="meson-decay rates in the Goldstone limit (Eqs. 3.9/3.10); false: a massive vector X "
+                "(docs/physics.md, Beyond the Goldstone limit)"),
     ),
     "terms[]": (
         Key("name", "string", required=True, doc="a registered likelihood term"),
@@ -356,6 +359,8 @@ def _model(ck: _Checker, v) -> dict:
 
         out["loop_normalisation"] = ck.string(d["loop_normalisation"], "model.loop_normalisation",
                                               tuple(LOOP_NORMALISATIONS))
+    if "goldstone" in d:
+        out["goldstone"] = ck.boolean(d["goldstone"], "model.goldstone")
     return out
 
 
@@ -364,7 +369,7 @@ def build_model(spec: Mapping, source: str = "analysis"):
     from .models import ChargeModel, ChiralPlane, EFTPlane, WessZuminoModel, get_model
 
     kw = {k: spec[k] for k in ("br_invisible", "XS") if k in spec}
-    loop = {"loop_normalisation": spec["loop_normalisation"]} if "loop_normalisation" in spec else {}
+    loop = {k: spec[k] for k in ("loop_normalisation", "goldstone") if k in spec}
     try:
         if spec["kind"] == "name":
             return get_model(spec["name"], **kw, **loop)

@@ -29,17 +29,21 @@ def add_model_options(parser, require_gX: bool = True) -> None:
                    help="B(X -> invisible) to use instead of the model's (needed for --A-WW/--A-YY; default 1 there)")
     g.add_argument("--XS", dest="XS", default="1", metavar="Q",
                    help="U(1)_X charge of the breaking scalar, for v_X = m_X/(X_S g_X) (default 1)")
-    add_loop_option(parser)
+    add_theory_options(parser)
 
 
-def add_loop_option(parser) -> None:
-    """``--loop-normalisation {derived,paper}`` for every command that computes rates."""
+def add_theory_options(parser) -> None:
+    """The theory conventions of every command that computes rates: ``--loop-normalisation
+    {derived,paper}`` and ``--goldstone``."""
     from ..physics.constants import DEFAULT_LOOP_NORMALISATION, LOOP_NORMALISATIONS
 
     parser.add_argument("--loop-normalisation", dest="loop_normalisation", choices=tuple(LOOP_NORMALISATIONS),
                         default=DEFAULT_LOOP_NORMALISATION,
                         help="normalisation of the W-loop coupling g_xi: 'derived' (default; the one-loop W "
                         "exchange from Eq. 3.4, half of Eq. 3.6, docs/physics.md) or 'paper' (Eq. 3.6 as printed)")
+    parser.add_argument("--goldstone", action="store_true",
+                        help="meson-decay rates in the Goldstone limit, Eqs. 3.9/3.10 of the paper (longitudinal "
+                        "X only); default: a massive vector X with all three helicities (docs/physics.md)")
 
 
 def model_from_args(args):
@@ -55,23 +59,28 @@ def model_from_args(args):
         raise InputError(f"give one kind of model, got {' and '.join(kinds)}")
     XS = require_finite_number(args.XS, "--XS")
     br = None if args.br_invisible is None else require_finite_number(args.br_invisible, "--br-invisible")
-    loop = args.loop_normalisation
+    theory = theory_from_args(args)
     if args.model:
-        return get_model(args.model, XS=XS, br_invisible=br, loop_normalisation=loop)
+        return get_model(args.model, XS=XS, br_invisible=br, **theory)
     if charges:
         vals = {k: require_finite_number(v, "--" + k.replace("_", "-")) for k, v in charges.items()}
-        return ChargeModel.vector(**vals, name="vector-charges", XS=XS, br_invisible=br, loop_normalisation=loop)
+        return ChargeModel.vector(**vals, name="vector-charges", XS=XS, br_invisible=br, **theory)
     if chiral:
         if len(chiral) != 2:
             raise InputError("chiral charges need both --alpha-L and --alpha-R")
         return ChargeModel.chiral_tau(require_finite_number(chiral["alpha_L"], "--alpha-L"),
                                       require_finite_number(chiral["alpha_R"], "--alpha-R"),
-                                      name="chiral-tau", XS=XS, br_invisible=br, loop_normalisation=loop)
+                                      name="chiral-tau", XS=XS, br_invisible=br, **theory)
     if len(traces) != 2:
         raise InputError("Wess-Zumino coefficients need both --A-WW and --A-YY")
     return WessZuminoModel(require_finite_number(traces["A_WW"], "--A-WW"),
                            require_finite_number(traces["A_YY"], "--A-YY"),
-                           br_invisible=1.0 if br is None else br, XS=XS, loop_normalisation=loop)
+                           br_invisible=1.0 if br is None else br, XS=XS, **theory)
+
+
+def theory_from_args(args) -> dict:
+    """The model keywords of :func:`add_theory_options`: loop_normalisation and goldstone."""
+    return {"loop_normalisation": args.loop_normalisation, "goldstone": bool(getattr(args, "goldstone", False))}
 
 
 def to_jsonable(value):
