@@ -11,7 +11,13 @@ import numpy as np
 from .errors import InputError, finite_array, validate_mass
 from .physics.constants import DEFAULT_SM, SMInputs
 from .physics.couplings import breaking_scale, scalar_pseudoscalar_couplings
-from .physics.meson_decays import CHANNELS, branching_ratio, closed_reason, decay_width_from_coupling, longitudinal_fraction
+from .physics.meson_decays import (
+    CHANNELS,
+    branching_ratio,
+    closed_reason,
+    decay_width_from_coupling,
+    longitudinal_fraction,
+)
 from .physics.z_decay import z_to_gamma_x_branching_ratio
 
 #: F_L key -> its P -> V X channel.
@@ -78,7 +84,8 @@ def compute_predictions(mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0,
             out[key] = width_ratio(top, bottom, mX, sm)
     # v_X = m_X/(X_S g_X) is legitimately infinite at g_X = 0; rates and couplings must be finite.
     # F_L and ratios do not depend on the couplings; they are NaN exactly where undefined.
-    bad = [k for k, v in out.items() if k != "v_X" and k not in UNDEFINED_WHERE_CLOSED and not np.all(np.isfinite(v))]
+    bad = [k for k, v in out.items()
+           if k != "v_X" and k not in UNDEFINED_WHERE_CLOSED and not np.all(np.isfinite(v))]
     if bad:
         raise InputError(
             f"predictions {bad[:3]} are not finite for these inputs (rates scale as (g_X/m_X)^2): "

@@ -20,8 +20,13 @@ from xfit.physics import form_factors as ff
 from xfit.physics import helicity_amplitudes as ha
 from xfit.physics.constants import DEFAULT_SM
 from xfit.physics.kinematics import kallen, two_body_momentum
-from xfit.physics.meson_decays import (CHANNELS, decay_width_from_coupling, helicity_amplitudes_of,
-                                       longitudinal_fraction, threshold)
+from xfit.physics.meson_decays import (
+    CHANNELS,
+    decay_width_from_coupling,
+    helicity_amplitudes_of,
+    longitudinal_fraction,
+    threshold,
+)
 
 GOLDSTONE = DEFAULT_SM.replace(goldstone=True)
 METRIC = np.diag([1.0, -1.0, -1.0, -1.0])

@@ -36,13 +36,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import form_factors
 from ..errors import InputError, validate_mass
-from . import helicity_amplitudes
+from . import form_factors, helicity_amplitudes
 from .constants import DEFAULT_SM, SMInputs
 from .kinematics import two_body_momentum
 from .loops import fcnc_coupling
-
 
 #: Names (after the transition prefix) of the form factors each amplitude needs: the
 #: Goldstone limit (H_t) and the massive-vector helicity amplitudes (H_0, H_+-, and H_t).

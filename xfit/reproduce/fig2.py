@@ -136,8 +136,8 @@ def plot_right(out_dir, g_max: float | None = None, n: int = 400,
     fig, ax = plt.subplots(figsize=(6.0, 4.4))
     ax.plot(g, improvement_curve(TERMS_FULL, g, loop_normalisation, goldstone), color=MODEL_COLOURS["tau-flavor"], lw=2,
             label=r"B$\to$K$^{(*)}$X + Z$\to\gamma$X")
-    ax.plot(g, improvement_curve(("b_to_s_emiss",), g, loop_normalisation, goldstone), color=MODEL_COLOURS["tau-flavor"],
-            lw=2, ls="--",
+    ax.plot(g, improvement_curve(("b_to_s_emiss",), g, loop_normalisation, goldstone),
+            color=MODEL_COLOURS["tau-flavor"], lw=2, ls="--",
             label=r"B$\to$K$^{(*)}$X only")
     for s in (1, 2, 3):
         ax.axhline(s**2, color="grey", ls="--", lw=1)
