@@ -47,7 +47,8 @@ def run(args) -> int:
                          "predictions": values, "closed_channels": closed, "warnings": warnings}))
         return 0
     print(f"xfit predictions for model {model.name!r} at m_X = {mX:g} GeV, g_X = {gX:g} "
-          f"(W-loop normalisation: {model.loop_normalisation})")
+          f"(W-loop normalisation: {model.loop_normalisation}; meson rates: "
+          f"{'Goldstone limit, Eqs. 3.9/3.10' if model.goldstone else 'massive vector X'})")
     for k in OUTPUT_KEYS:
         unit = UNITS.get(k, "")
         note = f"   ({closed[k]})" if k in closed else ""
