@@ -9,7 +9,8 @@ from xfit.cli import main
 
 KEYS = ["A_WW", "A_YY", "g_S", "g_P", "v_X", "BR(X->invisible)", "BR(Z->gammaX)", "BR(K+->pi+X)",
         "BR(KL->pi0X)", "BR(D+->pi+X)", "BR(B+->pi+X)", "BR(B0->pi0X)", "BR(B+->rho+X)",
-        "BR(B0->rho0X)", "BR(B+->K+X)", "BR(B0->K0X)", "BR(B+->K*+X)", "BR(B0->K*0X)"]
+        "BR(B0->rho0X)", "BR(B+->K+X)", "BR(B0->K0X)", "BR(B+->K*+X)", "BR(B0->K*0X)",
+        "F_L(B+->K*+X)", "F_L(B0->K*0X)", "F_L(B+->rho+X)", "F_L(B0->rho0X)", "R_K*/K"]
 
 
 def run(capsys, *argv):

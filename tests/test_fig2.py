@@ -113,7 +113,7 @@ def test_grid_is_one_vectorised_call_and_finite():
 
 def test_reproduce_writes_files_and_summary(tmp_path):
     s = fig2.reproduce(tmp_path, n_grid=60)
-    assert s["loop_normalisation"] == "derived"
+    assert s["loop_normalisation"] == "derived" and s["goldstone"] is False
     for stem in ("fig2_left", "fig2_right"):
         for ext in ("png", "pdf"):
             assert (tmp_path / f"{stem}.{ext}").stat().st_size > 1000
@@ -125,6 +125,49 @@ def test_reproduce_writes_files_and_summary(tmp_path):
         assert all(np.isfinite(v) for v in row.values())
         assert row["delta_chi2_plane"] == pytest.approx(DELTA_CHI2_PLANE["derived"][name], abs=2e-3)
     assert d["plane_minimum"]["chi2_min"] == pytest.approx(0.3238, abs=2e-3)
+
+
+@pytest.fixture(scope="module")
+def paper_goldstone():
+    """The paper's conventions in full: Eq. (3.6) as printed and Eqs. (3.9)/(3.10)."""
+    return fig2.fit_models(loop_normalisation="paper", goldstone=True)
+
+
+def test_paper_conventions_with_goldstone_reproduce_the_previous_numbers(paper_goldstone, results):
+    """--goldstone --loop-normalisation paper gives xfit's pre-exact-rates numbers.  The fit itself
+    does not depend on the meson-rate formulas (b_to_s_emiss constrains g_S, g_P of Eq. 3.25):
+    only B(B+ -> K*+ X) at the best fit moves, by the exact/Goldstone ratio 1.533 at 2.1 GeV."""
+    r = paper_goldstone["tau-flavor"]
+    assert r.values["gX"] == pytest.approx(0.0157, rel=0.02) and r.significance == pytest.approx(4.15, abs=0.03)
+    assert r.predictions["BR(B+->K*+X)"] == pytest.approx(1.284e-5, rel=1e-3)  # README table before
+    assert r.predictions["F_L(B+->K*+X)"] == 1.0
+    for name, exact in results.items():
+        assert exact.values["gX"] == pytest.approx(paper_goldstone[name].values["gX"], rel=1e-9)
+        assert exact.chi2_min == pytest.approx(paper_goldstone[name].chi2_min, rel=1e-9)
+        ratio = exact.predictions["BR(B+->K*+X)"] / paper_goldstone[name].predictions["BR(B+->K*+X)"]
+        assert ratio == pytest.approx(1.5332, abs=2e-4)
+        assert exact.predictions["F_L(B+->K*+X)"] == pytest.approx(0.6461, abs=2e-4)
+
+
+def test_reproduce_cli_passes_goldstone_through(monkeypatch, capsys, tmp_path):
+    from xfit.cli import main
+
+    seen = {}
+
+    def fake(out, **kw):
+        seen.clear()
+        seen.update(kw)
+        return {"models": {}, "files": []}
+
+    monkeypatch.setattr(fig2, "reproduce", fake)
+    assert main(["reproduce", "fig2", "--goldstone", "--loop-normalisation", "paper", "--out", str(tmp_path)]) == 0
+    assert seen == {"loop_normalisation": "paper", "goldstone": True}
+    assert "Goldstone limit" in capsys.readouterr().out
+    assert main(["reproduce", "fig2", "--out", str(tmp_path)]) == 0
+    assert seen == {"loop_normalisation": "derived"}
+    # figures whose function does not take it refuse --goldstone instead of ignoring it
+    assert main(["reproduce", "fig3", "--goldstone", "--out", str(tmp_path)]) != 0
+    assert "--goldstone is available for fig2 only" in capsys.readouterr().err
 
 
 def test_flat_likelihood_is_refused_not_nan():

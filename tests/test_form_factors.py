@@ -13,7 +13,9 @@ import pytest
 from xfit.errors import InputError
 from xfit.physics import form_factors as ff
 
-AVAILABLE = ["B->K f0", "B->K f+", "B->K* A0", "B->rho A0", "B->pi f0", "K->pi f0", "D->pi f0"]
+AVAILABLE = ["B->K f0", "B->K f+", "B->K* A0", "B->rho A0", "B->K* V", "B->K* A1", "B->K* A12",
+             "B->rho V", "B->rho A1", "B->rho A12", "B->pi f0", "B->pi f+", "K->pi f0", "K->pi f+",
+             "D->pi f0", "D->pi f+"]
 ALL_NAMES = AVAILABLE
 
 
@@ -37,6 +39,15 @@ def test_form_factor_names_are_exactly_the_published_interface():
     assert ff.FORM_FACTORS["B->pi f0"] is ff.b_to_pi_f0
     assert ff.FORM_FACTORS["K->pi f0"] is ff.k_to_pi_f0
     assert ff.FORM_FACTORS["D->pi f0"] is ff.d_to_pi_f0
+    assert ff.FORM_FACTORS["B->K* V"] is ff.b_to_kstar_v
+    assert ff.FORM_FACTORS["B->K* A1"] is ff.b_to_kstar_a1
+    assert ff.FORM_FACTORS["B->K* A12"] is ff.b_to_kstar_a12
+    assert ff.FORM_FACTORS["B->rho V"] is ff.b_to_rho_v
+    assert ff.FORM_FACTORS["B->rho A1"] is ff.b_to_rho_a1
+    assert ff.FORM_FACTORS["B->rho A12"] is ff.b_to_rho_a12
+    assert ff.FORM_FACTORS["B->pi f+"] is ff.b_to_pi_fplus
+    assert ff.FORM_FACTORS["K->pi f+"] is ff.k_to_pi_fplus
+    assert ff.FORM_FACTORS["D->pi f+"] is ff.d_to_pi_fplus
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
@@ -290,3 +301,46 @@ def test_every_entry_states_provenance_units_and_paper():
 
 def test_data_table_is_cached():
     assert ff.load_form_factor_table() is ff.load_form_factor_table()
+
+
+# --- form factors of the massive-vector rates (docs/physics.md, Beyond the Goldstone limit) ---
+
+
+@pytest.mark.parametrize("name, a0", [("B->K* V", 0.376313), ("B->K* A1", 0.29725), ("B->K* A12", 0.265375),
+                                      ("B->rho V", 0.327414), ("B->rho A1", 0.261755), ("B->rho A12", 0.296777)])
+def test_bsz_form_factors_at_zero_are_the_ancillary_alpha_0(name, a0):
+    # flavio's copy of the BSZ ancillary files (arXiv-1503-05534v2/*.json, "central")
+    assert ff.FORM_FACTORS[name](0.0) == pytest.approx(a0, rel=1e-12)
+
+
+@pytest.mark.parametrize("meson, m_V", [("K*", 0.892), ("rho", 0.775)])
+def test_bsz_a12_obeys_the_kinematic_relation_with_bsz_sized_masses(meson, m_V):
+    """BSZ Eq. (16): 8 m_B m_V A12(0) = (m_B^2 - m_V^2) A0(0); the fit obeys it to 0.02 % with
+    m_B = 5.279 GeV and rounded vector masses (a check of the transcription of alpha_0)."""
+    m_B = 5.279
+    a12, a0 = ff.FORM_FACTORS[f"B->{meson} A12"](0.0), ff.FORM_FACTORS[f"B->{meson} A0"](0.0)
+    assert 8 * m_B * m_V * a12 == pytest.approx((m_B**2 - m_V**2) * a0, rel=3e-4)
+
+
+@pytest.mark.parametrize("transition", ["B->K", "B->pi", "K->pi", "D->pi"])
+def test_f_plus_equals_f_zero_at_q2_zero(transition):
+    """The kinematic constraint f+(0) = f0(0): exact for HPQCD (t0 = 0), FLAG/flavio (shared
+    f(0)); Fermilab/MILC's Table XIX fit does not impose it and gives 0.2533 vs 0.2531."""
+    fplus, fzero = ff.FORM_FACTORS[f"{transition} f+"](0.0), ff.FORM_FACTORS[f"{transition} f0"](0.0)
+    assert fplus == pytest.approx(fzero, rel=1e-3 if transition == "B->pi" else 1e-12)
+
+
+def test_b_to_pi_fplus_is_the_former_table_xix_cross_check():
+    q2 = np.linspace(0.0, 26.4, 30)
+    np.testing.assert_allclose(ff.b_to_pi_fplus(q2), cross_check_model("B->pi f+ Table XIX")(q2), rtol=1e-14)
+
+
+def test_d_to_pi_fplus_reproduces_etm_endpoint():
+    """flavio's test of its ETM representation: f+(0) = 0.612, f+((m_D0 - m_pi+)^2) = 2.130 +- 0.02."""
+    assert ff.d_to_pi_fplus(0.0) == pytest.approx(0.612, abs=1e-12)
+    assert ff.d_to_pi_fplus((1.86484 - 0.13957039) ** 2) == pytest.approx(2.130, abs=0.02)
+
+
+def test_k_to_pi_fplus_slope():
+    q2, m_pi = 0.1, 0.13957039
+    assert ff.k_to_pi_fplus(q2) == pytest.approx(0.9698 * (1 + 24.22e-3 * q2 / m_pi**2), rel=1e-12)

@@ -11,8 +11,24 @@ import numpy as np
 from .errors import InputError, finite_array, validate_mass
 from .physics.constants import DEFAULT_SM, SMInputs
 from .physics.couplings import breaking_scale, scalar_pseudoscalar_couplings
-from .physics.meson_decays import CHANNELS, branching_ratio, closed_reason
+from .physics.meson_decays import (
+    CHANNELS,
+    branching_ratio,
+    closed_reason,
+    decay_width_from_coupling,
+    longitudinal_fraction,
+)
 from .physics.z_decay import z_to_gamma_x_branching_ratio
+
+#: F_L key -> its P -> V X channel.
+LONGITUDINAL_FRACTIONS: dict[str, str] = {
+    "F_L(B+->K*+X)": "BR(B+->K*+X)",
+    "F_L(B0->K*0X)": "BR(B0->K*0X)",
+    "F_L(B+->rho+X)": "BR(B+->rho+X)",
+    "F_L(B0->rho0X)": "BR(B0->rho0X)",
+}
+#: Ratio key -> (numerator channel, denominator channel); same parent, same coupling.
+RATIOS: dict[str, tuple[str, str]] = {"R_K*/K": ("BR(B+->K*+X)", "BR(B+->K+X)")}
 
 #: The prediction keys with their units and meaning (documented in README/docs).
 PREDICTION_KEYS: dict[str, str] = {
@@ -23,9 +39,16 @@ PREDICTION_KEYS: dict[str, str] = {
     "v_X": "U(1)_X breaking scale m_X/(X_S g_X) [GeV] (Eq. 4.2; X_S = 1 unless given)",
     "BR(X->invisible)": "B(X -> invisible) (Eq. 3.28, generalised)",
     "BR(Z->gammaX)": "B(Z -> gamma X) (Eqs. 3.13-3.14), production only",
-    **{key: f"B({key[3:-1]}) (Eq. {'3.9' if ch.daughter_spin == 'P' else '3.10'}), production only"
+    **{key: f"B({key[3:-1]}), production only: massive vector X (docs/physics.md, Beyond the Goldstone "
+            f"limit), or Eq. {'3.9' if ch.daughter_spin == 'P' else '3.10'} with goldstone"
        for key, ch in CHANNELS.items()},
+    **{key: f"fraction of longitudinal {CHANNELS[ch].daughter} (and X) in {ch[3:-1]}, "
+            "|H_0|^2/sum|H|^2 (1 with goldstone); NaN where the channel is closed"
+       for key, ch in LONGITUDINAL_FRACTIONS.items()},
+    "R_K*/K": "B(B+ -> K*+ X)/B(B+ -> K+ X), independent of g_X; 0 where only K*+ is closed, NaN where both are",
 }
+#: Keys that are undefined (NaN) where their channel is closed; printed and written as null.
+UNDEFINED_WHERE_CLOSED: tuple[str, ...] = (*LONGITUDINAL_FRACTIONS, *RATIOS)
 
 
 def compute_predictions(mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0,
@@ -55,14 +78,32 @@ def compute_predictions(mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0,
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for key in CHANNELS:
             out[key] = branching_ratio(key, mX, cWW, sm)
-    # v_X = m_X/(X_S g_X) is legitimately infinite at g_X = 0; rates and couplings must be finite
-    bad = [k for k, v in out.items() if k != "v_X" and not np.all(np.isfinite(v))]
+        for key, channel in LONGITUDINAL_FRACTIONS.items():
+            out[key] = longitudinal_fraction(channel, mX, sm)
+        for key, (top, bottom) in RATIOS.items():
+            out[key] = width_ratio(top, bottom, mX, sm)
+    # v_X = m_X/(X_S g_X) is legitimately infinite at g_X = 0; rates and couplings must be finite.
+    # F_L and ratios do not depend on the couplings; they are NaN exactly where undefined.
+    bad = [k for k, v in out.items()
+           if k != "v_X" and k not in UNDEFINED_WHERE_CLOSED and not np.all(np.isfinite(v))]
     if bad:
         raise InputError(
             f"predictions {bad[:3]} are not finite for these inputs (rates scale as (g_X/m_X)^2): "
             f"m_X in [{mX.min():.3g}, {mX.max():.3g}] GeV and |g_X A| up to {max(np.abs(cWW).max(), np.abs(cYY).max()):.3g} "
             "are outside the numerically meaningful range")
     return out
+
+
+def width_ratio(top: str, bottom: str, mX, sm: SMInputs = DEFAULT_SM):
+    """Gamma(top)/Gamma(bottom) of two channels with the same parent and quark transition
+    (so the ratio of branching ratios, independent of g_X); NaN where ``bottom`` is closed."""
+    mX = np.asarray(validate_mass(mX), dtype=float)
+    num = np.asarray(decay_width_from_coupling(CHANNELS[top], mX, 1.0, sm))
+    den = np.asarray(decay_width_from_coupling(CHANNELS[bottom], mX, 1.0, sm))
+    out = np.full(den.shape, np.nan)
+    is_open = den > 0
+    out[is_open] = num[is_open] / den[is_open]
+    return out if out.ndim else float(out)
 
 
 def unphysical_rates(predictions) -> dict[str, str]:
@@ -82,6 +123,8 @@ def closed_channels(mX: float, sm: SMInputs = DEFAULT_SM) -> dict[str, str]:
         raise InputError(f"closed_channels takes one m_X (a number in GeV), got an array of shape {m.shape}")
     mX = float(m)
     reasons = {key: r for key, ch in CHANNELS.items() if (r := closed_reason(ch, mX, sm))}
+    reasons.update({key: reasons[ch] for key, ch in LONGITUDINAL_FRACTIONS.items() if ch in reasons})
+    reasons.update({key: reasons[bottom] for key, (_, bottom) in RATIOS.items() if bottom in reasons})
     if mX >= sm.m_Z:
         reasons["BR(Z->gammaX)"] = f"closed: m_X = {mX:g} GeV >= m_Z = {sm.m_Z} GeV"
     return reasons

@@ -146,7 +146,10 @@ def _model(ck: Checker, v) -> dict:
                 ck.fail("'model.XS' must be non-zero")
         elif k == "loop_normalisation":
             out[k] = ck.string(x, where, tuple(LOOP_NORMALISATIONS))
+        elif k == "goldstone":
+            out[k] = ck.boolean(x, where)
     out.setdefault("loop_normalisation", default("model", "loop_normalisation"))
+    out.setdefault("goldstone", default("model", "goldstone"))
     return out
 
 

@@ -30,17 +30,21 @@ def add_model_options(parser, require_gX: bool = True) -> None:
                    help="B(X -> invisible) to use instead of the model's (needed for --A-WW/--A-YY; default 1 there)")
     g.add_argument("--XS", dest="XS", default="1", metavar="Q",
                    help="U(1)_X charge of the breaking scalar, for v_X = m_X/(X_S g_X) (default 1)")
-    add_loop_option(parser)
+    add_theory_options(parser)
 
 
-def add_loop_option(parser) -> None:
-    """``--loop-normalisation {derived,paper}`` for every command that computes rates."""
+def add_theory_options(parser) -> None:
+    """The theory conventions of every command that computes rates: ``--loop-normalisation
+    {derived,paper}`` and ``--goldstone``."""
     from ..physics.constants import DEFAULT_LOOP_NORMALISATION, LOOP_NORMALISATIONS
 
     parser.add_argument("--loop-normalisation", dest="loop_normalisation", choices=tuple(LOOP_NORMALISATIONS),
                         default=DEFAULT_LOOP_NORMALISATION,
                         help="normalisation of the W-loop coupling g_xi: 'derived' (default; the one-loop W "
                         "exchange from Eq. 3.4, half of Eq. 3.6, docs/physics.md) or 'paper' (Eq. 3.6 as printed)")
+    parser.add_argument("--goldstone", action="store_true",
+                        help="meson-decay rates in the Goldstone limit, Eqs. 3.9/3.10 of the paper (longitudinal "
+                        "X only); default: a massive vector X with all three helicities (docs/physics.md)")
 
 
 def _given(args, options) -> dict:
@@ -64,7 +68,7 @@ def model_from_args(args):
         raise InputError("chiral charges need both --alpha-L and --alpha-R")
     if traces and len(traces) != 2:
         raise InputError("Wess-Zumino coefficients need both --A-WW and --A-YY")
-    spec = {"XS": require_finite_number(args.XS, "--XS"), "loop_normalisation": args.loop_normalisation}
+    spec = {"XS": require_finite_number(args.XS, "--XS"), **theory_from_args(args)}
     if spec["XS"] == 0:
         raise InputError("--XS (the U(1)_X charge of the breaking scalar) must be non-zero, got 0")
     if args.br_invisible is not None:
@@ -74,7 +78,7 @@ def model_from_args(args):
         spec["br_invisible"] = br
     if getattr(args, "fields", None):
         return field_model(args.fields, XS=spec["XS"], br_invisible=spec.get("br_invisible"),
-                           loop_normalisation=spec["loop_normalisation"])
+                           **theory_from_args(args))
     if args.model:
         if args.model not in available_models():
             raise InputError(f"unknown model {args.model!r:.80} (--model); "
@@ -84,6 +88,11 @@ def model_from_args(args):
         kind, values = next((k, v) for k, v in (("charges", charges), ("chiral", chiral), ("wess_zumino", traces)) if v)
         spec[kind] = {k: require_finite_number(v, "--" + k.replace("_", "-")) for k, v in values.items()}
     return build_model(spec)
+
+
+def theory_from_args(args) -> dict:
+    """The model keywords of :func:`add_theory_options`: loop_normalisation and goldstone."""
+    return {"loop_normalisation": args.loop_normalisation, "goldstone": bool(getattr(args, "goldstone", False))}
 
 
 def dump_json(obj) -> str:

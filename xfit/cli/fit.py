@@ -5,7 +5,7 @@ from ..errors import InputError, require_finite_number
 from ..inference.fit import Fit
 from ..likelihood import available_terms, build_likelihood
 from ..models import ChiralPlane, EFTPlane
-from .common import add_model_options, dump_json, model_from_args
+from .common import add_model_options, dump_json, model_from_args, theory_from_args
 
 PLANES = {"eft": EFTPlane, "chiral": ChiralPlane}
 
@@ -28,7 +28,7 @@ def run(args) -> int:
     mX = require_finite_number(args.mX, "--mX")
     if mX <= 0:
         raise InputError(f"--mX must be > 0 GeV, got {args.mX}")
-    model = PLANES[args.plane](loop_normalisation=args.loop_normalisation) if args.plane else model_from_args(args)
+    model = PLANES[args.plane](**theory_from_args(args)) if args.plane else model_from_args(args)
     lik = build_likelihood(args.terms)
     start = {}
     for item in args.start:

@@ -1,6 +1,8 @@
 """``xfit predict``: every prediction of a model at one (m_X, g_X)."""
 from __future__ import annotations
 
+import math
+
 from ..errors import InputError, require_finite_number
 from ..predictions import closed_channels, unphysical_rates
 from .common import add_model_options, dump_json, model_from_args
@@ -9,7 +11,8 @@ from .common import add_model_options, dump_json, model_from_args
 OUTPUT_KEYS = ["A_WW", "A_YY", "g_S", "g_P", "v_X", "BR(X->invisible)", "BR(Z->gammaX)",
                "BR(K+->pi+X)", "BR(KL->pi0X)", "BR(D+->pi+X)", "BR(B+->pi+X)", "BR(B0->pi0X)",
                "BR(B+->rho+X)", "BR(B0->rho0X)", "BR(B+->K+X)", "BR(B0->K0X)", "BR(B+->K*+X)",
-               "BR(B0->K*0X)"]
+               "BR(B0->K*0X)", "F_L(B+->K*+X)", "F_L(B0->K*0X)", "F_L(B+->rho+X)", "F_L(B0->rho0X)",
+               "R_K*/K"]
 UNITS = {"v_X": "GeV"}
 
 
@@ -39,15 +42,18 @@ def run(args) -> int:
     warnings = unphysical_rates(values)
     if args.json:
         print(dump_json({"model": model.describe(), "inputs": {"mX": mX, "gX": gX, "XS": getattr(model, "XS", None),
-                                                               "loop_normalisation": model.loop_normalisation},
+                                                               "loop_normalisation": model.loop_normalisation,
+                                                               "goldstone": model.goldstone},
                          "predictions": values, "closed_channels": closed, "warnings": warnings}))
         return 0
     print(f"xfit predictions for model {model.name!r} at m_X = {mX:g} GeV, g_X = {gX:g} "
-          f"(W-loop normalisation: {model.loop_normalisation})")
+          f"(W-loop normalisation: {model.loop_normalisation}; meson rates: "
+          f"{'Goldstone limit, Eqs. 3.9/3.10' if model.goldstone else 'massive vector X'})")
     for k in OUTPUT_KEYS:
         unit = UNITS.get(k, "")
         note = f"   ({closed[k]})" if k in closed else ""
-        print(f"  {k:<18} = {values[k]:.4e} {unit}{note}")
+        shown = "undefined" if math.isnan(values[k]) else f"{values[k]:.4e}"  # F_L, R of a closed channel
+        print(f"  {k:<18} = {shown} {unit}{note}")
     print("  (BR(...X) are production rates: times BR(X->invisible) for the missing-energy signal)")
     for w in warnings.values():
         print(f"  warning: {w}")

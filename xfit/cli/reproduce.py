@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 
 from ..errors import InputError
-from .common import add_loop_option, dump_json
+from .common import add_theory_options, dump_json
 
 #: figure name -> (module under xfit.reproduce, its function, description)
 FIGURES = {
@@ -13,6 +13,8 @@ FIGURES = {
     "fig1": ("fig3", "reproduce_fig1",
              "Fig. 1 of arXiv:2603.04394: 90% CL limits on g_X A_XWW from NA62 and KOTO"),
 }
+#: Figures whose function takes ``goldstone`` (``--goldstone``).
+GOLDSTONE_FIGURES = ("fig2",)
 
 
 def register(sub) -> None:
@@ -22,7 +24,7 @@ def register(sub) -> None:
     p.add_argument("figure", help="one of: " + ", ".join(FIGURES))
     p.add_argument("--out", default=None, help="output directory (default xfit-output/FIGURE)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    add_loop_option(p)
+    add_theory_options(p)
     p.set_defaults(func=run)
 
 
@@ -32,11 +34,18 @@ def run(args) -> int:
     module_name, function, description = FIGURES[args.figure]
     module = importlib.import_module(f"xfit.reproduce.{module_name}")
     out = args.out or f"xfit-output/{args.figure}"
-    summary = getattr(module, function)(out, loop_normalisation=args.loop_normalisation)
+    theory = {"loop_normalisation": args.loop_normalisation}
+    if args.goldstone:
+        if args.figure not in GOLDSTONE_FIGURES:
+            raise InputError(f"--goldstone is available for {', '.join(GOLDSTONE_FIGURES)} only, not {args.figure}\n"
+                             f"(the other figures use the massive-vector rates)")
+        theory["goldstone"] = True
+    summary = getattr(module, function)(out, **theory)
     if args.json:
         print(dump_json(summary))
     else:
-        print(f"{description} (W-loop normalisation: {args.loop_normalisation})")
+        rates = "Goldstone limit, Eqs. 3.9/3.10" if args.goldstone else "massive vector X"
+        print(f"{description} (W-loop normalisation: {args.loop_normalisation}; meson rates: {rates})")
         for name, row in summary.get("models", {}).items():
             print(f"  {name:<11} g_X = {row['gX']:.4g} ± {row['gX_err']:.2g}, chi2_min = {row['chi2_min']:.2f}, "
                   f"{row['significance_sigma']:.2f} sigma over the SM, B(Z->gammaX) = {row['BR(Z->gammaX)']:.3g}, "

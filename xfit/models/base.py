@@ -16,15 +16,24 @@ class Model(abc.ABC):
     parameters: tuple[str, ...] = ()
     parameter_labels: dict[str, str] = {}
 
-    def __init__(self, sm: SMInputs = DEFAULT_SM, loop_normalisation: str | None = None):
+    def __init__(self, sm: SMInputs = DEFAULT_SM, loop_normalisation: str | None = None,
+                 goldstone: bool | None = None):
         """``loop_normalisation`` ("derived" or "paper", see
-        :data:`xfit.physics.constants.LOOP_NORMALISATIONS`) overrides the one of ``sm``."""
-        self.sm = sm if loop_normalisation is None else sm.replace(loop_normalisation=loop_normalisation)
+        :data:`xfit.physics.constants.LOOP_NORMALISATIONS`) and ``goldstone`` (True: the
+        Goldstone-limit rates Eqs. 3.9/3.10; False: a massive vector X) override those of ``sm``."""
+        changes = {k: v for k, v in (("loop_normalisation", loop_normalisation), ("goldstone", goldstone))
+                   if v is not None}
+        self.sm = sm.replace(**changes) if changes else sm
 
     @property
     def loop_normalisation(self) -> str:
         """The normalisation of the W-loop coupling g_xi this model predicts with."""
         return self.sm.loop_normalisation
+
+    @property
+    def goldstone(self) -> bool:
+        """True if meson-decay rates are the Goldstone-limit Eqs. (3.9)/(3.10)."""
+        return self.sm.goldstone
 
     @abc.abstractmethod
     def predict(self, mX, **params) -> dict[str, np.ndarray]:

@@ -42,8 +42,9 @@ class ChargeModel(Model):
 
     def __init__(self, alpha_B=0.0, lepton_charges: Mapping[str, tuple] | None = None,
                  name: str = "custom", XS: float = 1.0, br_invisible: float | None = None,
-                 sm: SMInputs = DEFAULT_SM, description: str = "", loop_normalisation: str | None = None):
-        super().__init__(sm, loop_normalisation)
+                 sm: SMInputs = DEFAULT_SM, description: str = "", loop_normalisation: str | None = None,
+                 goldstone: bool | None = None):
+        super().__init__(sm, loop_normalisation, goldstone)
         self.name = name
         self.description = description
         self.alpha_B = require_finite_number(alpha_B, "alpha_B")

@@ -23,8 +23,9 @@ class EFTPlane(Model):
     parameter_labels = {"gX_AWW": r"$g_X\,\mathcal{A}^{\rm SM}_{XWW}$",
                         "gX_AYY": r"$g_X\,\mathcal{A}^{\rm SM}_{XYY}$"}
 
-    def __init__(self, br_invisible: float = 1.0, sm: SMInputs = DEFAULT_SM, loop_normalisation: str | None = None):
-        super().__init__(sm, loop_normalisation)
+    def __init__(self, br_invisible: float = 1.0, sm: SMInputs = DEFAULT_SM, loop_normalisation: str | None = None,
+                 goldstone: bool | None = None):
+        super().__init__(sm, loop_normalisation, goldstone)
         self.br_inv = require_finite_number(br_invisible, "br_invisible")
         if not 0 <= self.br_inv <= 1:
             raise InputError(f"br_invisible must be in [0, 1], got {br_invisible}")
@@ -70,8 +71,9 @@ class WessZuminoModel(Model):
     parameter_labels = {"gX": r"$g_X$"}
 
     def __init__(self, A_WW, A_YY, br_invisible: float = 1.0, XS: float = 1.0,
-                 name: str = "wess-zumino", sm: SMInputs = DEFAULT_SM, loop_normalisation: str | None = None):
-        super().__init__(sm, loop_normalisation)
+                 name: str = "wess-zumino", sm: SMInputs = DEFAULT_SM, loop_normalisation: str | None = None,
+                 goldstone: bool | None = None):
+        super().__init__(sm, loop_normalisation, goldstone)
         self.name = name
         self.A_WW = require_finite_number(A_WW, "A_WW")
         self.A_YY = require_finite_number(A_YY, "A_YY")

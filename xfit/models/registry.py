@@ -36,5 +36,5 @@ def get_model(name: str, **kw) -> ChargeModel:
     try:
         return factory(**kw)
     except TypeError as exc:
-        raise InputError(f"model {name!r}: {exc}; accepted options: XS, br_invisible, sm, loop_normalisation, "
-                         "description") from None
+        raise InputError(f"model {name!r}: {exc}; accepted options: XS, br_invisible, sm, "
+                         "loop_normalisation, goldstone, description") from None

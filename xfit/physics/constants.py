@@ -16,6 +16,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 #: Reduced Planck constant in GeV s (PDG 2024, exact SI value of h / e).
 HBAR_GEV_S = 6.582119569e-25
 
@@ -91,6 +93,10 @@ class SMInputs:
     loop_normalisation : ``"derived"`` (default) or ``"paper"``: the normalisation of the
         W-loop coupling g_xi, see :data:`LOOP_NORMALISATIONS`.  Every rate of a meson decay
         scales with its square; Z -> gamma X does not depend on it.
+    goldstone : ``False`` (default): meson-decay rates of a massive vector X, summed over its
+        three helicities (docs/physics.md, "Beyond the Goldstone limit"); ``True``: the
+        Goldstone-equivalent rates Eqs. (3.9)/(3.10) of the paper (longitudinal X only,
+        valid for m_X << m_parent), which the paper uses.
     """
 
     G_F: float = 1.1663788e-5
@@ -113,14 +119,17 @@ class SMInputs:
     ckm_rhobar: float = 0.1591
     ckm_etabar: float = 0.3523
     loop_normalisation: str = DEFAULT_LOOP_NORMALISATION
+    goldstone: bool = False
     mesons: dict = field(default_factory=lambda: dict(MESONS), compare=False, repr=False)
 
     def __post_init__(self):
-        if self.loop_normalisation not in LOOP_NORMALISATIONS:
-            from ..errors import InputError
+        from ..errors import InputError
 
+        if self.loop_normalisation not in LOOP_NORMALISATIONS:
             raise InputError(f"loop_normalisation (--loop-normalisation) must be one of "
                              f"{', '.join(LOOP_NORMALISATIONS)}; got {str(self.loop_normalisation)[:80]!r}")
+        if not isinstance(self.goldstone, (bool, np.bool_)):
+            raise InputError(f"goldstone (--goldstone) must be true or false; got {str(self.goldstone)[:80]!r}")
 
     @property
     def loop_factor(self) -> float:

@@ -12,9 +12,14 @@ B->K f0       HPQCD, arXiv:2207.12468, PRD 107 (2023) 014510, Table V
 B->K f+       HPQCD, arXiv:2207.12468, PRD 107 (2023) 014510, Table V
 B->K* A0      BSZ, arXiv:1503.05534, JHEP 08 (2016) 098, LCSR+lattice fit (ancillary)
 B->rho A0     BSZ, arXiv:1503.05534, JHEP 08 (2016) 098, LCSR fit (ancillary)
+B->K* V, A1, A12   BSZ, arXiv:1503.05534, LCSR+lattice fit (ancillary)
+B->rho V, A1, A12  BSZ, arXiv:1503.05534, LCSR fit (ancillary)
 B->pi f0      Fermilab/MILC, arXiv:1503.07839, PRD 92 (2015) 014024, Table XIX
+B->pi f+      Fermilab/MILC, arXiv:1503.07839, PRD 92 (2015) 014024, Table XIX
 K->pi f0      FLAG 2024 f+(0) (arXiv:2411.04268) x FlaviaNet slope (arXiv:1005.2323)
+K->pi f+      FLAG 2024 f+(0) x dispersive slope Lambda_+ (arXiv:1602.04113)
 D->pi f0      ETM arXiv:1706.03017: linear z-expansion through f(0) = 0.612 and f0(q2_max) = 1.134
+D->pi f+      ETM arXiv:1706.03017 in flavio's BSZ-type series
 ============  =========================================================================
 
 Evaluating outside the physical range 0 <= q^2 <= q^2_max (tolerance 1e-9 GeV^2)
@@ -304,6 +309,42 @@ def b_to_rho_a0(q2):
     return _evaluate("B->rho A0", q2)
 
 
+def b_to_kstar_v(q2):
+    """B -> K* vector form factor V(q^2): BSZ arXiv:1503.05534 LCSR+lattice fit, SSE form with
+    the 1- B_s* pole (5.415 GeV). Valid for 0 <= q^2 <= (m_B - m_K*)^2."""
+    return _evaluate("B->K* V", q2)
+
+
+def b_to_kstar_a1(q2):
+    """B -> K* axial form factor A1(q^2): BSZ arXiv:1503.05534 LCSR+lattice fit, SSE form with
+    the 1+ B_s1 pole (5.830 GeV). Valid for 0 <= q^2 <= (m_B - m_K*)^2."""
+    return _evaluate("B->K* A1", q2)
+
+
+def b_to_kstar_a12(q2):
+    """B -> K* axial form factor A12(q^2): BSZ arXiv:1503.05534 LCSR+lattice fit, SSE form with
+    the 1+ B_s1 pole (5.830 GeV). Valid for 0 <= q^2 <= (m_B - m_K*)^2."""
+    return _evaluate("B->K* A12", q2)
+
+
+def b_to_rho_v(q2):
+    """B -> rho vector form factor V(q^2): BSZ arXiv:1503.05534 LCSR fit, 1- B* pole (5.324
+    GeV). Above ~14 GeV^2 an extrapolation. Valid for 0 <= q^2 <= (m_B - m_rho)^2."""
+    return _evaluate("B->rho V", q2)
+
+
+def b_to_rho_a1(q2):
+    """B -> rho axial form factor A1(q^2): BSZ arXiv:1503.05534 LCSR fit, 1+ B1 pole (5.716
+    GeV). Above ~14 GeV^2 an extrapolation. Valid for 0 <= q^2 <= (m_B - m_rho)^2."""
+    return _evaluate("B->rho A1", q2)
+
+
+def b_to_rho_a12(q2):
+    """B -> rho axial form factor A12(q^2): BSZ arXiv:1503.05534 LCSR fit, 1+ B1 pole (5.716
+    GeV). Valid for 0 <= q^2 <= (m_B - m_rho)^2."""
+    return _evaluate("B->rho A12", q2)
+
+
 def b_to_pi_f0(q2):
     """B -> pi scalar form factor f0(q^2), q^2 in GeV^2.
 
@@ -313,6 +354,12 @@ def b_to_pi_f0(q2):
     Valid for 0 <= q^2 <= (m_B - m_pi)^2.
     """
     return _evaluate("B->pi f0", q2)
+
+
+def b_to_pi_fplus(q2):
+    """B -> pi vector form factor f+(q^2): Fermilab/MILC arXiv:1503.07839 Table XIX, BCL
+    expansion (N = 4) with the B* pole (5.325 GeV). Valid for 0 <= q^2 <= (m_B - m_pi)^2."""
+    return _evaluate("B->pi f+", q2)
 
 
 def k_to_pi_f0(q2):
@@ -326,6 +373,13 @@ def k_to_pi_f0(q2):
     return _evaluate("K->pi f0", q2)
 
 
+def k_to_pi_fplus(q2):
+    """K -> pi vector form factor f+(q^2) = f+(0) (1 + lambda_+' q^2/m_pi+^2): FLAG 2024
+    f+(0) = 0.9698 and the dispersive slope Lambda_+ = 24.22e-3 (arXiv:1602.04113).
+    Valid for 0 <= q^2 <= (m_K - m_pi)^2 (K_L -> pi0 endpoint)."""
+    return _evaluate("K->pi f+", q2)
+
+
 def d_to_pi_f0(q2):
     """D -> pi scalar form factor f0(q^2), 0 <= q^2 <= (m_D - m_pi)^2.
 
@@ -336,15 +390,30 @@ def d_to_pi_f0(q2):
     return _evaluate("D->pi f0", q2)
 
 
+def d_to_pi_fplus(q2):
+    """D -> pi vector form factor f+(q^2), 0 <= q^2 <= (m_D - m_pi)^2: ETM arXiv:1706.03017 in
+    flavio's BSZ-type series (D* pole 2.007 GeV); f+(0) = 0.612, f+(q2_max) = 2.13."""
+    return _evaluate("D->pi f+", q2)
+
+
 #: Name -> function, for callers that select a form factor by name.
 FORM_FACTORS: dict[str, Callable] = {
     "B->K f0": b_to_k_f0,
     "B->K f+": b_to_k_fplus,
     "B->K* A0": b_to_kstar_a0,
     "B->rho A0": b_to_rho_a0,
+    "B->K* V": b_to_kstar_v,
+    "B->K* A1": b_to_kstar_a1,
+    "B->K* A12": b_to_kstar_a12,
+    "B->rho V": b_to_rho_v,
+    "B->rho A1": b_to_rho_a1,
+    "B->rho A12": b_to_rho_a12,
     "B->pi f0": b_to_pi_f0,
+    "B->pi f+": b_to_pi_fplus,
     "K->pi f0": k_to_pi_f0,
+    "K->pi f+": k_to_pi_fplus,
     "D->pi f0": d_to_pi_f0,
+    "D->pi f+": d_to_pi_fplus,
 }
 
 FORM_FACTOR_NAMES: tuple[str, ...] = tuple(FORM_FACTORS)

@@ -47,16 +47,19 @@ def plane_grid(n: int = 200, x_range=(-0.03, 0.03), y_range=(-0.12, 0.12)):
     return x, y, *np.meshgrid(x, y, indexing="xy")
 
 
-def plane_chi2(likelihood, X, Y, mX: float = MX, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION) -> np.ndarray:
+def plane_chi2(likelihood, X, Y, mX: float = MX, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
+               goldstone: bool = False) -> np.ndarray:
     """chi2 on the grid, vectorised (one call for all points)."""
-    return likelihood.chi2(EFTPlane(loop_normalisation=loop_normalisation).predict(mX, gX_AWW=X, gX_AYY=Y))
+    plane = EFTPlane(loop_normalisation=loop_normalisation, goldstone=goldstone)
+    return likelihood.chi2(plane.predict(mX, gX_AWW=X, gX_AYY=Y))
 
 
-def fit_models(models=MODELS, terms=TERMS_FULL, mX: float = MX, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION):
+def fit_models(models=MODELS, terms=TERMS_FULL, mX: float = MX, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
+               goldstone: bool = False):
     likelihood = build_likelihood(terms)
     results = {}
     for name in models:
-        model = get_model(name, loop_normalisation=loop_normalisation)
+        model = get_model(name, loop_normalisation=loop_normalisation, goldstone=goldstone)
         # start near the g_S solution so MIGRAD does not sit at the SM point (0.016 for "paper";
         # the solution scales as 1/loop factor)
         start = 0.016 / (model.sm.loop_factor * max(abs(model.A_WW), 1e-12))
@@ -89,14 +92,15 @@ def summary(results, plane=None) -> dict:
     return out
 
 
-def plot_left(out_dir, results, n: int = 200, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION):
+def plot_left(out_dir, results, n: int = 200, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
+              goldstone: bool = False):
     """The left panel (:func:`xfit.plots.fig2.draw_plane`) from the fits of :func:`fit_models`."""
     full = build_likelihood(TERMS_FULL)
     z_only = build_likelihood(["l3_z_gamma"])
     w = x_half_width(loop_normalisation)
     _, _, X, Y = plane_grid(n, x_range=(-w, w))
-    chi2 = plane_chi2(full, X, Y, loop_normalisation=loop_normalisation)
-    dz = plane_chi2(z_only, X, Y, loop_normalisation=loop_normalisation)
+    chi2 = plane_chi2(full, X, Y, loop_normalisation=loop_normalisation, goldstone=goldstone)
+    dz = plane_chi2(z_only, X, Y, loop_normalisation=loop_normalisation, goldstone=goldstone)
     levels = [delta_chi2_for_sigma(s, 2) for s in (1, 2, 3)]
     models = {name: get_model(name) for name in results}
     lines = [ModelLine(name, m.A_WW, m.A_YY, results[name].values["gX"]) for name, m in models.items()]
@@ -105,8 +109,8 @@ def plot_left(out_dir, results, n: int = 200, loop_normalisation: str = DEFAULT_
                       loop_normalisation)
 
 
-def improvement_curve(terms, g, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION):
-    model = get_model("tau-flavor", loop_normalisation=loop_normalisation)
+def improvement_curve(terms, g, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION, goldstone: bool = False):
+    model = get_model("tau-flavor", loop_normalisation=loop_normalisation, goldstone=goldstone)
     lik = build_likelihood(terms)
     chi2 = lik.chi2(model.predict(MX, gX=g))
     chi2_sm = lik.chi2(model.predict(MX, gX=0.0))
@@ -114,28 +118,30 @@ def improvement_curve(terms, g, loop_normalisation: str = DEFAULT_LOOP_NORMALISA
 
 
 def plot_right(out_dir, g_max: float | None = None, n: int = 400,
-               loop_normalisation: str = DEFAULT_LOOP_NORMALISATION):
+               loop_normalisation: str = DEFAULT_LOOP_NORMALISATION, goldstone: bool = False):
     """The right panel (:func:`xfit.plots.fig2.draw_improvement`) on g_X in [0, ``g_max``]."""
     g_max = x_half_width(loop_normalisation) if g_max is None else g_max
     g = np.linspace(0.0, g_max, n)
-    return draw_improvement(out_dir, g, improvement_curve(TERMS_FULL, g, loop_normalisation),
-                            improvement_curve(("b_to_s_emiss",), g, loop_normalisation), BELLE2_NUNU_SIGMA, MX,
-                            loop_normalisation)
+    return draw_improvement(out_dir, g, improvement_curve(TERMS_FULL, g, loop_normalisation, goldstone),
+                            improvement_curve(("b_to_s_emiss",), g, loop_normalisation, goldstone),
+                            BELLE2_NUNU_SIGMA, MX, loop_normalisation)
 
 
 def reproduce(out_dir: str | Path = "xfit-output/fig2", n_grid: int = 200,
-              loop_normalisation: str = DEFAULT_LOOP_NORMALISATION) -> dict:
+              loop_normalisation: str = DEFAULT_LOOP_NORMALISATION, goldstone: bool = False) -> dict:
     """Run the fits, write fig2_left/right (PNG, PDF) and summary.json; return the summary.
 
     ``loop_normalisation``: "derived" (default, the one-loop W exchange from Eq. 3.4) or
-    "paper" (Eq. 3.6 as printed, which reproduces the paper's conventions)."""
+    "paper" (Eq. 3.6 as printed).  ``goldstone``: meson rates of Eqs. (3.9)/(3.10) instead of
+    the massive-vector rates; ``loop_normalisation="paper", goldstone=True`` are the paper's
+    conventions."""
     setup_style()
     out = ensure_output_dir(out_dir)
-    results = fit_models(loop_normalisation=loop_normalisation)
+    results = fit_models(loop_normalisation=loop_normalisation, goldstone=goldstone)
     plane = plane_minimum(loop_normalisation=loop_normalisation)
-    files = (plot_left(out, results, n=n_grid, loop_normalisation=loop_normalisation)
-             + plot_right(out, loop_normalisation=loop_normalisation))
-    summ = {"mX": MX, "terms": list(TERMS_FULL), "loop_normalisation": loop_normalisation,
+    files = (plot_left(out, results, n=n_grid, loop_normalisation=loop_normalisation, goldstone=goldstone)
+             + plot_right(out, loop_normalisation=loop_normalisation, goldstone=goldstone))
+    summ = {"mX": MX, "terms": list(TERMS_FULL), "loop_normalisation": loop_normalisation, "goldstone": goldstone,
             "models": summary(results, plane),
             "plane_minimum": {"gX_AWW": plane.values["gX_AWW"], "gX_AYY": plane.values["gX_AYY"],
                               "chi2_min": plane.chi2_min},
