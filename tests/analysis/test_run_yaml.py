@@ -169,7 +169,8 @@ def test_defaults_are_the_values_used():
     assert a.limits["bands"] == {k: default("limits.bands", k) for k in ("direct_y", "naturalness_delta",
                                                                           "naturalness_y")}
     assert a.limits["masses"]["spacing"] == default("range", "spacing") == "linear"
-    assert a.model == {"name": "tau-flavor", "loop_normalisation": default("model", "loop_normalisation")}
+    assert a.model == {"name": "tau-flavor", "loop_normalisation": default("model", "loop_normalisation"),
+                       "goldstone": default("model", "goldstone")}
     assert a.build_model().XS == default("model", "XS")
     s = validate_analysis({"kind": "scan", "model": {"plane": "eft"}, "terms": ["l3_z_gamma"], "fixed": {"mX": 2.1},
                            "scan": {"axes": {"gX_AYY": {"min": -0.1, "max": 0.1, "n": 3}}}}, "inline")

@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from xfit.analysis_files import _Checker, _model, build_model
+from xfit.analysis.checks import Checker as _Checker
+from xfit.analysis.validation import _model
+from xfit.models import build_model
 from xfit.cli import main
 from xfit.errors import InputError
 from xfit.models import ChargeModel, ChiralPlane, EFTPlane, WessZuminoModel, get_model
