@@ -11,6 +11,7 @@ the same run (one stock ``pyhf.Model.logpdf`` call), which is robust against mac
 Targets (reported as PASS/FAIL, not asserted): fit <= 50 ms, >= 100x faster than stock pyhf,
 scan with limits <= 30 s on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,15 +64,17 @@ def cpu_report(model, repeat: int) -> None:
         covariance(model, r.x, fixed=r.fixed, globals_only=True)
 
     points = [x, x + 1e-3 * (model.bounds[:, 1] > model.bounds[:, 0])]  # alternate: no cache hits
-    k = iter(range(10 ** 9))
+    k = iter(range(10**9))
 
     def grad():
         model.nll_and_grad(points[next(k) % 2])
 
     peer = cpu_per_call(lambda: pm.logpdf(x, data), 200)
-    rows = [("one profile fit (Newton + HESSE of the globals)", cpu_per_call(full_fit, 4 * repeat)),
-            ("-ln L + gradient", cpu_per_call(grad, 300)),
-            ("-ln L", cpu_per_call(lambda: model.nll(x), 300))]
+    rows = [
+        ("one profile fit (Newton + HESSE of the globals)", cpu_per_call(full_fit, 4 * repeat)),
+        ("-ln L + gradient", cpu_per_call(grad, 300)),
+        ("-ln L", cpu_per_call(lambda: model.nll(x), 300)),
+    ]
     print(f"CPU time (process_time), peer = one stock pyhf logpdf call: {1e6 * peer:.0f} us")
     for name, sec in rows:
         print(f"  {name}: {1e6 * sec:.0f} us = {sec / peer:.2f} x peer")
@@ -99,23 +102,29 @@ def main(argv=None) -> int:
     fast = statistics.median(times)
     print(f"model build (load, excluded from fit time): {load_s:.2f} s")
     cpu_report(model, max(1, args.repeat))
-    print(f"fast fit  (Newton + exact Hessian):  mu = {r.mu:.4f} +- {r.mu_err:.4f}, "
-          f"Z0 = {r.Z_bkg_only:.3f}, Z1 = {r.Z_vs_SM:.3f};  {1e3 * fast:.1f} ms "
-          f"(median of {len(times)}, min {1e3 * min(times):.1f} ms)  "
-          f"[{verdict(fast <= TARGET_FIT_S)} <= {1e3 * TARGET_FIT_S:.0f} ms]")
+    print(
+        f"fast fit  (Newton + exact Hessian):  mu = {r.mu:.4f} +- {r.mu_err:.4f}, "
+        f"Z0 = {r.Z_bkg_only:.3f}, Z1 = {r.Z_vs_SM:.3f};  {1e3 * fast:.1f} ms "
+        f"(median of {len(times)}, min {1e3 * min(times):.1f} ms)  "
+        f"[{verdict(fast <= TARGET_FIT_S)} <= {1e3 * TARGET_FIT_S:.0f} ms]"
+    )
     if not args.no_stock:
         s = fit.stock_pyhf_fit(spec, significances=False)
         ratio = s["fit_seconds"] / fast
-        print(f"stock pyhf (numpy, minuit, default): mu = {s['mu']:.4f} +- {s['mu_err']:.4f};  {s['fit_seconds']:.2f} s")
+        print(
+            f"stock pyhf (numpy, minuit, default): mu = {s['mu']:.4f} +- {s['mu_err']:.4f};  {s['fit_seconds']:.2f} s"
+        )
         print(f"speed-up: {ratio:.0f}x  [{verdict(ratio >= TARGET_RATIO)} >= {TARGET_RATIO:.0f}x]")
     if not args.no_scan:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             res = scan.run_scan(out=tmp, plots=False)
             scan_s = time.perf_counter() - t0
-        print(f"default scan with limits ({len(res.points)} masses, incl. setup): {scan_s:.1f} s  "
-              f"[{verdict(scan_s <= TARGET_SCAN_S)} <= {TARGET_SCAN_S:.0f} s];  best fit mX = {res.best_mX:.3f} GeV, "
-              f"B = {res.best_BR:.3g}, Z_local = {res.Z_local:.2f} (1 dof)")
+        print(
+            f"default scan with limits ({len(res.points)} masses, incl. setup): {scan_s:.1f} s  "
+            f"[{verdict(scan_s <= TARGET_SCAN_S)} <= {TARGET_SCAN_S:.0f} s];  best fit mX = {res.best_mX:.3f} GeV, "
+            f"B = {res.best_BR:.3g}, Z_local = {res.Z_local:.2f} (1 dof)"
+        )
     return 0
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from xfit.likelihood import build_likelihood
 from xfit.models import EFTPlane
 from xfit.reproduce.fig2 import MX, TERMS_FULL, plane_grid

@@ -3,8 +3,14 @@ from fractions import Fraction as F
 
 import pytest
 
-from xfit.anomalons.chiral_tau import (l_minus_4r_content, l_only_content, neutral_lp_m, scan_chiral_tau,
-                                       solve_chiral_tau, table_II)
+from xfit.anomalons.chiral_tau import (
+    l_minus_4r_content,
+    l_only_content,
+    neutral_lp_m,
+    scan_chiral_tau,
+    solve_chiral_tau,
+    table_II,
+)
 from xfit.anomalons.conditions import check_anomalies
 
 TABLE_II = [{"m": "2", "n": 5, "Y": "-2", "XL_plus_XR": "3/2", "XS_over_aL": "1/20"},

@@ -1,14 +1,24 @@
 """Classification of App. A and Tables 2-3 of arXiv:2603.04394.  Charges and hypercharges are
 exact rationals, compared with ==; naturalness numbers are in test_anomalons_naturalness.py."""
-from fractions import Fraction as F
 import time
+from fractions import Fraction as F
 
 import pytest
 
-from xfit.anomalons.classify import (REJECT_CHARGED_LP, REJECT_PERTURBATIVITY, REJECT_PSEUDOREAL, REJECT_WITTEN,
-                                     assess,
-                                     scan_1dl_2ml, scan_1ml_1dl, scan_two_dl, solve_dl_with_ml, solve_two_dl,
-                                     table2, table3)
+from xfit.anomalons.classify import (
+    REJECT_CHARGED_LP,
+    REJECT_PERTURBATIVITY,
+    REJECT_PSEUDOREAL,
+    REJECT_WITTEN,
+    assess,
+    scan_1dl_2ml,
+    scan_1ml_1dl,
+    scan_two_dl,
+    solve_dl_with_ml,
+    solve_two_dl,
+    table2,
+    table3,
+)
 from xfit.anomalons.conditions import check_anomalies
 from xfit.anomalons.rational import Affine, at
 from xfit.anomalons.spectra import AnomalonModel, DLPair, Multiplet

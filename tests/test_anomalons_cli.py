@@ -1,8 +1,8 @@
 """The ``xfit anomalons`` command group: JSON keys, exit codes, one-line errors."""
 import json
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 

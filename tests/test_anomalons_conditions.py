@@ -1,14 +1,13 @@
 """Anomaly bookkeeping, Eqs. (2.2)-(2.6), (A.21) and Witten.  Everything is exact (Fractions):
 the tolerances are zero."""
+import random
 from fractions import Fraction as F
 from pathlib import Path
-import random
 
 import pytest
 
-from xfit.anomalons.conditions import (PAPER_PER_TRACE, check_anomalies, paper_from_traces, sm_paper_terms,
-                                       su3_residual)
-from xfit.anomalons.field_content import (FieldContent, SMCharges, load_field_content, parse_field_content)
+from xfit.anomalons.conditions import PAPER_PER_TRACE, check_anomalies, paper_from_traces, sm_paper_terms, su3_residual
+from xfit.anomalons.field_content import FieldContent, SMCharges, load_field_content, parse_field_content
 from xfit.anomalons.uv_models import table5_content, table6_content
 from xfit.errors import DataError, InputError
 from xfit.physics.anomaly import WeylField, anomaly_traces

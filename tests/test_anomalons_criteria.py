@@ -3,9 +3,16 @@ from fractions import Fraction as F
 
 import pytest
 
-from xfit.anomalons.criteria import (charges, has_integer_charges, has_neutral_component, higgs_yukawa_links,
-                                     lightest_charge, lightest_is_neutral, max_perturbative_dim,
-                                     radiative_splitting)
+from xfit.anomalons.criteria import (
+    charges,
+    has_integer_charges,
+    has_neutral_component,
+    higgs_yukawa_links,
+    lightest_charge,
+    lightest_is_neutral,
+    max_perturbative_dim,
+    radiative_splitting,
+)
 from xfit.anomalons.rational import Affine, rational_sqrt, to_fraction
 from xfit.errors import InputError
 

@@ -6,15 +6,27 @@ printed entry; the Planck reading (mu = M_Pl, log at the anomalon mass) is pinne
 them, and the weak-scale reading (mu = M_h) ~2.7x higher.  The inversion that fixes the
 calibration window is tested in test_anomalons_naturalness_readings.py.
 """
-from fractions import Fraction as F
 import math
+from fractions import Fraction as F
 
 import pytest
 
 from xfit.anomalons.classify import scan_1dl_2ml, table2, table3
-from xfit.anomalons.naturalness import (PLANCK, REDUCED_PLANCK_MASS, TABLES, TABLES_LOG_FACTOR, WEAK_SCALE,
-                                        NaturalnessConvention, delta_mh2, fine_tuning, get_convention, log_factor,
-                                        naturalness_bound, naturalness_bound_TeV, printed_bound)
+from xfit.anomalons.naturalness import (
+    PLANCK,
+    REDUCED_PLANCK_MASS,
+    TABLES,
+    TABLES_LOG_FACTOR,
+    WEAK_SCALE,
+    NaturalnessConvention,
+    delta_mh2,
+    fine_tuning,
+    get_convention,
+    log_factor,
+    naturalness_bound,
+    naturalness_bound_TeV,
+    printed_bound,
+)
 from xfit.errors import InputError
 
 PAPER_T2 = [7.3, 3.4, 2.0, 1.4, 1.0]
@@ -45,7 +57,8 @@ def test_shape_fall_with_n_matches_paper(conv, rounding):
     # ratios of rows (first/last of each table, first of T3 / first of T2) within what the printed
     # one-decimal entries allow for that rounding
     lo, hi = (0.0, 0.1) if rounding == "truncate" else (-0.05, 0.05)
-    ratio_range = lambda a, b: ((a + lo) / (b + hi), (a + hi) / (b + lo))
+    def ratio_range(a, b):
+        return ((a + lo) / (b + hi), (a + hi) / (b + lo))
     t2 = [r["naturalness_TeV"] for r in table2(conv=conv)]
     t3 = [r["naturalness_TeV"] for r in table3(conv=conv)]
     for got, (a, b) in ((t2[0] / t2[4], (7.3, 1.0)), (t3[0] / t3[5], (12.2, 1.2)), (t3[0] / t2[0], (12.2, 7.3))):

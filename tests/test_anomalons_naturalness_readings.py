@@ -4,8 +4,13 @@ import math
 import pytest
 
 from xfit.anomalons.naturalness import PLANCK, TABLES, TABLES_LOG_FACTOR, WEAK_SCALE, fine_tuning, log_factor
-from xfit.anomalons.naturalness_readings import (PrintedBound, compare, frozen_log_window, printed_bounds,
-                                                 readings_report)
+from xfit.anomalons.naturalness_readings import (
+    PrintedBound,
+    compare,
+    frozen_log_window,
+    printed_bounds,
+    readings_report,
+)
 from xfit.datafiles import data_root
 from xfit.errors import DataError, InputError
 

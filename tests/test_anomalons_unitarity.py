@@ -9,10 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from xfit.anomalons.unitarity import (anomalon_mass, mass_ceiling, mass_from_yukawa, vev_X,
-                                      yukawa_unitarity_bound)
-from xfit.anomalons.uv_models import BENCHMARKS, CONTENTS
 from xfit.anomalons.conditions import check_anomalies
+from xfit.anomalons.unitarity import anomalon_mass, mass_ceiling, mass_from_yukawa, vev_X, yukawa_unitarity_bound
+from xfit.anomalons.uv_models import BENCHMARKS, CONTENTS
 from xfit.errors import InputError
 
 

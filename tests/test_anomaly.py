@@ -1,12 +1,19 @@
 """Anomaly traces: named models, the general field table against the closed forms."""
-from fractions import Fraction as F
 import random
+from fractions import Fraction as F
 
 import pytest
 
 from xfit.models import get_model
-from xfit.physics.anomaly import (WeylField, anomaly_traces, chiral_tau_fields, chiral_tau_traces,
-                                  sm_fields, vector_charge_fields, vector_traces)
+from xfit.physics.anomaly import (
+    WeylField,
+    anomaly_traces,
+    chiral_tau_fields,
+    chiral_tau_traces,
+    sm_fields,
+    vector_charge_fields,
+    vector_traces,
+)
 
 
 @pytest.mark.parametrize("name, A_WW, A_YY", [

@@ -1,6 +1,6 @@
 """Locating, verifying and downloading the Belle II B+ -> K+ nu nubar files.
 
-The real files are read from $XFIT_DATA_DIR (default <repo>/../shared/data); tests that need
+The real files are read from $XFIT_DATA_DIR (.ci/run points it at ../shared/data); tests that need
 them fail when they are missing.  Downloads are tested against a local HTTP server on
 127.0.0.1 that mimics HEPData's endpoints (record JSON, resource list, resource files, original
 submission archive).
@@ -21,12 +21,10 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-if not os.environ.get("XFIT_DATA_DIR") and (REPO.parent / "shared" / "data").is_dir():
-    os.environ["XFIT_DATA_DIR"] = str(REPO.parent / "shared" / "data")
-
 from xfit.belle2 import files  # noqa: E402
 from xfit.errors import DataError  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
 
 DATA = Path(os.environ.get("XFIT_DATA_DIR", "/nonexistent")) / files.DATASET
 

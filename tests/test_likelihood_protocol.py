@@ -3,8 +3,14 @@ import numpy as np
 import pytest
 
 from xfit.errors import InputError
-from xfit.likelihood import (CombinedLikelihood, available_terms, build_likelihood, chi2_threshold_one_sided,
-                             get_term, half_gaussian_sigma)
+from xfit.likelihood import (
+    CombinedLikelihood,
+    available_terms,
+    build_likelihood,
+    chi2_threshold_one_sided,
+    get_term,
+    half_gaussian_sigma,
+)
 from xfit.models import get_model
 
 

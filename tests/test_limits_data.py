@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,8 @@ from xfit.errors import DataError
 REPO = Path(__file__).resolve().parents[1]
 LIMITS_DIR = REPO / "data" / "limits"
 LIMIT_FILES = sorted(p.name for p in LIMITS_DIR.glob("*.yaml"))
-#: the ALPaca digitisations in ../shared (CI has them beside the clone; the test fails without)
-ALPACA = Path(__file__).resolve().parents[2] / "shared" / "data" / "limits_alpaca"
+#: the ALPaca digitisations, read through XFIT_DATA_DIR (.ci/run: ../shared/data); the tests fail without
+ALPACA = Path(os.environ.get("XFIT_DATA_DIR", "XFIT_DATA_DIR-is-not-set")) / "limits_alpaca"
 
 #: The prediction keys a limit may constrain (the xfit predictions mapping).
 PREDICTION_KEYS = {

@@ -12,14 +12,16 @@ Limit files (``data/limits/*.yaml``) hold a list ``limits`` of entries, each eit
 inline, or ``file:`` a CSV next to the YAML file).  :class:`LimitCurve` turns a curve into
 the callable ``upper_limit(mX)`` that :class:`xfit.likelihood.UpperLimitTerm` takes.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import math
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import yaml
@@ -100,8 +102,7 @@ def load_data_file(relpath: str | Path, root=None) -> dict[str, Any]:
         raise DataError(f"data file {name!r}: not valid YAML: {exc}") from None
     if not isinstance(content, dict):
         raise DataError(
-            f"data file {name!r}: expected a YAML mapping of keys at top level, "
-            f"got {type(content).__name__}"
+            f"data file {name!r}: expected a YAML mapping of keys at top level, got {type(content).__name__}"
         )
     missing = [k for k in REQUIRED_KEYS if k not in content]
     if missing:
@@ -118,31 +119,24 @@ def load_data_file(relpath: str | Path, root=None) -> dict[str, Any]:
 
 # --- validation ----------------------------------------------------------------------------
 
+
 def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _check_mass_range(value, name: str, where: str) -> tuple[float, float]:
-    if (
-        not isinstance(value, (list, tuple))
-        or len(value) != 2
-        or not all(_is_number(v) for v in value)
-    ):
+    if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(_is_number(v) for v in value):
         raise DataError(f"data file {name!r}: {where} must be [low, high] in GeV, got {value!r}")
     lo, hi = float(value[0]), float(value[1])
     if math.isnan(lo) or math.isnan(hi) or lo < 0 or not lo < hi:
-        raise DataError(
-            f"data file {name!r}: {where} must satisfy 0 <= low < high, got {value!r}"
-        )
+        raise DataError(f"data file {name!r}: {where} must satisfy 0 <= low < high, got {value!r}")
     return lo, hi
 
 
 def _check_cl(value, name: str, where: str) -> None:
     if _is_number(value):
         if not 0.0 < float(value) < 1.0:
-            raise DataError(
-                f"data file {name!r}: {where} must be a fraction in (0, 1) (e.g. 0.90), got {value!r}"
-            )
+            raise DataError(f"data file {name!r}: {where} must be a fraction in (0, 1) (e.g. 0.90), got {value!r}")
     elif isinstance(value, dict):
         for k, v in value.items():
             _check_cl(v, name, f"{where}.{k}")
@@ -166,9 +160,7 @@ def _check_provenance(content: dict, name: str) -> None:
         if "doi" not in hd:
             raise DataError(f"data file {name!r}: 'hepdata' mapping needs a 'doi' (or doi: null)")
         if hd["doi"] is None and not (isinstance(hd.get("note"), str) and hd["note"].strip()):
-            raise DataError(
-                f"data file {name!r}: 'hepdata.doi' is null, so 'hepdata.note' must say why"
-            )
+            raise DataError(f"data file {name!r}: 'hepdata.doi' is null, so 'hepdata.note' must say why")
     elif hd is not None and not isinstance(hd, str):
         raise DataError(f"data file {name!r}: 'hepdata' must be a DOI string, null or a mapping")
     _check_cl(content["confidence_level"], name, "confidence_level")
@@ -189,10 +181,7 @@ def _check_limits(limits, name: str, parent) -> list[dict]:
             _check_mass_range(entry["mass_range_GeV"], name, f"{where}.mass_range_GeV")
         has_ul, has_curve = "upper_limit" in entry, "curve" in entry
         if has_ul == has_curve:
-            raise DataError(
-                f"data file {name!r}: {where} needs exactly one of 'upper_limit' (a number) "
-                f"or 'curve'"
-            )
+            raise DataError(f"data file {name!r}: {where} needs exactly one of 'upper_limit' (a number) or 'curve'")
         entry = dict(entry)
         if has_ul:
             ul = entry["upper_limit"]
@@ -224,15 +213,12 @@ def _load_curve(curve, name: str, where: str, parent) -> dict:
             seg = [int(v) for v in curve.get("segment", [1] * len(mass))]
         except KeyError as exc:
             raise DataError(
-                f"data file {name!r}: {where}.curve needs 'mass_GeV' and 'upper_limit' lists "
-                f"(or 'file'); missing {exc}"
+                f"data file {name!r}: {where}.curve needs 'mass_GeV' and 'upper_limit' lists (or 'file'); missing {exc}"
             ) from None
         except (TypeError, ValueError) as exc:
             raise DataError(f"data file {name!r}: {where}.curve holds a non-number ({exc})") from None
         label = name
-    curve["mass_GeV"], curve["upper_limit"], curve["segment"] = _check_curve(
-        mass, ul, seg, label, f"{where}.curve"
-    )
+    curve["mass_GeV"], curve["upper_limit"], curve["segment"] = _check_curve(mass, ul, seg, label, f"{where}.curve")
     return curve
 
 
@@ -274,8 +260,7 @@ def _check_curve(mass: Iterable[float], ul: Iterable[float], seg: Iterable[int],
     if bad.size:
         i = int(bad[0])
         raise DataError(
-            f"data file {name!r}: {where} has a negative or zero upper limit at row {i} "
-            f"(m = {m[i]:g} GeV): {u[i]!r}"
+            f"data file {name!r}: {where} has a negative or zero upper limit at row {i} (m = {m[i]:g} GeV): {u[i]!r}"
         )
     dec = np.nonzero(np.diff(m) <= 0)[0]
     if dec.size:
@@ -291,6 +276,7 @@ def _check_curve(mass: Iterable[float], ul: Iterable[float], seg: Iterable[int],
 
 # --- limit curves --------------------------------------------------------------------------
 
+
 class LimitCurve:
     """An upper limit versus m_X from digitised points.
 
@@ -301,9 +287,7 @@ class LimitCurve:
 
     def __init__(self, mass_GeV, upper_limit, segment=None, name: str = "curve"):
         seg = np.ones(len(mass_GeV), dtype=int) if segment is None else segment
-        self.mass_GeV, self.upper_limit, self.segment = _check_curve(
-            mass_GeV, upper_limit, seg, name, "curve"
-        )
+        self.mass_GeV, self.upper_limit, self.segment = _check_curve(mass_GeV, upper_limit, seg, name, "curve")
         self.name = name
         self._pieces = []
         for label in np.unique(self.segment):
@@ -311,7 +295,7 @@ class LimitCurve:
             self._pieces.append((self.mass_GeV[sel], np.log(self.upper_limit[sel])))
 
     @classmethod
-    def from_entry(cls, entry: dict, name: str = "curve", exclude_segments=()) -> "LimitCurve":
+    def from_entry(cls, entry: dict, name: str = "curve", exclude_segments=()) -> LimitCurve:
         """The curve of a data-file entry, optionally without some of its segments."""
         c = entry["curve"]
         keep = ~np.isin(c["segment"], list(exclude_segments))
@@ -337,7 +321,9 @@ class LimitCurve:
 
     def __repr__(self) -> str:
         lo, hi = self.mass_range
-        return f"<LimitCurve {self.name}: {self.mass_GeV.size} points, {len(self._pieces)} segment(s), {lo:g}-{hi:g} GeV>"
+        return (
+            f"<LimitCurve {self.name}: {self.mass_GeV.size} points, {len(self._pieces)} segment(s), {lo:g}-{hi:g} GeV>"
+        )
 
 
 def limit_of(entry: dict, name: str = "curve"):

@@ -4,6 +4,7 @@ All rates depend on the Wess-Zumino coefficients only through the products g_X A
 g_X A_XYY, so this one function serves every model (named charges, the EFT plane, the
 chiral plane).  Inputs broadcast against each other (vectorised over grids).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,29 +40,37 @@ PREDICTION_KEYS: dict[str, str] = {
     "v_X": "U(1)_X breaking scale m_X/(X_S g_X) [GeV] (Eq. 4.2; X_S = 1 unless given)",
     "BR(X->invisible)": "B(X -> invisible) (Eq. 3.28, generalised)",
     "BR(Z->gammaX)": "B(Z -> gamma X) (Eqs. 3.13-3.14), production only",
-    **{key: f"B({key[3:-1]}), production only: massive vector X (docs/physics.md, Beyond the Goldstone "
-            f"limit), or Eq. {'3.9' if ch.daughter_spin == 'P' else '3.10'} with goldstone"
-       for key, ch in CHANNELS.items()},
-    **{key: f"fraction of longitudinal {CHANNELS[ch].daughter} (and X) in {ch[3:-1]}, "
-            "|H_0|^2/sum|H|^2 (1 with goldstone); NaN where the channel is closed"
-       for key, ch in LONGITUDINAL_FRACTIONS.items()},
+    **{
+        key: f"B({key[3:-1]}), production only: massive vector X (docs/physics.md, Beyond the Goldstone "
+        f"limit), or Eq. {'3.9' if ch.daughter_spin == 'P' else '3.10'} with goldstone"
+        for key, ch in CHANNELS.items()
+    },
+    **{
+        key: f"fraction of longitudinal {CHANNELS[ch].daughter} (and X) in {ch[3:-1]}, "
+        "|H_0|^2/sum|H|^2 (1 with goldstone); NaN where the channel is closed"
+        for key, ch in LONGITUDINAL_FRACTIONS.items()
+    },
     "R_K*/K": "B(B+ -> K*+ X)/B(B+ -> K+ X), independent of g_X; 0 where only K*+ is closed, NaN where both are",
 }
 #: Keys that are undefined (NaN) where their channel is closed; printed and written as null.
 UNDEFINED_WHERE_CLOSED: tuple[str, ...] = (*LONGITUDINAL_FRACTIONS, *RATIOS)
 
 
-def compute_predictions(mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0,
-                        sm: SMInputs = DEFAULT_SM) -> dict[str, np.ndarray]:
+def compute_predictions(
+    mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0, sm: SMInputs = DEFAULT_SM
+) -> dict[str, np.ndarray]:
     """All predictions (a dict of arrays broadcast to a common shape).
 
     Production branching ratios do not include B(X -> invisible); the missing-energy rate
     of a search is their product (:func:`xfit.likelihood.missing_energy_rate`).
     """
     mX = validate_mass(mX)
-    mX, cWW, cYY, br_inv = np.broadcast_arrays(mX, finite_array(gX_A_WW, "g_X A_XWW"),
-                                               finite_array(gX_A_YY, "g_X A_XYY"),
-                                               finite_array(br_invisible, "B(X -> invisible)", 0.0, 1.0))
+    mX, cWW, cYY, br_inv = np.broadcast_arrays(
+        mX,
+        finite_array(gX_A_WW, "g_X A_XWW"),
+        finite_array(gX_A_YY, "g_X A_XYY"),
+        finite_array(br_invisible, "B(X -> invisible)", 0.0, 1.0),
+    )
     if gX is not None:
         gX = finite_array(gX, "g_X", 0.0)
         XS = finite_array(XS, "X_S")
@@ -84,13 +93,14 @@ def compute_predictions(mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0,
             out[key] = width_ratio(top, bottom, mX, sm)
     # v_X = m_X/(X_S g_X) is legitimately infinite at g_X = 0; rates and couplings must be finite.
     # F_L and ratios do not depend on the couplings; they are NaN exactly where undefined.
-    bad = [k for k, v in out.items()
-           if k != "v_X" and k not in UNDEFINED_WHERE_CLOSED and not np.all(np.isfinite(v))]
+    bad = [k for k, v in out.items() if k != "v_X" and k not in UNDEFINED_WHERE_CLOSED and not np.all(np.isfinite(v))]
     if bad:
         raise InputError(
             f"predictions {bad[:3]} are not finite for these inputs (rates scale as (g_X/m_X)^2): "
-            f"m_X in [{mX.min():.3g}, {mX.max():.3g}] GeV and |g_X A| up to {max(np.abs(cWW).max(), np.abs(cYY).max()):.3g} "
-            "are outside the numerically meaningful range")
+            f"m_X in [{mX.min():.3g}, {mX.max():.3g}] GeV and |g_X A| up to "
+            f"{max(np.abs(cWW).max(), np.abs(cYY).max()):.3g} "
+            "are outside the numerically meaningful range"
+        )
     return out
 
 
@@ -111,8 +121,10 @@ def unphysical_rates(predictions) -> dict[str, str]:
     out = {}
     for key, v in predictions.items():
         if key.startswith("BR(") and np.any(np.asarray(v) > 1.0):
-            out[key] = (f"{key} = {float(np.max(v)):.3g} > 1: g_X is far too large for the "
-                        "Goldstone-equivalent EFT (the prediction is not physical)")
+            out[key] = (
+                f"{key} = {float(np.max(v)):.3g} > 1: g_X is far too large for the "
+                "Goldstone-equivalent EFT (the prediction is not physical)"
+            )
     return out
 
 

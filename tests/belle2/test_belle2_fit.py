@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-if not os.environ.get("XFIT_DATA_DIR") and (REPO.parent / "shared" / "data").is_dir():
-    os.environ["XFIT_DATA_DIR"] = str(REPO.parent / "shared" / "data")
-
 from xfit.belle2 import fit
 from xfit.inference.test_statistics import significance
+
+REPO = Path(__file__).resolve().parents[2]
 
 STOCK_REFERENCE = REPO / "tests" / "histfactory" / "reference" / "belle2_knunu_stock_pyhf.json"
 

@@ -5,15 +5,10 @@ from __future__ import annotations
 import importlib
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-if not os.environ.get("XFIT_DATA_DIR") and (REPO.parent / "shared" / "data").is_dir():
-    os.environ["XFIT_DATA_DIR"] = str(REPO.parent / "shared" / "data")
 
 from xfit.belle2 import files, scan, signal
 from xfit.errors import InputError
@@ -21,6 +16,8 @@ from xfit.inference.calculators import cls_from_q, expected_sqrt_qa
 from xfit.physics.constants import DEFAULT_SM
 from xfit.physics.form_factors import b_to_k_fplus
 from xfit.physics.kinematics import kallen
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +33,14 @@ def scanner(kx) -> scan.Scanner:
 # --- SM spectrum and reweighting -----------------------------------------------------------
 
 def test_sm_bin_integrals():
-    I = signal.sm_bin_integrals()
-    assert I.shape == (100,) and I.sum() == pytest.approx(signal.B_SM, rel=1e-12)
+    integrals = signal.sm_bin_integrals()
+    assert integrals.shape == (100,) and integrals.sum() == pytest.approx(signal.B_SM, rel=1e-12)
     # the shape is lambda^{3/2} f+^2 with HPQCD f+ (ratio of two narrow bins = ratio of densities)
     q2 = signal.Q2_CENTRES[[10, 60]]
     mB2, mK2 = DEFAULT_SM.meson("B+").mass ** 2, DEFAULT_SM.meson("K+").mass ** 2
     dens = kallen(mB2, mK2, q2) ** 1.5 * b_to_k_fplus(q2) ** 2
-    assert I[60] / I[10] == pytest.approx(dens[1] / dens[0], rel=2e-3)
-    assert I[-1] > 0 and signal.q2_max() > files.Q2_GEN_MAX
+    assert integrals[60] / integrals[10] == pytest.approx(dens[1] / dens[0], rel=2e-3)
+    assert integrals[-1] > 0 and signal.q2_max() > files.Q2_GEN_MAX
 
 
 def test_reweighting_the_sm_spectrum_gives_back_the_sm_templates():

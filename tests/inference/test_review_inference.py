@@ -84,7 +84,8 @@ def test_store_non_utf8_is_data_error(lik, tmp_path):
 
 def test_chain_iteration_beyond_stored_rows_is_data_error(tmp_path):
     priors = PriorSet({"a": Uniform(-5, 5), "b": Uniform(-5, 5)})
-    lnl = lambda t: -0.5 * np.sum(t ** 2, axis=1)
+    def lnl(t):
+        return -0.5 * np.sum(t ** 2, axis=1)
     path = tmp_path / "c.h5"
     sample(lnl, priors, 8, 10, seed=1, chain_file=path)
     with h5py.File(path, "a") as f:

@@ -7,10 +7,9 @@ import pytest
 
 from xfit.analysis.checks import Checker as _Checker
 from xfit.analysis.validation import _model
-from xfit.models import build_model
 from xfit.cli import main
 from xfit.errors import InputError
-from xfit.models import ChargeModel, ChiralPlane, EFTPlane, WessZuminoModel, get_model
+from xfit.models import ChargeModel, ChiralPlane, EFTPlane, WessZuminoModel, build_model, get_model
 from xfit.physics.constants import DEFAULT_SM
 from xfit.physics.meson_decays import CHANNELS
 

@@ -16,15 +16,38 @@ Modules (each names the equations it implements):
 * :mod:`.uv_models`     Sec. 4 models (Tables 5, 6) and chiral-tau models
 * :mod:`.chiral_tau`    chiral-tau paper, Eqs. (31)-(39), Tables II-IV
 """
-from .chiral_tau import (ChiralTauSolution, l_minus_4r_content, l_only_content, scan_chiral_tau,
-                         solve_chiral_tau, table_II)
-from .classify import (Candidate, assess, scan_1dl_2ml, scan_1ml_1dl, scan_two_dl, solve_dl_with_ml,
-                       solve_two_dl, table2, table3)
+from .chiral_tau import (
+                         ChiralTauSolution,
+                         l_minus_4r_content,
+                         l_only_content,
+                         scan_chiral_tau,
+                         solve_chiral_tau,
+                         table_II,
+)
+from .classify import (
+                         Candidate,
+                         assess,
+                         scan_1dl_2ml,
+                         scan_1ml_1dl,
+                         scan_two_dl,
+                         solve_dl_with_ml,
+                         solve_two_dl,
+                         table2,
+                         table3,
+)
 from .colored import colored, colored_solutions, su3_anomaly
 from .conditions import AnomalyReport, check_anomalies
 from .field_content import FieldContent, SMCharges, load_field_content, parse_field_content
-from .naturalness import (PLANCK, TABLES, WEAK_SCALE, NaturalnessConvention, delta_mh2, fine_tuning,
-                          naturalness_bound, naturalness_bound_TeV)
+from .naturalness import (
+                         PLANCK,
+                         TABLES,
+                         WEAK_SCALE,
+                         NaturalnessConvention,
+                         delta_mh2,
+                         fine_tuning,
+                         naturalness_bound,
+                         naturalness_bound_TeV,
+)
 from .unitarity import anomalon_mass, mass_ceiling, mass_from_yukawa, vev_X, yukawa_unitarity_bound
 from .uv_models import BENCHMARKS
 

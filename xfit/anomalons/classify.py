@@ -33,10 +33,14 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .criteria import (has_integer_charges, has_neutral_component, higgs_yukawa_links,
-                       lightest_is_neutral, max_perturbative_dim)
-from .naturalness import (DEFAULT_CONVENTION, DEFAULT_DELTA, NaturalnessConvention, naturalness_bound_TeV,
-                          printed_bound)
+from .criteria import (
+    has_integer_charges,
+    has_neutral_component,
+    higgs_yukawa_links,
+    lightest_is_neutral,
+    max_perturbative_dim,
+)
+from .naturalness import DEFAULT_CONVENTION, DEFAULT_DELTA, NaturalnessConvention, naturalness_bound_TeV, printed_bound
 from .rational import Affine, as_affine, fraction_str, rational_sqrt
 from .spectra import AnomalonModel, DLPair, Multiplet
 

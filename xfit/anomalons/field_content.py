@@ -53,13 +53,13 @@ class SMCharges:
     leptons: tuple = ((Fraction(0), Fraction(0)),) * 3  # (aL, aR) for e, mu, tau
 
     @classmethod
-    def vector(cls, alpha_B=0, alpha_e=0, alpha_mu=0, alpha_tau=0) -> "SMCharges":
+    def vector(cls, alpha_B=0, alpha_e=0, alpha_mu=0, alpha_tau=0) -> SMCharges:
         """X = alpha_B B + sum_i alpha_i L_i (Eq. 1.1)."""
         a = [Fraction(v) for v in (alpha_e, alpha_mu, alpha_tau)]
         return cls(Fraction(alpha_B), tuple((x, x) for x in a))
 
     @classmethod
-    def chiral_tau(cls, alpha_L, alpha_R, alpha_B=0) -> "SMCharges":
+    def chiral_tau(cls, alpha_L, alpha_R, alpha_B=0) -> SMCharges:
         """Chiral tau charges (chiral paper, Eq. 2): only l_L^3 and e_R^3 charged."""
         zero = (Fraction(0), Fraction(0))
         return cls(Fraction(alpha_B), (zero, zero, (Fraction(alpha_L), Fraction(alpha_R))))

@@ -28,6 +28,7 @@ naturalness-readings`` recomputes the comparison):
 ``weak-scale``
     Eq. (2.9) with mu = M_h: about 3x the tables, falling too slowly with n.
 """
+
 from __future__ import annotations
 
 import math
@@ -88,10 +89,11 @@ class NaturalnessConvention:
         for key in ("mu", "g2", "gY", "M_h") + (("frozen_log",) if self.frozen_log is not None else ()):
             value = getattr(self, key)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise InputError(f"naturalness convention {self.name!r}: {key} must be a finite number > 0, "
-                                 f"got {value!r}")
+                raise InputError(
+                    f"naturalness convention {self.name!r}: {key} must be a finite number > 0, got {value!r}"
+                )
 
-    def replace(self, **changes) -> "NaturalnessConvention":
+    def replace(self, **changes) -> NaturalnessConvention:
         return replace(self, **changes)
 
 
@@ -135,8 +137,9 @@ def fine_tuning(multiplets, M: float, conv: NaturalnessConvention = DEFAULT_CONV
     return abs(delta_mh2(multiplets, M, conv)) / conv.M_h**2
 
 
-def naturalness_bound(multiplets, Delta: float = DEFAULT_DELTA,
-                      conv: NaturalnessConvention = DEFAULT_CONVENTION) -> float:
+def naturalness_bound(
+    multiplets, Delta: float = DEFAULT_DELTA, conv: NaturalnessConvention = DEFAULT_CONVENTION
+) -> float:
     """Largest common anomalon mass M [GeV] with fine_tuning <= Delta (Eqs. 2.8-2.9).
 
     A frozen log gives M = sqrt(Delta M_h^2 (4 pi)^4 / (G L)) in closed form; otherwise M is
@@ -149,11 +152,16 @@ def naturalness_bound(multiplets, Delta: float = DEFAULT_DELTA,
     if gauge_factor(multiplets, conv) <= 0:
         raise InputError("no electroweak-charged multiplet: Eq. (2.9) gives no bound")
     if conv.frozen_log is not None:
-        return math.sqrt(Delta * conv.M_h**2 * (4.0 * math.pi) ** 4 / (gauge_factor(multiplets, conv) * conv.frozen_log))
+        return math.sqrt(
+            Delta * conv.M_h**2 * (4.0 * math.pi) ** 4 / (gauge_factor(multiplets, conv) * conv.frozen_log)
+        )
     zero = conv.mu * math.exp(1.0 / 12.0)  # M where the log of (2.9) vanishes
     hi = math.log(1e9)
     lo = math.log(1.5 * zero) if zero < 1e8 else 0.0
-    f = lambda lnM: math.log(fine_tuning(multiplets, math.exp(lnM), conv)) - math.log(Delta)
+
+    def f(lnM):
+        return math.log(fine_tuning(multiplets, math.exp(lnM), conv)) - math.log(Delta)
+
     if f(lo) > 0:
         raise InputError(f"Delta = {Delta} is below the tuning of the lightest mass considered")
     if f(hi) < 0:
@@ -161,11 +169,15 @@ def naturalness_bound(multiplets, Delta: float = DEFAULT_DELTA,
     return math.exp(brentq(f, lo, hi, xtol=1e-12, rtol=1e-12))
 
 
-def naturalness_bound_TeV(model_or_multiplets, Delta: float = DEFAULT_DELTA,
-                          conv: NaturalnessConvention = DEFAULT_CONVENTION) -> float:
+def naturalness_bound_TeV(
+    model_or_multiplets, Delta: float = DEFAULT_DELTA, conv: NaturalnessConvention = DEFAULT_CONVENTION
+) -> float:
     """:func:`naturalness_bound` in TeV; accepts an AnomalonModel or (n, Y, C) tuples."""
-    mults = (model_or_multiplets.naturalness_multiplets()
-             if hasattr(model_or_multiplets, "naturalness_multiplets") else model_or_multiplets)
+    mults = (
+        model_or_multiplets.naturalness_multiplets()
+        if hasattr(model_or_multiplets, "naturalness_multiplets")
+        else model_or_multiplets
+    )
     return naturalness_bound(mults, Delta, conv) / 1e3
 
 

@@ -21,8 +21,15 @@ from dataclasses import dataclass
 from ..datafiles import load_data_file
 from ..errors import DataError
 from .classify import table2_candidates, table3_candidates
-from .naturalness import (CONVENTIONS, ROUNDINGS, NaturalnessConvention, gauge_factor, naturalness_bound_TeV,
-                          printed_bound, printed_interval)
+from .naturalness import (
+    CONVENTIONS,
+    ROUNDINGS,
+    NaturalnessConvention,
+    gauge_factor,
+    naturalness_bound_TeV,
+    printed_bound,
+    printed_interval,
+)
 from .rational import to_fraction
 
 #: The printed columns, relative to the data directory.

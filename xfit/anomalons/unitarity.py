@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from ..errors import InputError
+
 # one implementation of v_X and m_Psi: xfit.physics.couplings (re-exported here)
 from ..physics.couplings import anomalon_mass, breaking_scale
 

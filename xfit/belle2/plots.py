@@ -5,6 +5,7 @@
 * ``limits_vs_mX``: observed 95 % CL CLs upper limit on B(B+ -> K+ X) x P_inv with the
   expected median and the +-1 sigma (green) and +-2 sigma (yellow) bands.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,9 @@ def plot_delta_chi2(mX, q0, out: str | os.PathLike, best=None, title: str = "") 
         if z * z <= max(np.nanmax(q0) * 1.15, 1.0):
             ax.axhline(z * z, color="grey", ls=ls, lw=0.9, label=f"{z}$\\sigma$ local (1 dof)")
     if best is not None:
-        ax.plot([best[0]], [best[1]], marker="*", color="C3", ms=11, ls="none",
-                label=f"best fit $m_X$ = {best[0]:.3f} GeV")
+        ax.plot(
+            [best[0]], [best[1]], marker="*", color="C3", ms=11, ls="none", label=f"best fit $m_X$ = {best[0]:.3f} GeV"
+        )
     ax.set_xlabel(r"$m_X$ [GeV]")
     ax.set_ylabel(r"$\Delta\chi^2 = -2\,\Delta\ln L$ (SM $-$ SM+X)")
     ax.set_xlim(mX.min(), mX.max())
@@ -75,7 +77,9 @@ def plot_limits(mX, observed, expected: dict[str, np.ndarray], out: str | os.Pat
     ax.set_xlabel(r"$m_X$ [GeV]")
     ax.set_ylabel(r"95% CL upper limit on $\mathcal{B}(B^+\to K^+X)\times P_{\rm inv}$")
     ax.set_xlim(mX.min(), mX.max())
-    ax.set_title(title or r"Belle II $B^+\to K^+\nu\bar\nu$ likelihood, CL$_s$ ($\tilde q_\mu$, asymptotic)", fontsize=10)
+    ax.set_title(
+        title or r"Belle II $B^+\to K^+\nu\bar\nu$ likelihood, CL$_s$ ($\tilde q_\mu$, asymptotic)", fontsize=10
+    )
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3, which="both")
     paths = _save(fig, out, "limits_vs_mX")
@@ -90,7 +94,10 @@ def plot_scan(result, out: str | os.PathLike) -> list[Path]:
     paths = plot_delta_chi2(mX, [p.q0 for p in pts], out, best=(result.best_mX, result.q0_best))
     with_limits = [p for p in pts if p.BR_95_expected]
     if with_limits:
-        paths += plot_limits([p.mX for p in with_limits], [p.BR_95 for p in with_limits],
-                             {k: [p.BR_95_expected.get(k) for p in with_limits] for k in ("-2", "-1", "0", "1", "2")},
-                             out)
+        paths += plot_limits(
+            [p.mX for p in with_limits],
+            [p.BR_95 for p in with_limits],
+            {k: [p.BR_95_expected.get(k) for p in with_limits] for k in ("-2", "-1", "0", "1", "2")},
+            out,
+        )
     return paths

@@ -87,7 +87,8 @@ class MassPoint(Result):
         missing = [k for k in ("mX", "BR_hat", "q0", "nll", "efficiency_events") if k not in d]
         if missing:
             raise DataError(f"a mass point lacks the field(s) {', '.join(missing)}")
-        g = lambda k: math.nan if d[k] is None else num(k, d[k])
+        def g(k):
+            return math.nan if d[k] is None else num(k, d[k])
         exp = d.get("BR_95_expected", {})
         if not isinstance(exp, dict):
             raise DataError(f"field 'BR_95_expected' must be a mapping {{'-2'..'2': number}}, got {str(exp)[:80]!r}")

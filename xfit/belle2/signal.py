@@ -60,10 +60,10 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import InputError
+from ..histfactory import ExtraSample, HistFactoryModel
 from ..physics.constants import DEFAULT_SM
 from ..physics.kinematics import kallen
 from . import files
-from ..histfactory import ExtraSample, HistFactoryModel
 
 #: SM branching fraction of the simulated signal (HPQCD f+, 0 < q^2 < 22.885 GeV^2).
 B_SM = 4.97e-6

@@ -1,12 +1,13 @@
 """``xfit belle2``: the Belle II B+ -> K+ nu nubar likelihood (SM fit, B+ -> K+ X scan, checks, export).
 
-    xfit belle2 fit-sm [--json] [--stock] [--no-impacts]
-    xfit belle2 scan [--json] [--mX-min M] [--mX-max M] [--n-masses N] [--width G]
-                     [--out DIR] [--sm-free] [--no-limits] [--no-resume] [--no-plots]
-    xfit belle2 export-pyhf --mX M [--width G] [--sm-free] [--out DIR]
-    xfit belle2 fit-spectrum FILE.csv [--json] [--sm-free]      (xfit/cli/belle2_spectrum.py)
-    xfit belle2 plots [--out DIR]                               (xfit/cli/belle2_diagnostics.py)
+xfit belle2 fit-sm [--json] [--stock] [--no-impacts]
+xfit belle2 scan [--json] [--mX-min M] [--mX-max M] [--n-masses N] [--width G]
+                 [--out DIR] [--sm-free] [--no-limits] [--no-resume] [--no-plots]
+xfit belle2 export-pyhf --mX M [--width G] [--sm-free] [--out DIR]
+xfit belle2 fit-spectrum FILE.csv [--json] [--sm-free]      (xfit/cli/belle2_spectrum.py)
+xfit belle2 plots [--out DIR]                               (xfit/cli/belle2_diagnostics.py)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,10 @@ def cmd_fit_sm(args) -> int:
         print(f"  one full fit (minimum + HESSE): {1e3 * out['fit_seconds']:.1f} ms")
         if args.stock:
             s = out["stock_pyhf"]
-            print(f"  stock pyhf: mu = {s['mu']:.3f} +- {s['mu_err']:.3f}, {s['Z_bkg_only']:.2f} sigma, "
-                  f"{s['Z_vs_SM']:.2f} sigma, {s['fit_seconds']:.1f} s")
+            print(
+                f"  stock pyhf: mu = {s['mu']:.3f} +- {s['mu_err']:.3f}, {s['Z_bkg_only']:.2f} sigma, "
+                f"{s['Z_vs_SM']:.2f} sigma, {s['fit_seconds']:.1f} s"
+            )
         print("  Belle II (arXiv:2311.14647): mu = 4.6 +- 1.3, 3.5 sigma, 2.7 sigma")
     return 0
 
@@ -61,13 +64,23 @@ def cmd_scan(args) -> int:
     if mx_max > math.sqrt(q2_max()):
         raise InputError(f"--mX-max must be below m_B - m_K = {math.sqrt(q2_max()):.4f} GeV, got {mx_max}")
     if width == 0 and mx_min >= MX_NO_EFFICIENCY:
-        raise InputError(f"--mX-min must be below MX_NO_EFFICIENCY = {MX_NO_EFFICIENCY:.4f} GeV (no Belle II "
-                         f"signal efficiency above it, every mass would be flat), got {mx_min}")
+        raise InputError(
+            f"--mX-min must be below MX_NO_EFFICIENCY = {MX_NO_EFFICIENCY:.4f} GeV (no Belle II "
+            f"signal efficiency above it, every mass would be flat), got {mx_min}"
+        )
     masses = scan.default_masses(mx_min, mx_max, args.n_masses)
     scan.check_masses_have_efficiency(masses, width)
     log = None if args.json else (lambda s: print(s, file=sys.stderr))
-    res = scan.run_scan(masses, width=width, sm_free=args.sm_free, out=args.out, limits=not args.no_limits,
-                        resume=not args.no_resume, plots=not args.no_plots, log=log)
+    res = scan.run_scan(
+        masses,
+        width=width,
+        sm_free=args.sm_free,
+        out=args.out,
+        limits=not args.no_limits,
+        resume=not args.no_resume,
+        plots=not args.no_plots,
+        log=log,
+    )
     out = res.summary()
     out["inputs"] = inputs_block()
     if args.json:
@@ -96,23 +109,33 @@ def cmd_export_pyhf(args) -> int:
 def register(subparsers) -> None:
     """Add ``xfit belle2 fit-sm`` and ``xfit belle2 scan``."""
     p = subparsers.add_parser(
-        "belle2", help="Belle II B+ -> K+ nu nubar likelihood: SM fit and B+ -> K+ X scan",
+        "belle2",
+        help="Belle II B+ -> K+ nu nubar likelihood: SM fit and B+ -> K+ X scan",
         description="The published Belle II B+ -> K+ nu nubar likelihood (HEPData ins2947386) "
-        "with a fast HistFactory implementation; data files from `xfit data fetch belle2-knunu`.")
+        "with a fast HistFactory implementation; data files from `xfit data fetch belle2-knunu`.",
+    )
     sub = p.add_subparsers(dest="belle2_command", metavar="SUBCOMMAND")
     sub.required = True
 
     f = sub.add_parser("fit-sm", help="fit the SM signal strength mu and its significances")
     f.add_argument("--json", action="store_true", help='print {"mu", "mu_err", "Z_bkg_only", "Z_vs_SM", "fit_seconds"}')
     f.add_argument("--stock", action="store_true", help="also fit with stock pyhf (slow, ~40 s) for comparison")
-    f.add_argument("--no-impacts", action="store_true",
-                   help="--json without the impacts (they take four refits per nuisance parameter, ~10 s)")
+    f.add_argument(
+        "--no-impacts",
+        action="store_true",
+        help="--json without the impacts (they take four refits per nuisance parameter, ~10 s)",
+    )
     f.set_defaults(func=cmd_fit_sm)
 
-    s = sub.add_parser("scan", help="scan m_X of B+ -> K+ X: best fit, local significance, CLs limits",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s = sub.add_parser(
+        "scan",
+        help="scan m_X of B+ -> K+ X: best fit, local significance, CLs limits",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
-    s.add_argument("--mX-min", type=float, default=0.0, help="lowest mass [GeV] (0: excluded, the grid starts one step above)")
+    s.add_argument(
+        "--mX-min", type=float, default=0.0, help="lowest mass [GeV] (0: excluded, the grid starts one step above)"
+    )
     s.add_argument("--mX-max", type=float, default=4.6, help="highest mass [GeV]")
     s.add_argument("--n-masses", type=int, default=101, help="number of masses")
     s.add_argument("--width", type=float, default=0.0, help="Gamma_X [GeV] (0: narrow line)")
@@ -123,10 +146,13 @@ def register(subparsers) -> None:
     s.add_argument("--no-plots", action="store_true", help="do not write the plots")
     s.set_defaults(func=cmd_scan)
 
-    e = sub.add_parser("export-pyhf", help="write the SM + X model at one mass as a pyhf workspace and patch set",
-                       description="Write DIR/workspace.json (the published workspace plus the B+ -> K+ X "
-                       "sample at --mX, POI mu_X in units of 1e-6 of B(B+ -> K+ X) x P_inv, SM signal fixed at "
-                       "mu = 1 unless --sm-free) and DIR/patchset.json (one patch per mass of the scan grid).")
+    e = sub.add_parser(
+        "export-pyhf",
+        help="write the SM + X model at one mass as a pyhf workspace and patch set",
+        description="Write DIR/workspace.json (the published workspace plus the B+ -> K+ X "
+        "sample at --mX, POI mu_X in units of 1e-6 of B(B+ -> K+ X) x P_inv, SM signal fixed at "
+        "mu = 1 unless --sm-free) and DIR/patchset.json (one patch per mass of the scan grid).",
+    )
     e.add_argument("--mX", required=True, help="mass of X [GeV]")
     e.add_argument("--width", default="0", help="Gamma_X [GeV] (0: narrow line)")
     e.add_argument("--sm-free", action="store_true", help="leave the SM signal strength mu free")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..errors import InputError, require_finite_number
 from ..inference.fit import Fit
-from ..likelihood import available_terms, build_likelihood
+from ..likelihood import build_likelihood
 from ..models import ChiralPlane, EFTPlane
 from .common import add_model_options, dump_json, model_from_args, theory_from_args
 

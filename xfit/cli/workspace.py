@@ -154,7 +154,8 @@ def cmd_limit(args) -> int:
     if args.json:
         print(dump_json(out))
         return 0
-    fmt = lambda v: "above the POI bound" if v is None else f"{v:.6g}"
+    def fmt(v):
+        return "above the POI bound" if v is None else f"{v:.6g}"
     print(f"{args.file}: {100 * cl:g}% CL CLs upper limits on {model.poi_name} (q~_mu, asymptotic)")
     print(f"  observed: {fmt(out['obs_limit'])}")
     for n, v in zip((-2, -1, 0, 1, 2), out["exp_limits"]):

@@ -16,6 +16,7 @@ like).  A local parameter couples only to the global ones and to the locals of i
 the Newton system is solved by a Schur complement over small per-bin blocks
 (:mod:`xfit.histfactory.blocks`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,16 +69,20 @@ class ModelBuilder:
     def vector_params(self, modifier: dict, channel: str) -> np.ndarray:
         sl, nb = self.par_slices[modifier["name"]], self.channel_nbins[channel]
         if sl.stop - sl.start != nb:
-            raise InputError(f"{modifier['type']} {modifier['name']!r}: {sl.stop - sl.start} parameters "
-                             f"for {nb} bins of channel {channel!r}")
+            raise InputError(
+                f"{modifier['type']} {modifier['name']!r}: {sl.stop - sl.start} parameters "
+                f"for {nb} bins of channel {channel!r}"
+            )
         return np.arange(sl.start, sl.stop)
 
     def bin_array(self, modifier: dict, key: str, channel: str, rows) -> np.ndarray:
         data = modifier["data"] if key == "data" else modifier["data"][key]
         a = np.asarray(data, dtype=float)
         if a.shape != (len(rows),):
-            raise InputError(f"{modifier['type']} {modifier['name']!r} in channel {channel!r}: {key} has "
-                             f"shape {a.shape}, the channel has {len(rows)} bins")
+            raise InputError(
+                f"{modifier['type']} {modifier['name']!r} in channel {channel!r}: {key} has "
+                f"shape {a.shape}, the channel has {len(rows)} bins"
+            )
         return a
 
     def add_linear(self, rows, params) -> None:
@@ -111,58 +116,58 @@ class CompiledModel:
     """
 
     nrows: int
-    row_bin: np.ndarray          # (R,) main bin of each row; rows sorted by bin
-    bin_start: np.ndarray        # (nbins,) first row of each bin (for np.add.reduceat)
-    sample_rows: dict            # (channel, sample) -> rows of that sample, in bin order
-    nominal: np.ndarray          # (R,) nominal yield of each row
-    histo_param: np.ndarray      # (K,) parameter of each histosys variation k
-    histo_up: np.ndarray         # (K, R) hi - nom of variation k on each row (0 if absent)
-    histo_dn: np.ndarray         # (K, R) nom - lo
-    histo_relative: dict         # (channel, sample) -> [(k, hi/nom, lo/nom)] (relative histosys)
-    normsys_param: np.ndarray    # (U,) parameter of each normsys term u = (parameter, hi, lo)
-    normsys_log_hi: np.ndarray   # (U,) ln hi
-    normsys_log_lo: np.ndarray   # (U,) ln lo
-    normsys_coef: np.ndarray     # (6, U) code4 polynomial coefficients a_1..a_6
-    normsys_table: np.ndarray    # (3, U, 7) code4: coefficients of alpha^0..6 in f, f', f''
-    entry_row: np.ndarray        # (E,) row of each multiplicative entry e
-    entry_param: np.ndarray      # (E,) parameter of entry e
-    entry_linear: np.ndarray     # entries with phi = theta (linear factors)
+    row_bin: np.ndarray  # (R,) main bin of each row; rows sorted by bin
+    bin_start: np.ndarray  # (nbins,) first row of each bin (for np.add.reduceat)
+    sample_rows: dict  # (channel, sample) -> rows of that sample, in bin order
+    nominal: np.ndarray  # (R,) nominal yield of each row
+    histo_param: np.ndarray  # (K,) parameter of each histosys variation k
+    histo_up: np.ndarray  # (K, R) hi - nom of variation k on each row (0 if absent)
+    histo_dn: np.ndarray  # (K, R) nom - lo
+    histo_relative: dict  # (channel, sample) -> [(k, hi/nom, lo/nom)] (relative histosys)
+    normsys_param: np.ndarray  # (U,) parameter of each normsys term u = (parameter, hi, lo)
+    normsys_log_hi: np.ndarray  # (U,) ln hi
+    normsys_log_lo: np.ndarray  # (U,) ln lo
+    normsys_coef: np.ndarray  # (6, U) code4 polynomial coefficients a_1..a_6
+    normsys_table: np.ndarray  # (3, U, 7) code4: coefficients of alpha^0..6 in f, f', f''
+    entry_row: np.ndarray  # (E,) row of each multiplicative entry e
+    entry_param: np.ndarray  # (E,) parameter of entry e
+    entry_linear: np.ndarray  # entries with phi = theta (linear factors)
     entry_linear_param: np.ndarray  # their parameters (entry_param[entry_linear])
-    entry_normsys: np.ndarray    # entries with phi = f(alpha) (normsys)
-    entry_term: np.ndarray       # normsys term of each entry in entry_normsys
-    row_entries: np.ndarray      # (R, S) entries of each row, padded with E (the factor 1)
-    entry_slot: np.ndarray       # (E,) column of entry e in row_entries
-    pair_first: np.ndarray       # (P,) ordered pairs (a, b), a != b, of entries of one row
-    pair_second: np.ndarray      # (P,)
-    pair_row: np.ndarray         # (P,) their row
-    pair_keep: np.ndarray        # (P, S) False at the slots of a and b (product of the others)
+    entry_normsys: np.ndarray  # entries with phi = f(alpha) (normsys)
+    entry_term: np.ndarray  # normsys term of each entry in entry_normsys
+    row_entries: np.ndarray  # (R, S) entries of each row, padded with E (the factor 1)
+    entry_slot: np.ndarray  # (E,) column of entry e in row_entries
+    pair_first: np.ndarray  # (P,) ordered pairs (a, b), a != b, of entries of one row
+    pair_second: np.ndarray  # (P,)
+    pair_row: np.ndarray  # (P,) their row
+    pair_keep: np.ndarray  # (P, S) False at the slots of a and b (product of the others)
     # global/local split of the parameters (see module docstring)
-    global_params: np.ndarray    # (ng,) parameter indices of the global parameters
-    local_params: np.ndarray     # (nl,) parameter indices of the local parameters
-    global_pos: np.ndarray       # (npars,) position among the globals, -1 if local
-    local_pos: np.ndarray        # (npars,) position among the locals, -1 if global
-    local_bin: np.ndarray        # (nl,) main bin of each local parameter
-    local_slot: np.ndarray       # (nl,) its slot in the per-bin block
-    block_size: int              # m: largest number of locals in one bin
-    local_flat: np.ndarray       # (nl,) local_bin * m + local_slot: position in the (nb * m) block layout
-    slot_used: np.ndarray        # (nb, m) True where a bin's block slot holds a local parameter
-    histo_gpos: np.ndarray       # (K,) global position of each histosys parameter
-    entries_global: np.ndarray   # entries whose parameter is global
-    entries_local: np.ndarray    # entries whose parameter is local
-    pair_gg: np.ndarray          # pairs global-global, global-local, local-local
+    global_params: np.ndarray  # (ng,) parameter indices of the global parameters
+    local_params: np.ndarray  # (nl,) parameter indices of the local parameters
+    global_pos: np.ndarray  # (npars,) position among the globals, -1 if local
+    local_pos: np.ndarray  # (npars,) position among the locals, -1 if global
+    local_bin: np.ndarray  # (nl,) main bin of each local parameter
+    local_slot: np.ndarray  # (nl,) its slot in the per-bin block
+    block_size: int  # m: largest number of locals in one bin
+    local_flat: np.ndarray  # (nl,) local_bin * m + local_slot: position in the (nb * m) block layout
+    slot_used: np.ndarray  # (nb, m) True where a bin's block slot holds a local parameter
+    histo_gpos: np.ndarray  # (K,) global position of each histosys parameter
+    entries_global: np.ndarray  # entries whose parameter is global
+    entries_local: np.ndarray  # entries whose parameter is local
+    pair_gg: np.ndarray  # pairs global-global, global-local, local-local
     pair_gl: np.ndarray
     pair_ll: np.ndarray
     # flat indices of the Hessian scatter-adds (np.bincount is much faster than np.add.at)
-    scatter_jac: np.ndarray      # (bin, global) of the Jacobian terms: histosys (k, row), then global entries
-    scatter_a: np.ndarray        # (global, global) of the second-derivative terms: global entries
-                                 # (diagonal), histosys diagonal, histosys x global entries (both
-                                 # orders), global-global pairs
+    scatter_jac: np.ndarray  # (bin, global) of the Jacobian terms: histosys (k, row), then global entries
+    scatter_a: np.ndarray  # (global, global) of the second-derivative terms: global entries
+    # (diagonal), histosys diagonal, histosys x global entries (both
+    # orders), global-global pairs
     entries_global_row: np.ndarray  # row of each global entry (entry_row[entries_global])
-    local_entries: np.ndarray    # local entries sorted by their local parameter
+    local_entries: np.ndarray  # local entries sorted by their local parameter
     local_entries_row: np.ndarray  # their rows
     local_entry_start: np.ndarray | None  # first of each local parameter's entries (None: one each)
-    scatter_pgl: np.ndarray      # (global, local) of global-local pairs
-    scatter_pll: np.ndarray      # (bin, slot, slot) of local-local pairs
+    scatter_pgl: np.ndarray  # (global, local) of global-local pairs
+    scatter_pll: np.ndarray  # (bin, slot, slot) of local-local pairs
 
 
 def compile_model(builder: ModelBuilder, npars: int, nbins: int, par_order) -> CompiledModel:
@@ -183,7 +188,9 @@ def compile_model(builder: ModelBuilder, npars: int, nbins: int, par_order) -> C
         for m in s.modifiers:
             t, n = m["type"], m["name"]
             if t not in MODULES:
-                raise InputError(f"modifier type {t!r} ({n}) not supported; supported: {', '.join(SUPPORTED_MODIFIERS)}")
+                raise InputError(
+                    f"modifier type {t!r} ({n}) not supported; supported: {', '.join(SUPPORTED_MODIFIERS)}"
+                )
             if n not in builder.par_slices:
                 raise InputError(f"modifier {n!r} of sample {s.name!r} refers to no parameter of the model")
             MODULES[t].compile(builder, m, s.channel, rows, s.nominal)
@@ -205,8 +212,9 @@ def compile_model(builder: ModelBuilder, npars: int, nbins: int, par_order) -> C
     for k, n in enumerate(histo_names):
         for rr, (du, dd) in builder.histo[n].items():
             histo_up[k, new[rr]], histo_dn[k, new[rr]] = du, dd
-    histo_relative = {key: [(histo_names.index(n), hi, lo) for n, hi, lo in v]
-                      for key, v in builder.histo_relative.items()}
+    histo_relative = {
+        key: [(histo_names.index(n), hi, lo) for n, hi, lo in v] for key, v in builder.histo_relative.items()
+    }
 
     # normsys terms
     keys = sorted(builder.terms, key=builder.terms.get)
@@ -214,7 +222,9 @@ def compile_model(builder: ModelBuilder, npars: int, nbins: int, par_order) -> C
     lo = np.array([k[2] for k in keys], dtype=float)
 
     # multiplicative entries, in compile order
-    cat = (lambda xs: np.concatenate(xs).astype(int) if xs else np.zeros(0, int))
+    def cat(xs):
+        return np.concatenate(xs).astype(int) if xs else np.zeros(0, int)
+
     entry_row, entry_param, kind = new[cat(builder.entry_rows)], cat(builder.entry_params), cat(builder.entry_terms)
     E = len(entry_row)
 
@@ -225,27 +235,42 @@ def compile_model(builder: ModelBuilder, npars: int, nbins: int, par_order) -> C
     row_entries = np.full((R, S), E, dtype=int)
     entry_slot = np.empty(E, dtype=int)
     for rr, es in enumerate(per_row):
-        row_entries[rr, :len(es)] = es
+        row_entries[rr, : len(es)] = es
         entry_slot[es] = np.arange(len(es))
-    pairs = np.array([(es[i], es[j]) for es in per_row for i in range(len(es)) for j in range(len(es)) if i != j],
-                     dtype=int).reshape(-1, 2)
+    pairs = np.array(
+        [(es[i], es[j]) for es in per_row for i in range(len(es)) for j in range(len(es)) if i != j], dtype=int
+    ).reshape(-1, 2)
     pair_keep = np.ones((len(pairs), S), dtype=bool)
     pair_keep[np.arange(len(pairs)), entry_slot[pairs[:, 0]]] = False
     pair_keep[np.arange(len(pairs)), entry_slot[pairs[:, 1]]] = False
 
     c = {
-        "nrows": R, "row_bin": row_bin, "bin_start": bin_start,
+        "nrows": R,
+        "row_bin": row_bin,
+        "bin_start": bin_start,
         "sample_rows": {k: new[v] for k, v in sample_rows.items()},
         "nominal": np.concatenate(nom)[perm] if nom else np.zeros(0),
-        "histo_param": histo_param, "histo_up": histo_up, "histo_dn": histo_dn, "histo_relative": histo_relative,
-        "normsys_param": np.array([k[0] for k in keys], dtype=int), "normsys_log_hi": np.log(hi), "normsys_log_lo": np.log(lo),
+        "histo_param": histo_param,
+        "histo_up": histo_up,
+        "histo_dn": histo_dn,
+        "histo_relative": histo_relative,
+        "normsys_param": np.array([k[0] for k in keys], dtype=int),
+        "normsys_log_hi": np.log(hi),
+        "normsys_log_lo": np.log(lo),
         "normsys_coef": code4_coefficients(hi, lo) if len(keys) else np.zeros((6, 0)),
         "normsys_table": code4_table(code4_coefficients(hi, lo) if len(keys) else np.zeros((6, 0))),
-        "entry_row": entry_row, "entry_param": entry_param, "entry_linear": np.flatnonzero(kind < 0),
+        "entry_row": entry_row,
+        "entry_param": entry_param,
+        "entry_linear": np.flatnonzero(kind < 0),
         "entry_linear_param": entry_param[kind < 0],
-        "entry_normsys": np.flatnonzero(kind >= 0), "entry_term": kind[kind >= 0],
-        "row_entries": row_entries, "entry_slot": entry_slot,
-        "pair_first": pairs[:, 0], "pair_second": pairs[:, 1], "pair_row": entry_row[pairs[:, 0]], "pair_keep": pair_keep,
+        "entry_normsys": np.flatnonzero(kind >= 0),
+        "entry_term": kind[kind >= 0],
+        "row_entries": row_entries,
+        "entry_slot": entry_slot,
+        "pair_first": pairs[:, 0],
+        "pair_second": pairs[:, 1],
+        "pair_row": entry_row[pairs[:, 0]],
+        "pair_keep": pair_keep,
     }
     c.update(_split_parameters(c, npars, nbins))
     return CompiledModel(**c)
@@ -286,17 +311,36 @@ def _split_parameters(c: dict, npars: int, nbins: int) -> dict:
     starts = np.searchsorted(lpos[ep[by_local]], np.arange(nl))
     la, lb = lpos[ep[a[pll]]], lpos[ep[b[pll]]]
     return {
-        "global_params": glob, "local_params": loc, "global_pos": gpos, "local_pos": lpos, "local_bin": lbin, "local_slot": lslot,
-        "block_size": m, "local_flat": lbin * m + lslot, "slot_used": slot_used, "histo_gpos": hpos, "entries_global": eg, "entries_local": el, "pair_gg": pgg, "pair_gl": pgl, "pair_ll": pll,
-        "scatter_jac": np.concatenate([(row_bin[None, :] * ng + hpos[:, None]).ravel(), row_bin[er[eg]] * ng + gpos[ep[eg]]]),
-        "scatter_a": np.concatenate([
-            gpos[ep[eg]] * (ng + 1),
-            hpos * (ng + 1),
-            (hpos[:, None] * ng + gpos[ep[eg]][None, :]).ravel(),
-            (gpos[ep[eg]][None, :] * ng + hpos[:, None]).ravel(),
-            gpos[ep[a[pgg]]] * ng + gpos[ep[b[pgg]]]]).astype(int),
+        "global_params": glob,
+        "local_params": loc,
+        "global_pos": gpos,
+        "local_pos": lpos,
+        "local_bin": lbin,
+        "local_slot": lslot,
+        "block_size": m,
+        "local_flat": lbin * m + lslot,
+        "slot_used": slot_used,
+        "histo_gpos": hpos,
+        "entries_global": eg,
+        "entries_local": el,
+        "pair_gg": pgg,
+        "pair_gl": pgl,
+        "pair_ll": pll,
+        "scatter_jac": np.concatenate(
+            [(row_bin[None, :] * ng + hpos[:, None]).ravel(), row_bin[er[eg]] * ng + gpos[ep[eg]]]
+        ),
+        "scatter_a": np.concatenate(
+            [
+                gpos[ep[eg]] * (ng + 1),
+                hpos * (ng + 1),
+                (hpos[:, None] * ng + gpos[ep[eg]][None, :]).ravel(),
+                (gpos[ep[eg]][None, :] * ng + hpos[:, None]).ravel(),
+                gpos[ep[a[pgg]]] * ng + gpos[ep[b[pgg]]],
+            ]
+        ).astype(int),
         "entries_global_row": er[eg],
-        "local_entries": by_local, "local_entries_row": er[by_local],
+        "local_entries": by_local,
+        "local_entries_row": er[by_local],
         "local_entry_start": None if len(by_local) == nl else starts,
         "scatter_pgl": gpos[ep[a[pgl]]] * nl + lpos[ep[b[pgl]]],
         "scatter_pll": (lbin[la] * m + lslot[la]) * m + lslot[lb],

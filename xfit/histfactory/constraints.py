@@ -10,6 +10,7 @@ Widths, factors tau and the auxiliary-data layout come from pyhf's parameter set
 keeps its full normalisation (ln sqrt(2 pi) sigma, ln Gamma(a + 1)), so the sum with the main
 term equals ``-pyhf.Model.logpdf``.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,15 +42,17 @@ class Constraints:
                 p_pos += where
                 p_fac += list(ps.factors)
             else:  # pragma: no cover - pyhf has only these two
-                raise InputError(f"constraint type {ps.pdf_type!r} of {pname!r} not supported; accepted: normal, poisson")
-        self.gauss_param = np.asarray(g_idx, int)     # parameter of each Gaussian constraint
-        self.gauss_aux_pos = np.asarray(g_pos, int)   # its position in the auxdata vector
+                raise InputError(
+                    f"constraint type {ps.pdf_type!r} of {pname!r} not supported; accepted: normal, poisson"
+                )
+        self.gauss_param = np.asarray(g_idx, int)  # parameter of each Gaussian constraint
+        self.gauss_aux_pos = np.asarray(g_pos, int)  # its position in the auxdata vector
         self.gauss_sigma = np.asarray(g_sig, float)
-        self.gauss_inv_var = 1.0 / self.gauss_sigma ** 2
+        self.gauss_inv_var = 1.0 / self.gauss_sigma**2
         self.gauss_const = float(np.sum(np.log(self.gauss_sigma * math.sqrt(2.0 * math.pi))))
-        self.pois_param = np.asarray(p_idx, int)      # parameter of each Poisson constraint
-        self.pois_aux_pos = np.asarray(p_pos, int)    # its position in the auxdata vector
-        self.pois_factor = np.asarray(p_fac, float)   # tau: the rate is theta * tau
+        self.pois_param = np.asarray(p_idx, int)  # parameter of each Poisson constraint
+        self.pois_aux_pos = np.asarray(p_pos, int)  # its position in the auxdata vector
+        self.pois_factor = np.asarray(p_fac, float)  # tau: the rate is theta * tau
         self.naux = pos
         self.set_aux(np.zeros(pos))
 
@@ -82,8 +85,9 @@ class Constraints:
             grad[self.gauss_param] += (theta[self.gauss_param] - self.gauss_aux) * self.gauss_inv_var
         if len(self.pois_param):
             th = theta[self.pois_param]
-            grad[self.pois_param] += self.pois_factor - np.divide(self.pois_aux, th, out=np.zeros_like(th),
-                                                                  where=self.pois_aux != 0)
+            grad[self.pois_param] += self.pois_factor - np.divide(
+                self.pois_aux, th, out=np.zeros_like(th), where=self.pois_aux != 0
+            )
 
     def hess_diag(self, theta):
         """[(parameters, second derivatives)] of the Gaussian and Poisson terms (diagonal)."""
@@ -92,6 +96,7 @@ class Constraints:
             out.append((self.gauss_param, self.gauss_inv_var))
         if len(self.pois_param):
             th = theta[self.pois_param]
-            out.append((self.pois_param, np.divide(self.pois_aux, th * th, out=np.zeros_like(th),
-                                                   where=self.pois_aux != 0)))
+            out.append(
+                (self.pois_param, np.divide(self.pois_aux, th * th, out=np.zeros_like(th), where=self.pois_aux != 0))
+            )
         return out

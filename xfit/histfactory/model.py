@@ -6,6 +6,7 @@ M. Feickert, G. Stark, K. Cranmer, JOSS 6 (2021) 2823): ``-nll(theta)`` equals
 fixed flags, constraint widths, auxiliary data, POI) is taken from ``pyhf.Model(spec).config``
 for the chosen measurement, so parameter vectors compare 1:1 with pyhf's.
 """
+
 from __future__ import annotations
 
 import copy
@@ -58,8 +59,14 @@ class HistFactoryModel:
     ``workspace``, ``compiled`` (index arrays, :class:`~xfit.histfactory.compile.CompiledModel`).
     """
 
-    def __init__(self, spec: dict, extra_samples: list[ExtraSample] | tuple = (), measurement: str | None = None,
-                 poi: str | None = None, modifier_settings: dict | None = None):
+    def __init__(
+        self,
+        spec: dict,
+        extra_samples: list[ExtraSample] | tuple = (),
+        measurement: str | None = None,
+        poi: str | None = None,
+        modifier_settings: dict | None = None,
+    ):
         from .workspace import pyhf_workspace_and_model
 
         codes = interpolation_codes(modifier_settings)
@@ -104,9 +111,18 @@ class HistFactoryModel:
 
         self.constraints = Constraints(cfg, self.par_slices)
         self.naux = self.constraints.naux
-        self.compiled = compile_model(ModelBuilder(self.channels, self.channel_nbins, self.channel_offsets,
-                                                   self.par_slices, self._samples(ws, extra_samples)),
-                                      self.npars, self.nbins, self.par_order)
+        self.compiled = compile_model(
+            ModelBuilder(
+                self.channels,
+                self.channel_nbins,
+                self.channel_offsets,
+                self.par_slices,
+                self._samples(ws, extra_samples),
+            ),
+            self.npars,
+            self.nbins,
+            self.par_order,
+        )
         c = self.compiled
         self.nrows = c.nrows
         self.sample_rows = c.sample_rows
@@ -115,19 +131,27 @@ class HistFactoryModel:
         observed = {o["name"]: o["data"] for o in ws["observations"]}
         missing = [ch for ch in self.channels if ch not in observed]
         if missing:
-            raise InputError(f"observations: no data for channel(s) {', '.join(map(repr, missing))}; "
-                             f"observations are given for {', '.join(map(repr, observed)) or 'none'}")
-        self.set_data(np.concatenate([np.asarray(observed[ch], float) for ch in self.channels]),
-                      np.asarray(cfg.auxdata, float))
+            raise InputError(
+                f"observations: no data for channel(s) {', '.join(map(repr, missing))}; "
+                f"observations are given for {', '.join(map(repr, observed)) or 'none'}"
+            )
+        self.set_data(
+            np.concatenate([np.asarray(observed[ch], float) for ch in self.channels]), np.asarray(cfg.auxdata, float)
+        )
 
     def _samples(self, ws, extra_samples) -> list[Sample]:
         chan_spec = {c["name"]: c for c in ws["channels"]}
-        out = [Sample(c, s["name"], np.asarray(s["data"], float), list(s["modifiers"]))
-               for c in self.channels for s in chan_spec[c]["samples"]]
+        out = [
+            Sample(c, s["name"], np.asarray(s["data"], float), list(s["modifiers"]))
+            for c in self.channels
+            for s in chan_spec[c]["samples"]
+        ]
         for es in extra_samples:
             for c, tmpl in es.templates.items():
                 if c not in self.channel_nbins:
-                    raise InputError(f"extra sample {es.name}: unknown channel {c!r}; channels: {', '.join(self.channels)}")
+                    raise InputError(
+                        f"extra sample {es.name}: unknown channel {c!r}; channels: {', '.join(self.channels)}"
+                    )
                 mods = [{"type": "normfactor", "name": es.norm_parameter, "data": None}] + list(es.modifiers.get(c, []))
                 out.append(Sample(c, es.name, np.asarray(tmpl, float), mods))
         return out
@@ -226,10 +250,10 @@ class HistFactoryModel:
         return sl.start
 
     @classmethod
-    def from_workspace(cls, path_or_spec, measurement: str | None = None, poi: str | None = None,
-                       **kwargs) -> HistFactoryModel:
+    def from_workspace(
+        cls, path_or_spec, measurement: str | None = None, poi: str | None = None, **kwargs
+    ) -> HistFactoryModel:
         """The model of a workspace given as a JSON file path or a dict (see :func:`from_workspace`)."""
         from .workspace import load_spec
 
         return cls(load_spec(path_or_spec), measurement=measurement, poi=poi, **kwargs)
-

@@ -29,7 +29,8 @@ import importlib.util
 import os
 import pickle
 import sys
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ..errors import InputError
 

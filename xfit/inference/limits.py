@@ -36,6 +36,7 @@ Masses are processed in chunks; slow likelihoods (more than ``slow_seconds`` per
 e.g. the full Belle II likelihood) run their chunks on the ``executor``; with ``store`` the
 chunks are appended to a resumable JSON-lines file (:mod:`xfit.inference.store`).
 """
+
 from __future__ import annotations
 
 import math
@@ -83,9 +84,9 @@ class CouplingLimit(Result):
     parameter: str
     cl: float
     mX: np.ndarray
-    limit: np.ndarray          # NaN: no limit at that mass
-    method: list[str]          # "closed-form", "root", "none" or "failed: ..." per mass
-    best_fit: np.ndarray       # argmin over g >= 0 (0 for pure limits)
+    limit: np.ndarray  # NaN: no limit at that mass
+    method: list[str]  # "closed-form", "root", "none" or "failed: ..." per mass
+    best_fit: np.ndarray  # argmin over g >= 0 (0 for pure limits)
     delta_chi2_zero: np.ndarray  # chi2(0) - chi2_min: preference for signal
     terms: tuple[str, ...] = ()
     metadata: dict = field(default_factory=dict)
@@ -99,7 +100,7 @@ class CouplingLimit(Result):
 
     def failures(self) -> dict[float, str]:
         """{m_X: reason} where the likelihood could not be evaluated (no limit there)."""
-        return {float(m): r[len("failed: "):] for m, r in zip(self.mX, self.method) if r.startswith("failed")}
+        return {float(m): r[len("failed: ") :] for m, r in zip(self.mX, self.method) if r.startswith("failed")}
 
     def to_json(self, key: str | None = None) -> dict:
         """``{"mX": [...], "gX_90": [...]}`` (GeV; null where there is no limit)."""
@@ -107,14 +108,24 @@ class CouplingLimit(Result):
         return {"mX": [float(m) for m in self.mX], key: finite_or_none(self.limit)}
 
     def to_dict(self) -> dict:
-        return to_jsonable({"name": self.name, "parameter": self.parameter, "cl": self.cl, "terms": list(self.terms),
-                "threshold_delta_chi2": self.threshold, **self.to_json("limit"),
-                "method": self.method, "best_fit": finite_or_none(self.best_fit),
-                "delta_chi2_zero": finite_or_none(self.delta_chi2_zero), "metadata": self.metadata})
+        return to_jsonable(
+            {
+                "name": self.name,
+                "parameter": self.parameter,
+                "cl": self.cl,
+                "terms": list(self.terms),
+                "threshold_delta_chi2": self.threshold,
+                **self.to_json("limit"),
+                "method": self.method,
+                "best_fit": finite_or_none(self.best_fit),
+                "delta_chi2_zero": finite_or_none(self.delta_chi2_zero),
+                "metadata": self.metadata,
+            }
+        )
 
     def __repr__(self) -> str:
         n = int(self.has_limit().sum())
-        rng = (f"{np.nanmin(self.limit):.3g}..{np.nanmax(self.limit):.3g}" if n else "none")
+        rng = f"{np.nanmin(self.limit):.3g}..{np.nanmax(self.limit):.3g}" if n else "none"
         return f"<CouplingLimit {self.name}: {self.parameter} < {rng} at {self.cl:.0%} CL, {n}/{self.mX.size} masses>"
 
 
@@ -122,8 +133,10 @@ def _model_parameter(model: Model, parameter: str | None, fixed: Mapping[str, fl
     if parameter is None:
         free = [p for p in model.parameters if p not in fixed]
         if len(free) != 1:
-            raise InputError(f"model {model.name!r} has parameters {', '.join(model.parameters)}: "
-                             "say which one to bound (parameter=...) and fix the others")
+            raise InputError(
+                f"model {model.name!r} has parameters {', '.join(model.parameters)}: "
+                "say which one to bound (parameter=...) and fix the others"
+            )
         return free[0]
     if parameter not in model.parameters:
         raise InputError(f"unknown parameter {parameter!r}; model {model.name!r} has {', '.join(model.parameters)}")
@@ -150,8 +163,15 @@ def _closed_form(model, lik, parameter, fixed, masses, threshold, g_ref=G_REF):
     with np.errstate(divide="ignore", invalid="ignore"):
         k1 = np.log2(c2 / c1)
         k2 = np.log2(c4 / c2)
-        homog = (~flat & (np.abs(c0) <= 1e-14 * scale) & (c1 > 0) & np.isfinite(k1) & np.isfinite(k2)
-                 & (np.abs(k1 - k2) < 1e-8) & (k1 > 0))
+        homog = (
+            ~flat
+            & (np.abs(c0) <= 1e-14 * scale)
+            & (c1 > 0)
+            & np.isfinite(k1)
+            & np.isfinite(k2)
+            & (np.abs(k1 - k2) < 1e-8)
+            & (k1 > 0)
+        )
         g = np.where(homog, g_ref * (threshold / np.where(homog, c1, 1.0)) ** (1.0 / np.where(homog, k1, 1.0)), np.nan)
     if homog.any():
         check = _chi2(model, lik, parameter, fixed, masses[homog], g[homog])
@@ -175,15 +195,19 @@ def _root_limits(model, lik, parameter, fixed, masses, threshold, g_min, g_max, 
         row = c[i]
         if not np.isfinite(row).all() or np.ptp(row) <= 1e-12 * max(1.0, np.abs(row).max()):
             continue  # chi2 does not depend on g here
-        f = lambda t, m=m: float(_chi2(model, lik, parameter, fixed, m, 10.0 ** t))
+
+        def f(t, m=m):
+            return float(_chi2(model, lik, parameter, fixed, m, 10.0**t))
+
         j = int(np.argmin(row))
         cmin, ghat = float(row[j]), float(grid[j])
         if 0 < j < grid.size - 1:
             lo = math.log10(grid[j - 1]) if j > 1 else math.log10(g_min) - 3.0
-            res = optimize.minimize_scalar(f, bounds=(lo, math.log10(grid[j + 1])), method="bounded",
-                                           options={"xatol": 1e-4})
+            res = optimize.minimize_scalar(
+                f, bounds=(lo, math.log10(grid[j + 1])), method="bounded", options={"xatol": 1e-4}
+            )
             if res.fun < cmin:
-                cmin, ghat = float(res.fun), float(10.0 ** res.x)
+                cmin, ghat = float(res.fun), float(10.0**res.x)
         best[i] = ghat
         dz[i] = row[0] - cmin
         above = np.flatnonzero((row - cmin >= threshold) & (grid > ghat))
@@ -200,9 +224,14 @@ def _root_limits(model, lik, parameter, fixed, masses, threshold, g_min, g_max, 
                 g_hi, g_lo = g_lo, g_lo * 1e-3
             else:
                 continue
-        r = optimize.brentq(lambda t: f(t) - cmin - threshold, math.log10(g_lo), math.log10(g_hi),  # noqa: B023
-                            xtol=1e-11, rtol=4 * np.finfo(float).eps)
-        limit[i] = 10.0 ** r
+        r = optimize.brentq(
+            lambda t: f(t) - cmin - threshold,  # noqa: B023 - used at once, inside the loop
+            math.log10(g_lo),
+            math.log10(g_hi),
+            xtol=1e-11,
+            rtol=4 * np.finfo(float).eps,
+        )
+        limit[i] = 10.0**r
         method[i] = "root"
     return limit, best, dz, method
 
@@ -239,9 +268,9 @@ def _limit_chunk(task: Mapping[str, Any]) -> dict:
     except ConvergenceError:
         limit, best, dz = (np.full(masses.size, np.nan) for _ in range(3))
         method = []
-        for i, m in enumerate(masses):
+        for i, _m in enumerate(masses):
             try:
-                l1, m1, b1, d1 = _limits_at(*args, masses[i:i + 1], *rest)
+                l1, m1, b1, d1 = _limits_at(*args, masses[i : i + 1], *rest)
                 limit[i], best[i], dz[i] = l1[0], b1[0], d1[0]
                 method.append(m1[0])
             except ConvergenceError as exc:
@@ -249,8 +278,14 @@ def _limit_chunk(task: Mapping[str, Any]) -> dict:
     return {"limit": limit.tolist(), "method": method, "best_fit": best.tolist(), "delta_chi2_zero": dz.tolist()}
 
 
-def seconds_per_point(model: Model, likelihood: LikelihoodBase, parameter: str,
-                      fixed: Mapping[str, float], masses: np.ndarray, n: int = 32) -> float:
+def seconds_per_point(
+    model: Model,
+    likelihood: LikelihoodBase,
+    parameter: str,
+    fixed: Mapping[str, float],
+    masses: np.ndarray,
+    n: int = 32,
+) -> float:
     """Wall time of one likelihood evaluation: one vectorised call at ``n`` points spread
     over ``masses`` (repeated if there are fewer), divided by ``n``."""
     m = np.asarray(masses, float)
@@ -260,13 +295,27 @@ def seconds_per_point(model: Model, likelihood: LikelihoodBase, parameter: str,
     return (time.perf_counter() - t0) / m.size
 
 
-def coupling_limit(model: Model, likelihood: LikelihoodBase, masses, cl: float = 0.90,
-                   parameter: str | None = None, fixed: Mapping[str, float] | None = None,
-                   name: str | None = None, g_min: float = G_MIN, g_max: float = G_MAX,
-                   points_per_decade: int = 2, executor: Any = None, chunk_size: int = DEFAULT_CHUNK,
-                   store: str | Path | None = None, overwrite: bool = False, on_mismatch: str = "error",
-                   progress: bool = True, slow_seconds: float = SLOW_SECONDS, seed: int | None = None,
-                   callback: Callable[[int, Mapping], None] | None = None) -> CouplingLimit:
+def coupling_limit(
+    model: Model,
+    likelihood: LikelihoodBase,
+    masses,
+    cl: float = 0.90,
+    parameter: str | None = None,
+    fixed: Mapping[str, float] | None = None,
+    name: str | None = None,
+    g_min: float = G_MIN,
+    g_max: float = G_MAX,
+    points_per_decade: int = 2,
+    executor: Any = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    store: str | Path | None = None,
+    overwrite: bool = False,
+    on_mismatch: str = "error",
+    progress: bool = True,
+    slow_seconds: float = SLOW_SECONDS,
+    seed: int | None = None,
+    callback: Callable[[int, Mapping], None] | None = None,
+) -> CouplingLimit:
     """Upper limit at ``cl`` on ``parameter`` of ``model`` versus m_X (``masses`` in GeV).
 
     ``executor`` (default local processes) is used only when the likelihood is slow (more
@@ -287,8 +336,11 @@ def coupling_limit(model: Model, likelihood: LikelihoodBase, masses, cl: float =
     g_max = require_finite_number(g_max, "g_max")
     if not 0 < g_min < g_max:
         raise InputError(f"need finite 0 < g_min < g_max, got {g_min}, {g_max}")
-    if isinstance(points_per_decade, bool) or not isinstance(points_per_decade, (int, np.integer)) \
-            or points_per_decade < 1:
+    if (
+        isinstance(points_per_decade, bool)
+        or not isinstance(points_per_decade, (int, np.integer))
+        or points_per_decade < 1
+    ):
         raise InputError(f"points_per_decade must be an integer >= 1, got {points_per_decade!r}")
     points_per_decade = int(points_per_decade)
     thr = chi2_threshold_one_sided(cl)
@@ -296,42 +348,90 @@ def coupling_limit(model: Model, likelihood: LikelihoodBase, masses, cl: float =
     frozen = freeze(likelihood)  # before any evaluation: every chunk starts from this state
     scratch = frozen.thaw() if frozen is not None else likelihood  # for probes and timing
     spans = chunk_indices(masses.size, int(chunk_size))
-    definition = {"kind": "coupling_limit", "model": repr(model), "terms": list(likelihood.names),
-                  "parameter": parameter, "fixed": fixed, "cl": cl, "masses": masses, "g_min": g_min,
-                  "g_max": g_max, "per_decade": points_per_decade, "chunk_size": int(chunk_size)}
+    definition = {
+        "kind": "coupling_limit",
+        "model": repr(model),
+        "terms": list(likelihood.names),
+        "parameter": parameter,
+        "fixed": fixed,
+        "cl": cl,
+        "masses": masses,
+        "g_min": g_min,
+        "g_max": g_max,
+        "per_decade": points_per_decade,
+        "chunk_size": int(chunk_size),
+    }
     if store is not None:
         probe_m = masses[[0, masses.size // 2, -1]]
-        definition["probe"] = likelihood_probe(model, scratch, probe_m,
-                                               {**fixed, parameter: np.array([1e-4, 1e-3, 1e-2])})
-    metadata = run_metadata(likelihood, model, seed, {"mX": masses, "chunk_size": int(chunk_size)},
-                            parameter=parameter, fixed=fixed, cl=cl, threshold_delta_chi2=thr,
-                            convention="one-sided half-Gaussian: Delta chi2 = [Phi^-1(CL)]^2 from the minimum over g >= 0")
-    st = open_store(store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch,
-                    chunk_sizes=[b - a for a, b in spans])
+        definition["probe"] = likelihood_probe(
+            model, scratch, probe_m, {**fixed, parameter: np.array([1e-4, 1e-3, 1e-2])}
+        )
+    metadata = run_metadata(
+        likelihood,
+        model,
+        seed,
+        {"mX": masses, "chunk_size": int(chunk_size)},
+        parameter=parameter,
+        fixed=fixed,
+        cl=cl,
+        threshold_delta_chi2=thr,
+        convention="one-sided half-Gaussian: Delta chi2 = [Phi^-1(CL)]^2 from the minimum over g >= 0",
+    )
+    st = open_store(
+        store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch, chunk_sizes=[b - a for a, b in spans]
+    )
     slow = seconds_per_point(model, scratch, parameter, fixed, masses) > slow_seconds
     ex = executor if slow else "serial"
     from .executors import get_executor
 
     with get_executor(ex) as pool:
         pool, portable = prepare_likelihood(likelihood, pool, frozen)
-        tasks = [{"model": model, "likelihood": portable, "parameter": parameter, "fixed": fixed,
-                  "threshold": thr, "masses": masses[a:b], "g_min": g_min, "g_max": g_max,
-                  "per_decade": points_per_decade} for a, b in spans]
-        results = run_chunks(_limit_chunk, tasks, pool, store=st, progress=progress,
-                             desc=f"limits {name}", callback=callback)
-    cat = lambda key: [v for r in results for v in r[key]]
+        tasks = [
+            {
+                "model": model,
+                "likelihood": portable,
+                "parameter": parameter,
+                "fixed": fixed,
+                "threshold": thr,
+                "masses": masses[a:b],
+                "g_min": g_min,
+                "g_max": g_max,
+                "per_decade": points_per_decade,
+            }
+            for a, b in spans
+        ]
+        results = run_chunks(
+            _limit_chunk, tasks, pool, store=st, progress=progress, desc=f"limits {name}", callback=callback
+        )
+
+    def cat(key):
+        return [v for r in results for v in r[key]]
+
     metadata["elapsed_s"] = round(time.perf_counter() - t0, 3)
     metadata["executor"] = "serial (fast likelihood)" if not slow else repr(executor or "process")
-    return CouplingLimit(name=name, parameter=parameter, cl=cl, mX=masses,
-                         limit=np.array(cat("limit"), dtype=float), method=cat("method"),
-                         best_fit=np.array(cat("best_fit"), dtype=float),
-                         delta_chi2_zero=np.array(cat("delta_chi2_zero"), dtype=float),
-                         terms=tuple(likelihood.names), metadata=metadata)
+    return CouplingLimit(
+        name=name,
+        parameter=parameter,
+        cl=cl,
+        mX=masses,
+        limit=np.array(cat("limit"), dtype=float),
+        method=cat("method"),
+        best_fit=np.array(cat("best_fit"), dtype=float),
+        delta_chi2_zero=np.array(cat("delta_chi2_zero"), dtype=float),
+        terms=tuple(likelihood.names),
+        metadata=metadata,
+    )
 
 
-def limits_by_search(model: Model, searches: Mapping[str, LikelihoodBase], masses, cl: float = 0.90,
-                     combined: str | None = "combined", store_dir: str | Path | None = None,
-                     **kw) -> dict[str, CouplingLimit]:
+def limits_by_search(
+    model: Model,
+    searches: Mapping[str, LikelihoodBase],
+    masses,
+    cl: float = 0.90,
+    combined: str | None = "combined",
+    store_dir: str | Path | None = None,
+    **kw,
+) -> dict[str, CouplingLimit]:
     """:func:`coupling_limit` for each search separately and (``combined``: its name, or
     None to skip) for the sum of all of them.  ``store_dir``: one resumable file per search."""
     out = {}
@@ -347,6 +447,7 @@ def limits_by_search(model: Model, searches: Mapping[str, LikelihoodBase], masse
 
 
 # --- bands of the IR-UV interplay (Sec. 3.3) -----------------------------------------------
+
 
 def coupling_for_anomalon_mass(mX, m_psi: float, y: float, XS: float = 1.0) -> np.ndarray:
     """g_X at which m_Psi = y v_X = y m_X/(X_S g_X) equals ``m_psi`` [GeV]
@@ -368,6 +469,7 @@ def naturalness_bound(mX, delta: float, y: float = math.sqrt(4 * math.pi), XS: f
 
 # --- plotting ------------------------------------------------------------------------------
 
+
 def _pastel(colour: str, amount: float = 0.72):
     """``colour`` mixed with white (opaque fills that do not turn muddy when stacked)."""
     from matplotlib.colors import to_rgb
@@ -376,8 +478,18 @@ def _pastel(colour: str, amount: float = 0.72):
     return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
 
 
-def draw_limit(ax, curve: CouplingLimit, colour: str, label: str, top: float, fill: bool = True,
-               ls: str = "-", lw: float = 1.6, alpha: float = 1.0, z: float = 1.0) -> None:
+def draw_limit(
+    ax,
+    curve: CouplingLimit,
+    colour: str,
+    label: str,
+    top: float,
+    fill: bool = True,
+    ls: str = "-",
+    lw: float = 1.6,
+    alpha: float = 1.0,
+    z: float = 1.0,
+) -> None:
     """One limit curve on log axes, the excluded region above it shaded (opaque pastel of
     the curve's colour, at z-order ``z``; lines are drawn above every fill)."""
     m, g = curve.mX, curve.limit
@@ -387,21 +499,29 @@ def draw_limit(ax, curve: CouplingLimit, colour: str, label: str, top: float, fi
         return
     ax.plot(m, np.where(ok, g, np.nan), color=colour, ls=ls, lw=lw, label=label, zorder=10)
     if fill:
-        ax.fill_between(m, np.where(ok, g, top), top, where=ok, color=_pastel(colour), alpha=alpha,
-                        lw=0, zorder=z)
+        ax.fill_between(m, np.where(ok, g, top), top, where=ok, color=_pastel(colour), alpha=alpha, lw=0, zorder=z)
 
 
 def _y_label(y: float) -> str:
     return r"\sqrt{4\pi}" if abs(y - math.sqrt(4 * math.pi)) < 1e-9 else f"{y:g}"
 
 
-def plot_limits(curves: Mapping[str, CouplingLimit], out_dir: str | Path, stem: str = "limits",
-                formats: Sequence[str] = ("png", "pdf"), labels: Mapping[str, str] | None = None,
-                colours: Mapping[str, str] | None = None, ylabel: str | None = None,
-                title: str | None = None, ylim: tuple[float, float] | None = None,
-                direct_y: Sequence[float] = (), naturalness_delta: Sequence[float] = (),
-                naturalness_y: float = math.sqrt(4 * math.pi), projections: Mapping[str, CouplingLimit] | None = None,
-                xscale: str = "log") -> list[Path]:
+def plot_limits(
+    curves: Mapping[str, CouplingLimit],
+    out_dir: str | Path,
+    stem: str = "limits",
+    formats: Sequence[str] = ("png", "pdf"),
+    labels: Mapping[str, str] | None = None,
+    colours: Mapping[str, str] | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+    ylim: tuple[float, float] | None = None,
+    direct_y: Sequence[float] = (),
+    naturalness_delta: Sequence[float] = (),
+    naturalness_y: float = math.sqrt(4 * math.pi),
+    projections: Mapping[str, CouplingLimit] | None = None,
+    xscale: str = "log",
+) -> list[Path]:
     """Limit curves versus m_X on log-log axes (upper panel); with ``projections`` a lower
     panel repeats the combined limit and adds the projections as dashed lines."""
     import matplotlib.pyplot as plt
@@ -423,13 +543,30 @@ def plot_limits(curves: Mapping[str, CouplingLimit], out_dir: str | Path, stem: 
     def _bands(ax):
         for y, ls in zip(direct_y, (":", "-", "--")):
             g = direct_search_bound(mm, y)
-            ax.plot(mm, g, color="goldenrod", ls=ls, lw=1.4, zorder=11,
-                    label=r"direct: $m_\Psi > 100$ GeV, $y_\Psi = " + _y_label(y) + "$")
+            ax.plot(
+                mm,
+                g,
+                color="goldenrod",
+                ls=ls,
+                lw=1.4,
+                zorder=11,
+                label=r"direct: $m_\Psi > 100$ GeV, $y_\Psi = " + _y_label(y) + "$",
+            )
             ax.fill_between(mm, g, hi, color="gold", alpha=0.15, lw=0, zorder=5)
         for d, a in zip(naturalness_delta, (0.18, 0.12, 0.08)):
             g = naturalness_bound(mm, d, naturalness_y)
-            ax.fill_between(mm, lo, g, color="grey", alpha=a, lw=0, zorder=5,
-                            label=rf"natural.: $m_\Psi \gtrsim \sqrt{{{d:g}}}$ TeV (tuning $<1/{d:g}$), $y_\Psi=" + _y_label(naturalness_y) + "$")
+            ax.fill_between(
+                mm,
+                lo,
+                g,
+                color="grey",
+                alpha=a,
+                lw=0,
+                zorder=5,
+                label=rf"natural.: $m_\Psi \gtrsim \sqrt{{{d:g}}}$ TeV (tuning $<1/{d:g}$), $y_\Psi="
+                + _y_label(naturalness_y)
+                + "$",
+            )
 
     ax = axes[0, 0]
     # fills: strongest search first, weaker ones over it, so that just above each curve the
@@ -438,8 +575,15 @@ def plot_limits(curves: Mapping[str, CouplingLimit], out_dir: str | Path, stem: 
     for z, name in enumerate(sorted((k for k in curves if k != "combined"), key=lambda k: strength[k])):
         draw_limit(ax, curves[name], colours.get(name, "k"), labels.get(name, name), hi, z=1 + 0.01 * z)
     if "combined" in curves:
-        draw_limit(ax, curves["combined"], colours.get("combined", "k"), labels.get("combined", "combined"), hi,
-                   fill=False, lw=2.4)
+        draw_limit(
+            ax,
+            curves["combined"],
+            colours.get("combined", "k"),
+            labels.get("combined", "combined"),
+            hi,
+            fill=False,
+            lw=2.4,
+        )
     _bands(ax)
     ax.set_title(title or "", fontsize=10)
     if projections:

@@ -249,7 +249,7 @@ class ScanResult(Result):
         out.mkdir(parents=True, exist_ok=True)
         arrays = {f"axis{k}": a.values for k, a in enumerate(self.axes)}
         arrays.update(chi2=self.chi2, delta_chi2=self.delta_chi2, valid=self.valid)
-        for k, (p, v) in enumerate(self.profiled.items()):
+        for k, (_p, v) in enumerate(self.profiled.items()):
             arrays[f"profiled{k}"] = v
         if self.derived_achieved is not None:
             arrays["derived_achieved"] = self.derived_achieved
@@ -283,7 +283,8 @@ class ScanResult(Result):
         from ..plots import SIGMA_COLOURS, setup_style
 
         setup_style()
-        lab = lambda n: self.labels.get(n, n)
+        def lab(n):
+            return self.labels.get(n, n)
         levels = self.levels()
         best = self.best()
         fig, ax = plt.subplots(figsize=(6.2, 5.0 if self.dof == 2 else 4.4))

@@ -24,10 +24,10 @@ are what :func:`anomaly_traces` gives for :func:`sm_fields` and :func:`chiral_ta
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Number
-from typing import Iterable
 
 LEPTON_FLAVOURS = ("e", "mu", "tau")
 

@@ -168,7 +168,7 @@ class SMInputs:
                 f"unknown meson {name!r}; known: {', '.join(sorted(self.mesons))}"
             ) from None
 
-    def replace(self, **changes) -> "SMInputs":
+    def replace(self, **changes) -> SMInputs:
         """A copy with some inputs changed, e.g. ``DEFAULT_SM.replace(m_t=172.57)``."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import yaml
@@ -228,7 +228,7 @@ class _FormFactorSpec:
     q2_max: float
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _spec(name: str) -> _FormFactorSpec:
     entries = load_form_factor_table()["form_factors"]
     if name not in entries:

@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .ckm import DOWN_QUARKS, UP_QUARKS, ckm_matrix
 from ..errors import InputError
+from .ckm import DOWN_QUARKS, UP_QUARKS, ckm_matrix
 from .constants import DEFAULT_SM, SMInputs
 
 #: Flavour transitions with their type: (initial quark, final quark).

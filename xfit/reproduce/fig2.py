@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..inference.results import to_jsonable
 from ..inference.fit import Fit, delta_chi2_for_sigma
+from ..inference.results import to_jsonable
 from ..likelihood import build_likelihood
 from ..models import EFTPlane, get_model
 from ..physics.constants import DEFAULT_LOOP_NORMALISATION, LOOP_NORMALISATIONS
