@@ -456,11 +456,14 @@ def run_emcee(logpost: LogPosterior, initial: np.ndarray, nsteps: int, seed: int
             done = 0
         if done == 0:
             backend.reset(nwalkers, ndim)
+        elif backend.shape != (nwalkers, ndim):
+            raise InputError(f"the chain in {path.parent} has {backend.shape[0]} walkers; use --walkers "
+                             f"{backend.shape[0]} to resume it, or --no-resume")
     moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
     sampler = emcee.EnsembleSampler(nwalkers, ndim, logpost, vectorize=True, moves=moves, backend=backend)
     sampler._random.seed(seed)  # noqa: SLF001 - emcee's documented way is a global seed; keep it local
     if done < nsteps:
-        start = None if done > 0 else initial
+        start = backend.get_last_sample() if done > 0 else initial
         for _ in sampler.sample(start, iterations=nsteps - done, progress=False, store=True):
             it = sampler.iteration
             if log is not None and it % 500 == 0:

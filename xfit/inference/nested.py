@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -87,7 +87,8 @@ class NestedResult:
 
 
 def nested_evidence(log_likelihood: Callable[[np.ndarray], float], priors: PriorSet, nlive: int = DEFAULT_NLIVE,
-                    dlogz: float = DEFAULT_DLOGZ, seed: int | None = 0, checkpoint_file: str | os.PathLike | None = None,
+                    dlogz: float = DEFAULT_DLOGZ, seed: int | None = 0,
+                    checkpoint_file: str | os.PathLike | None = None,
                     resume: bool = True, checkpoint_every: float = 30.0, progress: bool = False) -> NestedResult:
     """ln Z = ln int L(theta) pi(theta) dtheta by dynesty's static nested sampler.
 
