@@ -58,12 +58,14 @@ DEFAULT_BR_MAX = 1e-4
 DEFAULT_BR_MIN = 1e-8
 DEFAULT_MU_MAX = 10.0
 DEFAULT_N_BR = 41
-DEFAULT_N_MU = 9
+DEFAULT_N_MU = 7
 GRID_FILE = "laplace_grid.npz"
 CHAIN_FILE = "chain.h5"
 NESTED_FILE = "dynesty.save"
 SETTINGS_FILE = "settings.json"
 SUMMARY_FILE = "posterior_summary.json"
+#: emcee stores every THIN-th step.
+THIN = 10
 #: Mesh of the 2D posterior (cells in the prior's unit square) and of the mu marginalisation.
 MESH_MX, MESH_BR, MESH_MU = 600, 300, 24
 
@@ -155,6 +157,14 @@ class PosteriorSettings:
         if not self.sm_free:
             d.pop("mu_max")
             d.pop("n_mu")
+        return d
+
+    def run_key(self) -> dict:
+        """Everything that defines a run's results (a resumed run must match it)."""
+        d = self.grid_key()
+        d["prior_BR"] = self.prior_BR
+        if self.prior_BR == "log-uniform":
+            d["BR_min"] = self.BR_min
         return d
 
 
@@ -430,7 +440,7 @@ def input_files() -> dict:
 def _check_out(out: Path, settings: PosteriorSettings, resume: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     sfile = out / SETTINGS_FILE
-    mine = json.dumps(asdict(settings), sort_keys=True)
+    mine = json.dumps(settings.run_key(), sort_keys=True)
     if sfile.exists() and resume and sfile.read_text() != mine:
         raise InputError(f"--out {str(out)[:60]} holds a run with other settings; use another --out or --no-resume")
     if not resume:
@@ -442,7 +452,10 @@ def _check_out(out: Path, settings: PosteriorSettings, resume: bool) -> None:
 
 def run_emcee(logpost: LogPosterior, initial: np.ndarray, nsteps: int, seed: int, path: Path | None,
               log=None):
-    """emcee with DE/DE-snooker moves; resumes an HDF5 chain at ``path``."""
+    """emcee with DE/DE-snooker moves; resumes an HDF5 chain at ``path``.
+
+    Every :data:`THIN`-th step is stored (``nsteps`` counts all steps; writing each step to
+    HDF5 would cost more than the sampling)."""
     import emcee
 
     nwalkers, ndim = initial.shape
@@ -462,12 +475,13 @@ def run_emcee(logpost: LogPosterior, initial: np.ndarray, nsteps: int, seed: int
     moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
     sampler = emcee.EnsembleSampler(nwalkers, ndim, logpost, vectorize=True, moves=moves, backend=backend)
     sampler._random.seed(seed)  # noqa: SLF001 - emcee's documented way is a global seed; keep it local
-    if done < nsteps:
+    n_store = nsteps // THIN
+    if done < n_store:
         start = backend.get_last_sample() if done > 0 else initial
-        for _ in sampler.sample(start, iterations=nsteps - done, progress=False, store=True):
+        for _ in sampler.sample(start, iterations=n_store - done, progress=False, store=True, thin_by=THIN):
             it = sampler.iteration
-            if log is not None and it % 500 == 0:
-                log(f"emcee: step {it}/{nsteps}")
+            if log is not None and it % 50 == 0:
+                log(f"emcee: step {it * THIN}/{nsteps}")
     return sampler
 
 
@@ -511,8 +525,8 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
     outp = Path(out) if out is not None else None
     if outp is not None:
         _check_out(outp, settings, resume)
-    if nsteps < 50:
-        raise InputError(f"--steps must be at least 50, got {nsteps}")
+    if nsteps < 10 * THIN or nsteps % THIN:
+        raise InputError(f"--steps must be a multiple of {THIN} and at least {10 * THIN}, got {nsteps}")
     burn = nsteps // 4 if burn is None else int(burn)
     if not 0 <= burn < nsteps:
         raise InputError(f"--burn must be in [0, --steps), got {burn}")
@@ -539,13 +553,13 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
         log("emcee ...")
     logpost = LogPosterior(priors, lnl)
     sampler = run_emcee(logpost, init, nsteps, seed, outp / CHAIN_FILE if outp else None, log=log)
-    chain = sampler.get_chain(discard=burn, flat=False)
+    chain = sampler.get_chain(discard=burn // THIN, flat=False)
     flat = chain.reshape(-1, ndim)
     try:
-        tau = float(np.max(sampler.get_autocorr_time(discard=burn, quiet=True)))
+        tau = float(np.max(sampler.get_autocorr_time(discard=burn // THIN, quiet=True)))  # in stored steps
     except Exception:  # noqa: BLE001 - emcee raises on very short chains; fall back to no thinning
         tau = 1.0
-    tau = max(tau, 1.0) if math.isfinite(tau) else float(nsteps - burn)
+    tau = max(tau, 1.0) if math.isfinite(tau) else float((nsteps - burn) // THIN)
     n_eff = int(flat.shape[0] / tau)
     mesh = posterior_mesh(surface, settings)
     modes = marginal_modes(mesh, settings)
@@ -565,7 +579,8 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
                    "conditional minimum), interpolated on a grid in (m_X^2, B" + (", mu" if settings.sm_free else "")
                    + "); posterior by emcee (DE moves), evidence by dynesty nested sampling"),
         "n_effective": n_eff,
-        "sampler": {"emcee": {"nwalkers": nwalkers, "nsteps": nsteps, "burn": burn, "tau_max": tau,
+        "sampler": {"emcee": {"nwalkers": nwalkers, "nsteps": nsteps, "burn": burn, "thin": THIN,
+                              "tau_max_stored_steps": tau,
                               "acceptance": float(np.mean(sampler.acceptance_fraction))},
                     "dynesty": nested.to_dict()},
         "laplace_grid": {"n_mX2": int(len(grid.q2)), "n_BR": int(len(grid.mu_X)), "n_mu": int(len(grid.mu)),
@@ -626,12 +641,16 @@ def write_outputs(res: PosteriorResult, out: Path, settings: PosteriorSettings) 
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     log_b = settings.prior_BR == "log-uniform"
-    ax.pcolormesh(mesh.mX, mesh.BR, mesh.mass.T, shading="nearest", cmap="Blues")
+    ax.pcolormesh(mesh.mX, mesh.BR, mesh.mass.T, shading="nearest", cmap="Blues", rasterized=True)
     cs = ax.contour(mesh.mX, mesh.BR, mesh.mass.T, levels=sorted([mesh.levels["95"], mesh.levels["68"]]),
                     colors=["k", "k"], linestyles=["--", "-"])
     ax.clabel(cs, fmt={mesh.levels["68"]: "68%", mesh.levels["95"]: "95%"}, fontsize=8)
     if log_b:
         ax.set_yscale("log")
+    else:  # the B prior reaches far beyond the posterior: show up to its 99.9 % quantile
+        cum = np.cumsum(mesh.mass.sum(axis=0))
+        top = mesh.BR[min(int(np.searchsorted(cum, 0.999)), len(cum) - 1)]
+        ax.set_ylim(0.0, min(1.3 * top, mesh.BR[-1]))
     ax.set_xlabel(r"$m_X$ [GeV]")
     ax.set_ylabel(r"$\mathcal{B}(B^+\to K^+X)\times P_{\rm inv}$")
     ax.set_title("Belle II $B^+\\to K^+\\nu\\bar\\nu$: posterior, HPD 68 % (solid), 95 % (dashed)", fontsize=9)
