@@ -158,3 +158,24 @@ def test_cli_bad_prior_and_json(capsys, tmp_path):
     d = json.loads(capsys.readouterr().out)
     assert {"mX", "BR", "ln_bayes_factor", "priors", "method", "n_effective", "inputs"} <= set(d)
     assert d["inputs"]["xfit_version"]
+
+
+def test_broad_x_grid_from_zero_mass(kx):
+    """Gamma_X > 0: bin edges are breakpoints, and m_X = 0 is evaluated at MX_FLOOR."""
+    s = post.PosteriorSettings(width=0.05, mX_min=0.0, mX_max=0.6, BR_max=2e-5, n_BR=8)
+    b = post.q2_breakpoints(s)
+    assert np.any(np.isclose(b, 0.22885))  # the first bin edge
+    grid = post.build_grid(s, kx)
+    assert np.all(np.isfinite(grid.table)) and grid.done.all()
+
+
+def test_sm_free_short_run(kx, tmp_path):
+    s = post.PosteriorSettings(sm_free=True, mX_min=2.0, mX_max=2.25, BR_max=3e-5, n_BR=8, n_mu=5)
+    res = post.run_posterior(s, out=tmp_path, nwalkers=16, nsteps=200, nlive=60, n_check=2,
+                             kx=KXModel(sm_free=True))
+    summ = res.summary
+    assert summ["priors"]["mu"]["kind"] == "uniform"
+    q = summ["mu"]
+    assert 0 < q["q16"] < q["median"] < q["q84"] < s.mu_max
+    assert math.isfinite(summ["ln_bayes_factor"]["value"]) and math.isfinite(summ["ln_bayes_factor"]["ln_evidence_SM"])
+    assert res.samples.shape[1] == 3

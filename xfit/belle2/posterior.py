@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 import os
 import time
@@ -188,6 +189,16 @@ def q2_grid(settings: PosteriorSettings) -> np.ndarray:
     return g
 
 
+#: A Breit-Wigner needs m_X > 0: for Gamma_X > 0 the templates at m_X < MX_FLOOR are those of MX_FLOOR (GeV).
+MX_FLOOR = 0.01
+
+
+def template_mass(q2: float, width: float) -> float:
+    """m_X at which the templates of grid value q^2 are evaluated (see :data:`MX_FLOOR`)."""
+    m = math.sqrt(q2)
+    return max(m, MX_FLOOR) if width > 0 else m
+
+
 @dataclass
 class LaplaceGrid:
     """ln L_marg on the grid: ``table[i_q2, i_BR(, i_mu)]``; ``done[i_q2]`` marks computed columns."""
@@ -255,7 +266,7 @@ def build_grid(settings: PosteriorSettings, kx: KXModel | None = None, path: Pat
     for i, q in enumerate(q2):
         if grid.done[i]:
             continue
-        kx.set_mass(math.sqrt(q), settings.width)
+        kx.set_mass(template_mass(q, settings.width), settings.width)
         col = np.full((len(mu_X), len(mu)), np.nan)
         for j, m in enumerate(mu):
             x = start_x.get(j)
@@ -506,7 +517,7 @@ def interpolation_check(surface: MarginalSurface, settings: PosteriorSettings, p
     lap = LaplaceMarginal(kx)
     diffs = []
     for p in points:
-        kx.set_mass(float(p[0]), settings.width)
+        kx.set_mass(template_mass(float(p[0]) ** 2, settings.width), settings.width)
         direct = lap.at(float(p[1]) / BR_UNIT, float(p[2]) if settings.sm_free else 1.0).ln_marginal
         diffs.append(float(surface(p[0], p[1], p[2] if settings.sm_free else None)) - direct)
     d = np.abs(np.array(diffs))
@@ -555,10 +566,15 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
     sampler = run_emcee(logpost, init, nsteps, seed, outp / CHAIN_FILE if outp else None, log=log)
     chain = sampler.get_chain(discard=burn // THIN, flat=False)
     flat = chain.reshape(-1, ndim)
+    emcee_log = logging.getLogger("emcee")
+    level = emcee_log.level
+    emcee_log.setLevel(logging.ERROR)  # the short-chain warning: the estimate is reported as is
     try:
         tau = float(np.max(sampler.get_autocorr_time(discard=burn // THIN, quiet=True)))  # in stored steps
     except Exception:  # noqa: BLE001 - emcee raises on very short chains; fall back to no thinning
         tau = 1.0
+    finally:
+        emcee_log.setLevel(level)
     tau = max(tau, 1.0) if math.isfinite(tau) else float((nsteps - burn) // THIN)
     n_eff = int(flat.shape[0] / tau)
     mesh = posterior_mesh(surface, settings)
@@ -636,7 +652,7 @@ def write_outputs(res: PosteriorResult, out: Path, settings: PosteriorSettings) 
 
     labels = {"mX": r"$m_X$ [GeV]", "BR": r"$\mathcal{B}(B^+\to K^+X)\,P_{\rm inv}$", "mu": r"$\mu_{\rm SM}$"}
     fig = corner.corner(res.samples, labels=[labels[n] for n in res.names], quantiles=[0.16, 0.5, 0.84],
-                        show_titles=True, title_fmt=".3g")
+                        show_titles=True, title_fmt=".3g", title_kwargs={"fontsize": 8})
     paths += _save(fig, out, "corner")
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
@@ -647,10 +663,10 @@ def write_outputs(res: PosteriorResult, out: Path, settings: PosteriorSettings) 
     ax.clabel(cs, fmt={mesh.levels["68"]: "68%", mesh.levels["95"]: "95%"}, fontsize=8)
     if log_b:
         ax.set_yscale("log")
-    else:  # the B prior reaches far beyond the posterior: show up to its 99.9 % quantile
+    else:  # the B prior reaches far beyond the posterior: show up to 1.5 x its 99 % quantile
         cum = np.cumsum(mesh.mass.sum(axis=0))
-        top = mesh.BR[min(int(np.searchsorted(cum, 0.999)), len(cum) - 1)]
-        ax.set_ylim(0.0, min(1.3 * top, mesh.BR[-1]))
+        top = mesh.BR[min(int(np.searchsorted(cum, 0.99)), len(cum) - 1)]
+        ax.set_ylim(0.0, min(1.5 * top, mesh.BR[-1]))
     ax.set_xlabel(r"$m_X$ [GeV]")
     ax.set_ylabel(r"$\mathcal{B}(B^+\to K^+X)\times P_{\rm inv}$")
     ax.set_title("Belle II $B^+\\to K^+\\nu\\bar\\nu$: posterior, HPD 68 % (solid), 95 % (dashed)", fontsize=9)
