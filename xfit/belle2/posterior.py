@@ -283,7 +283,7 @@ def build_grid(settings: PosteriorSettings, kx: KXModel | None = None, path: Pat
         grid.table[i] = _fill_failed(col, mu_X)
         grid.done[i] = True
         n_new += 1
-        if log is not None:
+        if log is not None and (n_new % 10 == 0 or grid.done.all()):
             log(f"laplace grid: mass {int(grid.done.sum())}/{len(q2)} (m_X = {math.sqrt(q):.3f} GeV), "
                 f"{time.process_time() - t0:.0f} s CPU")
         if path is not None and n_new % save_every == 0:
