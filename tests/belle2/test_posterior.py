@@ -179,3 +179,16 @@ def test_sm_free_short_run(kx, tmp_path):
     assert 0 < q["q16"] < q["median"] < q["q84"] < s.mu_max
     assert math.isfinite(summ["ln_bayes_factor"]["value"]) and math.isfinite(summ["ln_bayes_factor"]["ln_evidence_SM"])
     assert res.samples.shape[1] == 3
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--BR-max=-1e-5"], "--BR-max"),
+    (["--mX-max", "5"], "--mX-max"),
+    (["--prior-BR", "log-uniform", "--BR-min", "0"], "--BR-min"),
+    (["--seed", "-1"], "--seed"),
+])
+def test_cli_bad_options_one_line(argv, flag):
+    args = _parser().parse_args(["posterior", "--quiet", *argv])
+    with pytest.raises(InputError) as e:
+        args.func(args)
+    assert flag in str(e.value) and "\n" not in str(e.value)

@@ -526,7 +526,7 @@ def interpolation_check(surface: MarginalSurface, settings: PosteriorSettings, p
 
 
 def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = None, resume: bool = True,
-                  nwalkers: int = 32, nsteps: int = 3000, burn: int | None = None, nlive: int = 400,
+                  nwalkers: int = 32, nsteps: int = 3000, burn: int | None = None, nlive: int = 1000,
                   n_check: int = 20, seed: int = 0, log: Callable[[str], None] | None = None,
                   kx: KXModel | None = None) -> PosteriorResult:
     """Grid -> dynesty evidence -> emcee posterior -> summary (and files in ``out``)."""
@@ -541,6 +541,8 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
     burn = nsteps // 4 if burn is None else int(burn)
     if not 0 <= burn < nsteps:
         raise InputError(f"--burn must be in [0, --steps), got {burn}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"--seed must be an integer >= 0, got {seed!r}")
     ndim = len(settings.names)
     if nwalkers < 2 * ndim + 2 or nwalkers % 2:
         raise InputError(f"--walkers must be even and >= {2 * ndim + 2}, got {nwalkers}")

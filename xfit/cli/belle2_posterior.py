@@ -61,21 +61,24 @@ def register(belle2_subparsers) -> None:
         description="Bayesian analysis of B+ -> K+ X with the Belle II likelihood: Laplace-marginal likelihood "
         "over the 231 nuisances on a grid, emcee posterior, dynesty evidence (pip install 'xfit[bayes]').")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--out", default=None, help="directory for samples, plots, checkpoints (resumable)")
-    p.add_argument("--prior-BR", dest="prior_BR", default="uniform", help="prior of B: " + " or ".join(PRIOR_KINDS))
-    p.add_argument("--BR-max", dest="BR_max", default=DEFAULT_BR_MAX, help="upper bound of the B prior")
-    p.add_argument("--BR-min", dest="BR_min", default=DEFAULT_BR_MIN, help="lower bound of the log-uniform B prior")
-    p.add_argument("--mX-min", dest="mX_min", default=0.0, help="lower bound of the m_X prior [GeV]")
-    p.add_argument("--mX-max", dest="mX_max", default=MX_NO_EFFICIENCY,
+    p.add_argument("--out", default=None, metavar="DIR", help="directory for samples, plots, checkpoints (resumable)")
+    p.add_argument("--prior-BR", dest="prior_BR", default="uniform", metavar="KIND",
+                   help="prior of B: " + " or ".join(PRIOR_KINDS))
+    p.add_argument("--BR-max", dest="BR_max", metavar="B", default=DEFAULT_BR_MAX, help="upper bound of the B prior")
+    p.add_argument("--BR-min", dest="BR_min", metavar="B", default=DEFAULT_BR_MIN,
+                   help="lower bound of the log-uniform B prior")
+    p.add_argument("--mX-min", dest="mX_min", metavar="M", default=0.0, help="lower bound of the m_X prior [GeV]")
+    p.add_argument("--mX-max", dest="mX_max", metavar="M", default=MX_NO_EFFICIENCY,
                    help="upper bound of the m_X prior [GeV] (<= 4.675 for a narrow X: no efficiency above)")
-    p.add_argument("--width", default=0.0, help="Gamma_X [GeV], fixed (0: narrow line)")
-    p.add_argument("--sm-free", action="store_true", help="sample the SM signal strength mu (default: fixed at 1)")
-    p.add_argument("--mu-max", dest="mu_max", default=DEFAULT_MU_MAX, help="upper bound of the uniform mu prior")
+    p.add_argument("--width", default=0.0, metavar="G", help="Gamma_X [GeV], fixed (0: narrow line)")
+    p.add_argument("--sm-free", action="store_true", help="sample the SM signal strength mu (otherwise fixed at 1)")
+    p.add_argument("--mu-max", dest="mu_max", metavar="MU", default=DEFAULT_MU_MAX,
+                   help="upper bound of the uniform mu prior")
     p.add_argument("--n-BR", dest="n_BR", type=int, default=DEFAULT_N_BR, help="grid values of B per mass")
     p.add_argument("--n-mu", dest="n_mu", type=int, default=DEFAULT_N_MU, help="grid values of mu (--sm-free)")
     p.add_argument("--walkers", type=int, default=32, help="emcee walkers")
     p.add_argument("--steps", type=int, default=3000, help="emcee steps (a quarter discarded)")
-    p.add_argument("--nlive", type=int, default=400, help="dynesty live points")
+    p.add_argument("--nlive", type=int, default=1000, help="dynesty live points")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--no-resume", action="store_true", help="start anew even if --out holds a run")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
