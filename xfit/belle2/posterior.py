@@ -660,18 +660,20 @@ def write_outputs(res: PosteriorResult, out: Path, settings: PosteriorSettings) 
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     log_b = settings.prior_BR == "log-uniform"
     ax.pcolormesh(mesh.mX, mesh.BR, mesh.mass.T, shading="nearest", cmap="Blues", rasterized=True)
-    cs = ax.contour(mesh.mX, mesh.BR, mesh.mass.T, levels=sorted([mesh.levels["95"], mesh.levels["68"]]),
-                    colors=["k", "k"], linestyles=["--", "-"])
-    ax.clabel(cs, fmt={mesh.levels["68"]: "68%", mesh.levels["95"]: "95%"}, fontsize=8)
+    ax.contour(mesh.mX, mesh.BR, mesh.mass.T, levels=sorted([mesh.levels["95"], mesh.levels["68"]]),
+               colors=["k", "k"], linestyles=["--", "-"])
+    ax.plot([], [], "k-", label="68 % HPD")
+    ax.plot([], [], "k--", label="95 % HPD")
+    ax.legend(loc="upper right", fontsize=8)
     if log_b:
         ax.set_yscale("log")
-    else:  # the B prior reaches far beyond the posterior: show up to 1.5 x its 99 % quantile
-        cum = np.cumsum(mesh.mass.sum(axis=0))
-        top = mesh.BR[min(int(np.searchsorted(cum, 0.99)), len(cum) - 1)]
-        ax.set_ylim(0.0, min(1.5 * top, mesh.BR[-1]))
+    else:  # the B prior reaches far beyond the posterior: show up to 2 x the top of the 95 % HPD region
+        top = mesh.BR[np.flatnonzero((mesh.mass >= mesh.levels["95"]).any(axis=0)).max()]
+        ax.set_ylim(0.0, min(2.0 * top, mesh.BR[-1]))
     ax.set_xlabel(r"$m_X$ [GeV]")
     ax.set_ylabel(r"$\mathcal{B}(B^+\to K^+X)\times P_{\rm inv}$")
-    ax.set_title("Belle II $B^+\\to K^+\\nu\\bar\\nu$: posterior, HPD 68 % (solid), 95 % (dashed)", fontsize=9)
+    ax.set_title("Belle II $B^+\\to K^+\\nu\\bar\\nu$ data: posterior of $B^+\\to K^+X$ (nuisances marginalised)",
+                 fontsize=9)
     paths += _save(fig, out, "posterior_2d")
     plt.close(fig)
     p = out / SUMMARY_FILE
