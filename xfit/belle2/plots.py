@@ -16,21 +16,15 @@ import numpy as np
 
 
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the backend is the caller's choice (MPLBACKEND; Agg in scripts)
 
     return plt
 
 
 def _save(fig, out: Path, stem: str) -> list[Path]:
-    paths = []
-    for ext in ("png", "pdf"):
-        p = out / f"{stem}.{ext}"
-        fig.savefig(p, dpi=150 if ext == "png" else None, bbox_inches="tight")
-        paths.append(p)
-    return paths
+    from ..plots import save_figure
+
+    return save_figure(fig, out, stem)
 
 
 def plot_delta_chi2(mX, q0, out: str | os.PathLike, best=None, title: str = "") -> list[Path]:

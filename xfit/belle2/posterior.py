@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from ..errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, InputError, require_finite_number
 from ..inference.priors import LogUniform, PriorSet, Uniform
 from . import files
 from .laplace import LaplaceMarginal
@@ -72,13 +72,7 @@ MESH_MX, MESH_BR, MESH_MU = 600, 300, 24
 
 
 def _number(v, flag: str) -> float:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise InputError(f"{flag} must be a number, got {str(v)[:80]!r}") from None
-    if not math.isfinite(x):
-        raise InputError(f"{flag} must be finite, got {str(v)[:80]}")
-    return x
+    return require_finite_number(v, flag)
 
 
 @dataclass(frozen=True)
@@ -617,12 +611,9 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
 # --- files ---------------------------------------------------------------------------------
 
 def _save(fig, out: Path, stem: str) -> list[Path]:
-    paths = []
-    for ext in ("png", "pdf"):
-        p = out / f"{stem}.{ext}"
-        fig.savefig(p, dpi=150 if ext == "png" else None, bbox_inches="tight")
-        paths.append(p)
-    return paths
+    from ..plots import save_figure
+
+    return save_figure(fig, out, stem)
 
 
 def write_outputs(res: PosteriorResult, out: Path, settings: PosteriorSettings) -> list[Path]:
@@ -647,9 +638,6 @@ def write_outputs(res: PosteriorResult, out: Path, settings: PosteriorSettings) 
                             int(m >= mesh.levels["95"])])
     paths.append(p)
     import corner
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     labels = {"mX": r"$m_X$ [GeV]", "BR": r"$\mathcal{B}(B^+\to K^+X)\,P_{\rm inv}$", "mu": r"$\mu_{\rm SM}$"}

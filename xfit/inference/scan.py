@@ -340,17 +340,7 @@ def save_figure_formats(fig, out_dir, stem: str, formats: Sequence[str] = ("png"
     from ..plots import save_figure
 
     formats = [f.lower() for f in formats]
-    if sorted(formats) == ["pdf", "png"]:
-        return save_figure(fig, out_dir, stem)
-    import matplotlib.pyplot as plt
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{stem}.{f}" for f in formats]
-    for p in paths:
-        fig.savefig(p, bbox_inches="tight")
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, stem, formats=[f.lower() for f in formats])
 
 
 # --- workers (module level: picklable) -----------------------------------------------------

@@ -20,12 +20,12 @@ returns those charges -- what B(X -> invisible) is computed from
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
+from ..anomalons.rational import to_fraction
 from ..errors import InputError
 from ..physics.anomaly import LEPTON_FLAVOURS, WeylField
 
@@ -45,20 +45,7 @@ SM_ROLES: dict[tuple[str, int, Fraction, int], str] = {
 
 def _number(value, where: str) -> Fraction:
     """An exact charge: int, decimal (its shortest repr: 0.1 -> 1/10) or fraction string."""
-    if isinstance(value, bool) or value is None:
-        raise InputError(f"{where} must be a number or a fraction string like '1/6', got {value!r}")
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InputError(f"{where} must be finite, got {value!r}")
-        return Fraction(repr(value))
-    if isinstance(value, str):
-        try:
-            return Fraction(value.strip().replace(" ", ""))
-        except (ValueError, ZeroDivisionError):
-            pass
-    raise InputError(f"{where} must be a number or a fraction string like '1/6', got {str(value)[:80]!r}")
+    return to_fraction(value, where)
 
 
 def _positive_int(value, where: str) -> int:
