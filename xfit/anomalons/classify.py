@@ -268,7 +268,7 @@ def table3(Delta: float = DEFAULT_DELTA, min_bound_TeV: float = 1.0, conv: Natur
 
     Reading of the X columns.  Table 3 prints X1/(3 alpha) = X - c, X2/(3 alpha) = -X - c with
     c = 1/(n m).  With (X1, X2) the charges of the (n, +-Y1) pair, Eq. (2.4) fails (residual
-    3 alpha_{B+L} in every row, tests/test_anomalons_classify.py); they are the charges of the
+    3 alpha_{B+L} in every row, tests/anomalons/test_classify.py); they are the charges of the
     (m, +-Y3) pair, X3 and X4 of Eq. (2.13), which is what ``X1_over_3aBL`` and
     ``X2_over_3aBL`` hold.  The (n, +-Y1) pair carries X + c and -X + c (``fields``).
     """

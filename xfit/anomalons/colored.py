@@ -17,7 +17,7 @@ n C_2(R_ML) = 2 m C_2(R_DL) for 1ML+1DL and n C_2(R_n) = m C_2(R_m) for 2DL.
 Note: the printed examples do not satisfy (A.21) with the standard Dynkin indices T(6) = 5/2,
 T(8) = 3, T(10) = 15/2, and (A.22) (with the evident sign fixes -Y for the partners and
 (-10X + a)/80 for Psi_4) satisfies (A.20) only at 𝒳 = 0, its 𝒳-slopes being 1/6 and 1/8
-instead of equal (tests/test_anomalons_colored.py gives the residuals);
+instead of equal (tests/anomalons/test_colored.py gives the residuals);
 :func:`colored_solutions` lists the assignments that do satisfy (A.18)-(A.21).
 """
 from __future__ import annotations

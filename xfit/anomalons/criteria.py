@@ -66,7 +66,7 @@ def lightest_is_neutral(n: int, Y, cW: float | None = None) -> bool:
     """Criterion (ii) for an isolated multiplet: its lightest state is neutral.
 
     For Y = 0 and odd n (Majorana-like fields) this is always true; for a Dirac-like pair it
-    holds iff |Y| = (n-1)/2 (Sec. 2.2; tested over n <= 12 in tests/test_anomalons_criteria.py).
+    holds iff |Y| = (n-1)/2 (Sec. 2.2; tested over n <= 12 in tests/anomalons/test_criteria.py).
     """
     return has_integer_charges(n, Y) and lightest_charge(n, Y, cW) == 0
 

@@ -20,7 +20,7 @@ outputs (the anomalon classification relies on this).  The closed forms
 * chiral tau (chiral paper Eqs. 21-22):  A_XWW = -alpha_L,  A_XYY = 2 alpha_R - alpha_L
 
 are what :func:`anomaly_traces` gives for :func:`sm_fields` and :func:`chiral_tau_fields`
-(see tests/test_anomaly.py).
+(see tests/physics/test_anomaly.py).
 """
 from __future__ import annotations
 

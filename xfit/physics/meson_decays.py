@@ -26,7 +26,7 @@ Eq. (3.9) is used with |g_xi| -> |Im g_xi| (and the K+ -> pi+ form factor).  Foo
 the paper writes sqrt2 Im g_xi; that would give B(K_L)/B(K+) = 2 tau_L/tau_+ Im^2/|g|^2 and
 break the Grossman-Nir bound B(K_L -> pi0 X) <= (tau_L/tau_+) B(K+ -> pi+ X) (Phys. Lett. B
 398 (1997) 163).  xfit uses the isospin result |Im g_xi|; the derivation is in
-docs/physics.md and tested in tests/test_meson_decays.py.
+docs/physics.md and tested in tests/physics/test_meson_decays.py.
 
 A channel above threshold (m_X >= m_P - m_daughter) has a rate of exactly 0.
 """

@@ -13,7 +13,7 @@ because 2 c_W s_W g^2 = 2 g g' c_W^2 and 2 c_W s_W g'^2 = 2 g g' s_W^2.  Eq. (3.
 gives the width.  The chiral-tau paper's Eq. (19) weights the traces as (A_XWW - A_XYY) with
 a 1/(1536 pi^5) prefactor; for vector charges it is 16 times Eq. (3.14) in the
 m_X << m_Z limit.  xfit uses Eqs. (3.13)-(3.14); docs/physics.md has the derivation and
-tests/test_z_decay.py checks both the projection and the factor 16.
+tests/physics/test_z_decay.py checks both the projection and the factor 16.
 """
 from __future__ import annotations
 

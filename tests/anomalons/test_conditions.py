@@ -12,7 +12,7 @@ from xfit.anomalons.uv_models import table5_content, table6_content
 from xfit.errors import DataError, InputError
 from xfit.physics.anomaly import WeylField, anomaly_traces
 
-DATA = Path(__file__).parent / "data" / "anomalons"
+DATA = Path(__file__).parents[1] / "data" / "anomalons"
 
 
 def _rand_q(rng, k=9, d=6):

@@ -8,7 +8,7 @@ import pytest
 
 from xfit.cli import main
 
-DATA = Path(__file__).parent / "data" / "anomalons"
+DATA = Path(__file__).parents[1] / "data" / "anomalons"
 
 
 def run(capsys, *argv):
@@ -126,5 +126,5 @@ def test_bad_options(capsys, argv, fragment):
 
 def test_entry_point_subprocess():
     r = subprocess.run([sys.executable, "-m", "xfit", "anomalons", "table2", "--json"], capture_output=True,
-                       text=True, cwd=Path(__file__).resolve().parents[1])
+                       text=True, cwd=Path(__file__).resolve().parents[2])
     assert r.returncode == 0 and json.loads(r.stdout)[0]["n"] == 3

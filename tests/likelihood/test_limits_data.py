@@ -13,7 +13,7 @@ from xfit import datafiles
 from xfit.datafiles import REQUIRED_KEYS, LimitCurve, data_root, limit_of, load_data_file
 from xfit.errors import DataError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LIMITS_DIR = REPO / "data" / "limits"
 LIMIT_FILES = sorted(p.name for p in LIMITS_DIR.glob("*.yaml"))
 #: the ALPaca digitisations, read through XFIT_DATA_DIR (.ci/run: ../shared/data); the tests fail without

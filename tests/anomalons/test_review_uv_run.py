@@ -13,7 +13,7 @@ from xfit.cli import main
 from xfit.errors import InputError
 from xfit.reproduce import ensure_output_dir
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _fig1_raw():

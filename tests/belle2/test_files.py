@@ -24,7 +24,7 @@ import pytest
 from xfit.belle2 import files  # noqa: E402
 from xfit.errors import DataError  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 DATA = Path(os.environ.get("XFIT_DATA_DIR", "/nonexistent")) / files.DATASET
 
