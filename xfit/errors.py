@@ -5,6 +5,10 @@ code (no traceback); library users catch them by class.
 """
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+from numbers import Rational
+
 
 class XfitError(Exception):
     """Base class of every error xfit raises on purpose."""
@@ -68,3 +72,25 @@ def finite_array(value, name: str, lo: float | None = None, hi: float | None = N
 def validate_mass(mX, name: str = "m_X"):
     """m_X [GeV] as a float array; InputError unless finite and > 0."""
     return finite_array(mX, f"{name} (GeV)", 0.0, lo_open=True)
+
+
+def to_fraction(value, what: str = "value") -> Fraction:
+    """``value`` as an exact :class:`Fraction`; :class:`InputError` naming ``what`` if not a number.
+
+    Accepts ints, Fractions, strings such as ``"1/12"``, ``"-2"``, ``"0.25"`` and floats
+    (taken at their shortest decimal representation, so a YAML ``0.1`` is exactly 1/10).
+    """
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"{what} must be a number or a fraction string like '1/12', got {value!r}")
+    if isinstance(value, Rational):
+        return Fraction(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(f"{what} must be finite, got {value!r}")
+        return Fraction(repr(value))
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip().replace(" ", ""))
+        except (ValueError, ZeroDivisionError):
+            pass
+    raise InputError(f"{what} must be a number or a fraction string like '1/12', got {value!r}")

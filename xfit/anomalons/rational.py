@@ -15,31 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from numbers import Rational
 
-from ..errors import InputError
-
-
-def to_fraction(value, what: str = "value") -> Fraction:
-    """``value`` as an exact :class:`Fraction`; :class:`InputError` naming ``what`` if not a number.
-
-    Accepts ints, Fractions, strings such as ``"1/12"``, ``"-2"``, ``"0.25"`` and floats
-    (taken at their shortest decimal representation, so a YAML ``0.1`` is exactly 1/10).
-    """
-    if isinstance(value, bool) or value is None:
-        raise InputError(f"{what} must be a number or a fraction string like '1/12', got {value!r}")
-    if isinstance(value, Rational):
-        return Fraction(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InputError(f"{what} must be finite, got {value!r}")
-        return Fraction(repr(value))
-    if isinstance(value, str):
-        try:
-            return Fraction(value.strip().replace(" ", ""))
-        except (ValueError, ZeroDivisionError):
-            pass
-    raise InputError(f"{what} must be a number or a fraction string like '1/12', got {value!r}")
+from ..errors import InputError, to_fraction  # noqa: F401 - to_fraction: re-exported
 
 
 def rational_sqrt(q) -> Fraction | None:

@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 from ..errors import InputError, require_finite_number
-from ..inference.fit import Fit
-from ..likelihood import build_likelihood
-from ..models import ChiralPlane, EFTPlane
 from .common import add_model_options, dump_json, model_from_args, theory_from_args
 
-PLANES = {"eft": EFTPlane, "chiral": ChiralPlane}
+PLANES = ("eft", "chiral")
 
 
 def register(sub) -> None:
@@ -25,10 +22,15 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..inference.fit import Fit
+    from ..likelihood import build_likelihood
+    from ..models import ChiralPlane, EFTPlane
+
     mX = require_finite_number(args.mX, "--mX")
     if mX <= 0:
         raise InputError(f"--mX must be > 0 GeV, got {args.mX}")
-    model = PLANES[args.plane](**theory_from_args(args)) if args.plane else model_from_args(args)
+    planes = {"eft": EFTPlane, "chiral": ChiralPlane}
+    model = planes[args.plane](**theory_from_args(args)) if args.plane else model_from_args(args)
     lik = build_likelihood(args.terms)
     start = {}
     for item in args.start:

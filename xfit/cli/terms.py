@@ -1,7 +1,6 @@
 """``xfit terms``: every registered likelihood term (one per measurement data file, plus code terms)."""
 from __future__ import annotations
 
-from ..likelihood import describe_terms
 from .common import dump_json
 
 
@@ -17,6 +16,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..likelihood import describe_terms
+
     rows = describe_terms()
     if args.json:
         print(dump_json(rows))

@@ -17,15 +17,35 @@ The statistics stack (split like pyhf's ``infer``; see docs/inference.md):
 * :mod:`.results` -- the result base type :class:`Result` and the JSON policy :func:`to_jsonable`;
 * :mod:`.store` -- the resumable JSON-lines :class:`~xfit.inference.store.ResultStore`.
 """
-from .calculators import AsymptoticCalculator, Calculator, HypoTestResult
-from .evidence import bayes_factor, model_evidence, sm_evidence
-from .fit import Fit, FitResult, delta_chi2_for_sigma, significance_from_delta_chi2
-from .intervals import UpperLimitResult, upper_limit
-from .limits import coupling_limit, limits_by_search
-from .mcmc import Chain, sample_model
-from .priors import Gaussian, LogUniform, TruncatedGaussian, Uniform, parse_prior
-from .results import Result, to_jsonable
-from .scan import ScanResult, profile_scan
+from importlib import import_module
+
+#: public name -> submodule that defines it; imported on first use (PEP 562), so that
+#: ``import xfit.inference.results`` (the CLI's JSON policy) does not load scipy.stats, emcee, ...
+_WHERE = {
+    "AsymptoticCalculator": "calculators", "Calculator": "calculators", "HypoTestResult": "calculators",
+    "bayes_factor": "evidence", "model_evidence": "evidence", "sm_evidence": "evidence",
+    "Fit": "fit", "FitResult": "fit", "delta_chi2_for_sigma": "fit", "significance_from_delta_chi2": "fit",
+    "UpperLimitResult": "intervals", "upper_limit": "intervals",
+    "coupling_limit": "limits", "limits_by_search": "limits",
+    "Chain": "mcmc", "sample_model": "mcmc",
+    "Gaussian": "priors", "LogUniform": "priors", "TruncatedGaussian": "priors", "Uniform": "priors",
+    "parse_prior": "priors",
+    "Result": "results", "to_jsonable": "results",
+    "ScanResult": "scan", "profile_scan": "scan",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_WHERE))
+
 
 __all__ = [
            "AsymptoticCalculator",

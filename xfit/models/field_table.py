@@ -25,8 +25,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
-from ..anomalons.rational import to_fraction
-from ..errors import InputError
+from ..errors import InputError, to_fraction
 from ..physics.anomaly import LEPTON_FLAVOURS, WeylField
 
 FIELD_KEYS = ("name", "chirality", "su2", "Y", "X", "colour", "copies", "flavour")
