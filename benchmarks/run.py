@@ -1,0 +1,100 @@
+"""Every row of the speed targets, measured in one run (CPU time, ratios against peers run here).
+
+    XFIT_DATA_DIR=../shared/data python benchmarks/run.py [--no-stock] [--quick]
+
+Each task runs in a fresh Python process (so imports count where users pay them) and is timed
+with the CPU time of that process and its children (``resource.getrusage``), which is robust
+against a loaded machine in a way wall time is not.  Peers measured in the same run:
+stock pyhf for the Belle II fit (skipped with ``--no-stock``, ~20 s).  Targets are printed
+with PASS/FAIL; nothing is asserted (speed is never a test).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: (name, python code run in a fresh process, target CPU seconds or None, what the target is)
+TASKS = [
+    ("xfit --help", "from xfit.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass", 0.3,
+     "<= 0.3 s CPU"),
+    ("one Belle II profile fit (232 parameters)",
+     "import time\nfrom xfit.belle2 import fit\nm = fit.load_model()\n"
+     "from xfit.histfactory import minimize, covariance\n"
+     "minimize(m)\nt = time.process_time()\nn = 20\nfor _ in range(n):\n    r = minimize(m)\n"
+     "    covariance(m, r.x, fixed=r.fixed, globals_only=True)\n"
+     "print(json.dumps({'per_fit': (time.process_time() - t) / n}))",
+     None, "<= 1 ms CPU per fit (reported per fit)"),
+    ("belle2 scan, 101 masses with CLs", "from xfit.cli import main\nmain(['belle2', 'scan', '--json', '--no-plots', "
+     "'--no-resume', '--out', OUT])", 2.0, "<= 2 s CPU"),
+    ("reproduce fig2", "from xfit.cli import main\nmain(['reproduce', 'fig2', '--out', OUT, '--json'])", 1.5,
+     "<= 1.5 s CPU"),
+    ("mcmc, fast terms (evaluations/s)", "from xfit.cli import main\nmain(['mcmc', '--model', 'tau-flavor', '--mX', "
+     "'2.1', '--terms', 'b_to_s_emiss,l3_z_gamma', '--steps', '300', '--seed', '1', '--out', OUT, '--json'])",
+     None, ">= 1e5 evaluations/s (from its --json)"),
+]
+FIG3 = ("reproduce fig3", "from xfit.cli import main\nmain(['reproduce', 'fig3', '--out', OUT, '--json'])", 20.0,
+        "<= 20 s CPU in all processes")
+
+
+def run_task(code: str) -> tuple[float, str]:
+    """CPU seconds (self + children) of ``code`` in a fresh interpreter, and its stdout."""
+    with tempfile.TemporaryDirectory() as out:
+        prog = f"import json, sys\nsys.path.insert(0, {str(REPO)!r})\nOUT = {out!r}\n{code}\n"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        p = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
+                           env={**os.environ, "MPLBACKEND": "Agg"})
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode not in (0,):
+        raise RuntimeError(p.stderr[-2000:])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, p.stdout
+
+
+def last_json(text: str) -> dict:
+    start = text.find("{")
+    return json.loads(text[start:]) if start >= 0 else {}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-stock", action="store_true", help="skip the stock pyhf peer (~20 s)")
+    ap.add_argument("--quick", action="store_true", help="skip reproduce fig3 (minutes)")
+    args = ap.parse_args()
+    if not os.environ.get("XFIT_DATA_DIR"):
+        sys.exit("set XFIT_DATA_DIR to the folder holding belle2_knunu/ (e.g. ../shared/data)")
+    rows = []
+    for name, code, target, what in TASKS + ([] if args.quick else [FIG3]):
+        cpu, out = run_task(code)
+        value, shown = cpu, f"{cpu:.2f} s CPU"
+        if name.startswith("one Belle II"):
+            value = last_json(out)["per_fit"]
+            shown = f"{1e3 * value:.2f} ms CPU per fit"
+            ok = value <= 1e-3
+        elif name.startswith("mcmc"):
+            d = last_json(out)
+            rate = d.get("evaluations_per_second")
+            shown = f"{rate:.3g} evaluations/s" if rate else f"{cpu:.2f} s CPU (no evaluations_per_second in --json)"
+            ok = bool(rate) and rate >= 1e5
+        else:
+            ok = value <= target
+        rows.append((name, shown, what, "PASS" if ok else "FAIL"))
+        print(f"{name:<45} {shown:<32} target {what:<38} {rows[-1][3]}", flush=True)
+    if not args.no_stock:
+        code = ("from xfit.belle2 import fit\nprint(json.dumps(fit.stock_pyhf_fit(significances=False)))")
+        cpu, out = run_task(code)
+        stock = last_json(out)["fit_seconds"]
+        fast = next(float(r[1].split()[0]) / 1e3 for r in rows if r[0].startswith("one Belle II"))
+        print(f"{'stock pyhf, same fit (peer)':<45} {stock:.2f} s wall; xfit is {stock / fast:,.0f}x faster "
+              f"(target >= 10,000x)")
+
+
+if __name__ == "__main__":
+    main()
