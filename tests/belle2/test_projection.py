@@ -145,3 +145,11 @@ def test_cli_json(capsys):
     assert row["BR_95"] == row["BR_95_band"]["0"]
     assert out["x_discovery_BR"][0]["BR_5sigma"] > row["BR_95"]
     assert out["sm_significance"] > 0
+
+
+def test_discovery_luminosity_scaled_is_linear_in_q0(published):
+    # with all widths shrinking as 1/sqrt(L) the Asimov q0 is proportional to L
+    q0 = published.discovery_q0(2.11, 8.6e-6)
+    assert projection.Projection(3.62, "scaled").discovery_q0(2.11, 8.6e-6) == pytest.approx(10 * q0, rel=1e-3)
+    lum = projection.discovery_luminosity(2.11, 8.6e-6, "scaled")
+    assert lum == pytest.approx(0.362 * 25.0 / q0, rel=1e-3)
