@@ -14,7 +14,7 @@ import sys
 from ..errors import XfitError
 
 #: Modules of this package that add sub-commands (each has ``register(subparsers)``).
-COMMAND_MODULES = ("predict", "reproduce", "fit", "belle2", "workspace", "data", "mcmc", "run", "anomalons",
+COMMAND_MODULES = ("predict", "reproduce", "fit", "belle2", "workspace", "data", "mcmc", "run", "anomalons", "project",
                    "terms")
 
 
