@@ -19,7 +19,9 @@ from .common import CHARGE_OPTIONS, CHIRAL_OPTIONS, TRACE_OPTIONS, add_model_opt
 #: analysis-file keys -> the flags that set them (so that validation messages name flags)
 _KEY_FLAGS = (("scan.axes.", "--axis "), ("'fixed.mX'", "--mX"), ("fixed.", "--fixed "), ("scan.start", "--start"),
               ("limits.masses", "--mX"), ("limits.searches", "--terms"), ("limits.cl", "--cl"),
-              ("limits.parameter", "--parameter"), ("'terms", "'--terms"), ("executor", "--executor"))
+              ("limits.parameter", "--parameter"), ("'terms", "'--terms"), ("executor", "--executor"),
+              ("'fixed'", "--fixed"))
+_SOURCE = "flags"
 
 
 def add_common_options(p, command: str) -> None:
@@ -139,7 +141,7 @@ def term_list(text: str) -> list[str]:
 
 def flag_message(exc: InputError) -> str:
     """A validation message with the analysis keys replaced by the flags that set them."""
-    msg = str(exc)
+    msg = str(exc).removeprefix(f"{_SOURCE}: ")
     for key, flag in _KEY_FLAGS:
         msg = msg.replace(key, flag)
     return msg
@@ -149,7 +151,7 @@ def validate(mapping: dict, command: str):
     from ..analysis import validate_analysis
 
     try:
-        return validate_analysis(mapping, source=f"xfit {command}", stem=mapping["name"])
+        return validate_analysis(mapping, source=_SOURCE, stem=mapping["name"])
     except InputError as exc:
         raise InputError(flag_message(exc)) from None
 
