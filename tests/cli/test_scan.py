@@ -58,3 +58,15 @@ def test_scan_bad_flags_are_short_errors(capsys):
     assert "--terms" in _err(["scan", "--model", "tau-flavor", "--terms", "zzz", "--axis", "gX=1:2:3"], capsys)
     assert "--fixed" in _err([*base, "--axis", "gX=1:2:3", "--fixed", "junk"], capsys)
     assert "--plane" in _err([*base, "--plane", "eft", "--axis", "gX=1:2:3"], capsys)
+
+
+def test_two_analyses_in_one_folder_keep_their_summaries(tmp_path, capsys):
+    for name, lo in (("first", -0.3), ("second", -0.2)):
+        argv = [a if a != "gX_AYY=-0.3:0.3:5" else f"gX_AYY={lo}:0.3:5" for a in ARGS]
+        assert main([*argv, "--name", name, "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    first = json.loads((tmp_path / "first.summary.json").read_text())
+    second = json.loads((tmp_path / "second.summary.json").read_text())
+    assert first["analysis"] == "first" and second["analysis"] == "second"
+    assert first["scan"]["n_points"] == second["scan"]["n_points"] == 5
+    assert (tmp_path / "first.npz").is_file() and (tmp_path / "second.npz").is_file()
