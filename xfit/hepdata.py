@@ -129,7 +129,7 @@ def write_limits_submission(out_dir: str | Path, curves: Sequence[LimitCurve], c
                          "pip install 'xfit[hepdata]'") from None
     if not curves:
         raise InputError("--hepdata: there is no limit curve to write")
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()  # absolute: the files are written from a scratch directory
     if out.exists() and not out.is_dir():
         raise InputError(f"--hepdata {str(out)[:80]!r} is a file; give a directory")
     sub = Submission()

@@ -60,6 +60,7 @@ def run_analysis(a: Analysis, out_dir: str | Path | None = None, executor: Any =
     ``out_dir``, ``executor``, ``progress`` override the file; ``fresh`` ignores
     stored chunks (as ``resume: false``).
     """
+    from ..bibliography import write_refs_bib
     from ..inference.store import write_json
 
     t0 = time.perf_counter()
@@ -82,10 +83,34 @@ def run_analysis(a: Analysis, out_dir: str | Path | None = None, executor: Any =
     summary["elapsed_s"] = round(time.perf_counter() - t0, 3)
     summary["source"] = a.source
     files = summary.pop("files", [])
+    refs = write_refs_bib(out, analysis_terms(a))
     write_json(out / "summary.json", summary)
-    paths = [str(f) for f in files] + [str(out / "summary.json")]
+    named = out / f"{a.name}.summary.json"  # kept when another analysis writes into the same folder
+    write_json(named, summary)
+    paths = [str(f) for f in files] + [str(out / "summary.json"), str(named), str(refs)]
     summary["files"] = list(dict.fromkeys(paths))  # the figure's own list may name summary.json too
     return summary
+
+
+def reproduce_terms(figure: str) -> list[str]:
+    """The likelihood terms a reproduced figure uses (fig1, fig2, fig3)."""
+    import importlib
+
+    mod = importlib.import_module(f"xfit.reproduce.{'fig3' if figure == 'fig1' else figure}")
+    if figure == "fig2":
+        return list(mod.TERMS_FULL)
+    if figure == "fig1":
+        return list(mod.FIG1_TERMS)
+    return [*mod.SEARCHES, *mod.PROJECTIONS]
+
+
+def analysis_terms(a: Analysis) -> list[str]:
+    """The names of the likelihood terms an analysis uses (for its refs.bib)."""
+    if a.kind == "reproduce":
+        return reproduce_terms(a.figure)
+    if a.kind == "scan":
+        return [t["name"] for t in a.terms]
+    return [t["name"] for t in a.limits["searches"] + a.limits["projections"]]
 
 
 def _run_scan(a: Analysis, out: Path, ex, prog: bool, overwrite: bool) -> dict:

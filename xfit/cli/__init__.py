@@ -15,7 +15,7 @@ from ..errors import XfitError
 
 #: Modules of this package that add sub-commands (each has ``register(subparsers)``).
 COMMAND_MODULES = ("predict", "reproduce", "fit", "belle2", "workspace", "data", "mcmc", "run", "anomalons", "project",
-                   "terms")
+                   "terms", "cite", "scan", "limits")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -83,6 +83,11 @@ def cmd_scan(args) -> int:
     )
     out = res.summary()
     out["inputs"] = inputs_block()
+    from ..bibliography import write_refs_bib
+
+    write_refs_bib(args.out, ["belle2_knunu"], belle2=True)
+    if args.hepdata:
+        out["hepdata"] = _scan_hepdata(args.hepdata, out)
     if args.json:
         print(dump_json(out))
     else:
@@ -91,6 +96,28 @@ def cmd_scan(args) -> int:
         print(f"local significance (SM + X vs SM, {out['Z_local_dof']} dof): {out['Z_local']:.2f} sigma")
         print(f"{len(out['upper_limits'])} masses; results and plots in {args.out} ({res.seconds:.1f} s)")
     return 0
+
+
+def _scan_hepdata(directory: str, summary: dict) -> str:
+    """HEPData submission of the scan's 95% CL limits on B(B+ -> K+ X) x P_inv, with the
+    expected median and +-1/2 sigma bands."""
+    from ..hepdata import LimitCurve
+    from .limits import MAIN_ARXIV, write_hepdata
+
+    rows = summary["upper_limits"]
+    if not rows or all(r["BR_95"] is None for r in rows):
+        raise InputError("--hepdata needs the upper limits: drop --no-limits")
+    width = summary["width"]
+    line = "a narrow line" if not width else f"a width Gamma_X = {width:g} GeV"
+    curve = LimitCurve(
+        name="Upper limits B+ to K+ X", mX=[r["mX"] for r in rows], observed=[r["BR_95"] for r in rows],
+        description=f"CLs upper limits on B(B+ -> K+ X) x B(X -> invisible) from the published Belle II "
+        f"B+ -> K+ nu nubar likelihood (HEPData ins2947386) with {line} at q^2 = m_X^2 (SM signal "
+        f"{summary['sm_signal']}).",
+        expected={k: [r["BR_95_expected"].get(k) for r in rows] for k in ("-2", "-1", "0", "1", "2")},
+        quantity="B(B+ -> K+ X) x B(X -> invisible)", cl=summary["cl"], reactions=["B+ --> K+ X"],
+        observables=["BR"], phrases=["B physics", "Belle II"], references=["2311.14647", "2507.12393"])
+    return write_hepdata(directory, [curve], f"xfit belle2 scan (arXiv:{MAIN_ARXIV})")
 
 
 def cmd_export_pyhf(args) -> int:
@@ -139,7 +166,10 @@ def register(subparsers) -> None:
     s.add_argument("--mX-max", type=float, default=4.6, help="highest mass [GeV]")
     s.add_argument("--n-masses", type=int, default=101, help="number of masses")
     s.add_argument("--width", type=float, default=0.0, help="Gamma_X [GeV] (0: narrow line)")
-    s.add_argument("--out", default="belle2_scan", help="directory for scan.jsonl, the summary and the plots")
+    s.add_argument("--out", default="xfit-output/belle2-scan",
+                   help="directory for scan.jsonl, the summary, the plots and refs.bib")
+    s.add_argument("--hepdata", metavar="DIR", default=None,
+                   help="also write a validated HEPData submission of the limits (observed, expected bands)")
     s.add_argument("--sm-free", action="store_true", help="profile the SM signal strength (default: fixed at 1)")
     s.add_argument("--no-limits", action="store_true", help="skip the CLs upper limits")
     s.add_argument("--no-resume", action="store_true", help="recompute masses already in OUT/scan.jsonl")
