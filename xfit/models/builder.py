@@ -31,7 +31,7 @@ from .registry import get_model
 #: The keys that say which model (exactly one of them).
 MODEL_KINDS = ("name", "charges", "chiral", "wess_zumino", "plane")
 #: The keys every kind may add.
-MODEL_OPTIONS = ("br_invisible", "XS", "loop_normalisation", "goldstone")
+MODEL_OPTIONS = ("br_invisible", "XS", "loop_normalisation", "goldstone", "ew_scheme")
 #: The entries of each mapping-valued kind.
 KIND_ENTRIES = {"charges": ("alpha_B", "alpha_e", "alpha_mu", "alpha_tau"), "chiral": ("alpha_L", "alpha_R"),
                 "wess_zumino": ("A_WW", "A_YY")}
@@ -57,7 +57,7 @@ def build_model(spec: Mapping[str, Any]) -> Model:
     """The model ``spec`` describes (see the module docstring for the keys)."""
     kind = model_kind(spec)
     br, XS = spec.get("br_invisible"), spec.get("XS")
-    loop = {k: spec[k] for k in ("loop_normalisation", "goldstone") if spec.get(k) is not None}
+    loop = {k: spec[k] for k in ("loop_normalisation", "goldstone", "ew_scheme") if spec.get(k) is not None}
     xs = {} if XS is None else {"XS": XS}
     value = spec[kind]
     if kind in KIND_ENTRIES:
