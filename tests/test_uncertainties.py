@@ -188,3 +188,15 @@ def test_cli_bad_draws(capsys, draws):
     code, _, err = _run(capsys, "predict", "--model", "tau-flavor", "--mX", "2.1", "--gX", "0.03",
                         "--uncertainties", "--draws", draws)
     assert code != 0 and "--draws" in err and "Traceback" not in err
+
+
+def test_bsz_draws_carry_the_published_correlations():
+    """BSZ 1503.05534 ancillary BKstar_LCSR-Lattice.json: corr(alpha_0^V, alpha_0^A1) = 0.923,
+    corr(alpha_0^A0, alpha_0^A12) = 1; sigmas as in data/form_factors.yaml."""
+    d = draw_inputs(DEFAULT_SM, n=20000, seed=5)
+    m = d.form_factor_models
+    v0, a10 = m["B->K* V"].coefficients[0], m["B->K* A1"].coefficients[0]
+    assert np.corrcoef(v0, a10)[0, 1] == pytest.approx(0.922982, abs=0.01)
+    assert np.corrcoef(m["B->K* A0"].coefficients[0], m["B->K* A12"].coefficients[0])[0, 1] == pytest.approx(1, abs=1e-3)
+    assert np.std(v0) == pytest.approx(0.0332944, rel=0.03)
+    assert abs(np.corrcoef(v0, m["B->K f0"].coefficients[0])[0, 1]) < 0.03  # different fits: independent

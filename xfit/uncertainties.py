@@ -102,6 +102,32 @@ def form_factor_parameters() -> tuple[FormFactorParameter, ...]:
     return tuple(out)
 
 
+#: Most negative eigenvalue of a published correlation matrix accepted as rounding (set to 0).
+EIGENVALUE_ROUNDING = 1e-3
+
+
+@functools.lru_cache(maxsize=1)
+def correlated_groups() -> tuple[tuple[tuple[tuple[str, str, int], ...], np.ndarray], ...]:
+    """((parameter keys, factor F), ...): the groups of form-factor parameters drawn jointly;
+    F @ standard normals has the group's correlation matrix (eigen-decomposition, so that a
+    matrix that is semi-definite only up to rounding works)."""
+    known = {p.key for p in form_factor_parameters()}
+    out = []
+    for i, group in enumerate(load_uncertainty_table().get("correlated_groups") or ()):
+        keys = tuple((str(name), "coefficients", int(index)) for name, index in group["parameters"])
+        corr = np.asarray(group["correlation"], dtype=float)
+        unknown = [k for k in keys if k not in known]
+        if unknown or corr.shape != (len(keys), len(keys)) or not np.allclose(corr, corr.T):
+            raise DataError(f"{DATA_FILE_NAME}: correlated_groups[{i}] is not a symmetric matrix over "
+                            f"varied parameters (unknown: {unknown[:2]})")
+        eigenvalues, vectors = np.linalg.eigh(corr)
+        if eigenvalues.min() < -EIGENVALUE_ROUNDING:
+            raise DataError(f"{DATA_FILE_NAME}: correlated_groups[{i}] is not positive semi-definite "
+                            f"(eigenvalue {eigenvalues.min():.3g})")
+        out.append((keys, vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))))
+    return tuple(out)
+
+
 def not_varied() -> dict[str, str]:
     """{form factor: why its parameters are not varied} (no published errors were found)."""
     return {k: " ".join(str(v).split()) for k, v in (load_uncertainty_table().get("not_found") or {}).items()}
@@ -128,6 +154,9 @@ def draw_inputs(sm: SMInputs, n: int = DEFAULT_DRAWS, seed: int | None = 0, scal
     params = form_factor_parameters()
     for p in params:
         normals[p.key] = rng.standard_normal(n)
+    for keys, factor in correlated_groups():
+        joint = factor @ np.array([normals[k] for k in keys])
+        normals.update(zip(keys, joint))
     changes: dict[str, dict] = {}
     for p in params:
         model = form_factors.form_factor_model(p.form_factor)
