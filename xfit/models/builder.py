@@ -11,8 +11,9 @@ key) both translate their input into this mapping and call :func:`build_model`:
   ``plane`` ("eft": (g_X A_WW, g_X A_YY); "chiral": (alpha_L g_X, alpha_R g_X));
 * optional ``br_invisible`` (B(X -> invisible) instead of the model's; default 1 where the
   model has no rule: wess_zumino, the eft plane), ``XS`` (U(1)_X charge of the breaking
-  scalar, for v_X; not for planes), ``loop_normalisation`` ("derived" or "paper") and ``goldstone``
-  (bool: meson rates in the Goldstone limit, Eqs. 3.9/3.10).
+  scalar, for v_X; not for planes), ``loop_normalisation`` ("derived" or "paper"), ``goldstone``
+  (bool: meson rates in the Goldstone limit, Eqs. 3.9/3.10) and ``ew_scheme`` ("mz" or "alpha0":
+  the alpha of g and g').
 
 Errors are :class:`xfit.errors.InputError` naming the mapping's keys; the front ends check
 their own spelling (flags, file keys) first.
