@@ -30,18 +30,23 @@ def add_model_options(parser, require_gX: bool = True) -> None:
                    help="B(X -> invisible) to use instead of the model's (needed for --A-WW/--A-YY; default 1 there)")
     g.add_argument("--XS", dest="XS", default="1", metavar="Q",
                    help="U(1)_X charge of the breaking scalar, for v_X = m_X/(X_S g_X) (default 1)")
-    add_theory_options(parser)
+    add_theory_options(parser, ew_scheme=True)
 
 
-def add_theory_options(parser) -> None:
+def add_theory_options(parser, ew_scheme: bool = False) -> None:
     """The theory conventions of every command that computes rates: ``--loop-normalisation
-    {derived,paper}`` and ``--goldstone``."""
-    from ..physics.constants import DEFAULT_LOOP_NORMALISATION, LOOP_NORMALISATIONS
+    {derived,paper}``, ``--goldstone`` and, with ``ew_scheme`` (commands that build a model:
+    :func:`add_model_options`), ``--ew-scheme {mz,alpha0}``."""
+    from ..physics.constants import DEFAULT_EW_SCHEME, DEFAULT_LOOP_NORMALISATION, EW_SCHEMES, LOOP_NORMALISATIONS
 
     parser.add_argument("--loop-normalisation", dest="loop_normalisation", choices=tuple(LOOP_NORMALISATIONS),
                         default=DEFAULT_LOOP_NORMALISATION,
                         help="normalisation of the W-loop coupling g_xi: 'derived' (default; the one-loop W "
                         "exchange from Eq. 3.4, half of Eq. 3.6, docs/physics.md) or 'paper' (Eq. 3.6 as printed)")
+    if ew_scheme:
+        parser.add_argument("--ew-scheme", dest="ew_scheme", choices=tuple(EW_SCHEMES), default=DEFAULT_EW_SCHEME,
+                            help="alpha that fixes g and g' (the W loop, Z -> gamma X): 'mz' (default; MS-bar "
+                            "alpha(m_Z)) or 'alpha0' (alpha(0) = 1/137.036, what the paper's numbers correspond to)")
     parser.add_argument("--goldstone", action="store_true",
                         help="meson-decay rates in the Goldstone limit, Eqs. 3.9/3.10 of the paper (longitudinal "
                         "X only); default: a massive vector X with all three helicities (docs/physics.md)")
@@ -91,8 +96,11 @@ def model_from_args(args):
 
 
 def theory_from_args(args) -> dict:
-    """The model keywords of :func:`add_theory_options`: loop_normalisation and goldstone."""
-    return {"loop_normalisation": args.loop_normalisation, "goldstone": bool(getattr(args, "goldstone", False))}
+    """The model keywords of :func:`add_theory_options`: loop_normalisation, ew_scheme and goldstone."""
+    from ..physics.constants import DEFAULT_EW_SCHEME
+
+    return {"loop_normalisation": args.loop_normalisation, "goldstone": bool(getattr(args, "goldstone", False)),
+            "ew_scheme": getattr(args, "ew_scheme", DEFAULT_EW_SCHEME)}
 
 
 def dump_json(obj) -> str:

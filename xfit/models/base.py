@@ -17,18 +17,24 @@ class Model(abc.ABC):
     parameter_labels: dict[str, str] = {}
 
     def __init__(self, sm: SMInputs = DEFAULT_SM, loop_normalisation: str | None = None,
-                 goldstone: bool | None = None):
+                 goldstone: bool | None = None, ew_scheme: str | None = None):
         """``loop_normalisation`` ("derived" or "paper", see
         :data:`xfit.physics.constants.LOOP_NORMALISATIONS`) and ``goldstone`` (True: the
-        Goldstone-limit rates Eqs. 3.9/3.10; False: a massive vector X) override those of ``sm``."""
-        changes = {k: v for k, v in (("loop_normalisation", loop_normalisation), ("goldstone", goldstone))
-                   if v is not None}
+        Goldstone-limit rates Eqs. 3.9/3.10; False: a massive vector X) and ``ew_scheme`` ("mz" or
+        "alpha0", :data:`xfit.physics.constants.EW_SCHEMES`) override those of ``sm``."""
+        changes = {k: v for k, v in (("loop_normalisation", loop_normalisation), ("goldstone", goldstone),
+                                     ("ew_scheme", ew_scheme)) if v is not None}
         self.sm = sm.replace(**changes) if changes else sm
 
     @property
     def loop_normalisation(self) -> str:
         """The normalisation of the W-loop coupling g_xi this model predicts with."""
         return self.sm.loop_normalisation
+
+    @property
+    def ew_scheme(self) -> str:
+        """The scheme of the electroweak couplings g, g' ("mz" or "alpha0")."""
+        return self.sm.ew_scheme
 
     @property
     def goldstone(self) -> bool:
@@ -57,6 +63,7 @@ class Model(abc.ABC):
              "parameters": {p: self.label(p) for p in self.parameters}}
         d.update(self._details())
         d["loop_normalisation"] = self.loop_normalisation
+        d["ew_scheme"] = self.ew_scheme
         return d
 
     def _details(self) -> dict:

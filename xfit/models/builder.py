@@ -11,8 +11,9 @@ key) both translate their input into this mapping and call :func:`build_model`:
   ``plane`` ("eft": (g_X A_WW, g_X A_YY); "chiral": (alpha_L g_X, alpha_R g_X));
 * optional ``br_invisible`` (B(X -> invisible) instead of the model's; default 1 where the
   model has no rule: wess_zumino, the eft plane), ``XS`` (U(1)_X charge of the breaking
-  scalar, for v_X; not for planes), ``loop_normalisation`` ("derived" or "paper") and ``goldstone``
-  (bool: meson rates in the Goldstone limit, Eqs. 3.9/3.10).
+  scalar, for v_X; not for planes), ``loop_normalisation`` ("derived" or "paper"), ``goldstone``
+  (bool: meson rates in the Goldstone limit, Eqs. 3.9/3.10) and ``ew_scheme`` ("mz" or "alpha0":
+  the alpha of g and g').
 
 Errors are :class:`xfit.errors.InputError` naming the mapping's keys; the front ends check
 their own spelling (flags, file keys) first.
@@ -31,7 +32,7 @@ from .registry import get_model
 #: The keys that say which model (exactly one of them).
 MODEL_KINDS = ("name", "charges", "chiral", "wess_zumino", "plane")
 #: The keys every kind may add.
-MODEL_OPTIONS = ("br_invisible", "XS", "loop_normalisation", "goldstone")
+MODEL_OPTIONS = ("br_invisible", "XS", "loop_normalisation", "goldstone", "ew_scheme")
 #: The entries of each mapping-valued kind.
 KIND_ENTRIES = {"charges": ("alpha_B", "alpha_e", "alpha_mu", "alpha_tau"), "chiral": ("alpha_L", "alpha_R"),
                 "wess_zumino": ("A_WW", "A_YY")}
@@ -57,7 +58,7 @@ def build_model(spec: Mapping[str, Any]) -> Model:
     """The model ``spec`` describes (see the module docstring for the keys)."""
     kind = model_kind(spec)
     br, XS = spec.get("br_invisible"), spec.get("XS")
-    loop = {k: spec[k] for k in ("loop_normalisation", "goldstone") if spec.get(k) is not None}
+    loop = {k: spec[k] for k in ("loop_normalisation", "goldstone", "ew_scheme") if spec.get(k) is not None}
     xs = {} if XS is None else {"XS": XS}
     value = spec[kind]
     if kind in KIND_ENTRIES:

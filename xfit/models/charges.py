@@ -43,8 +43,8 @@ class ChargeModel(Model):
     def __init__(self, alpha_B=0.0, lepton_charges: Mapping[str, tuple] | None = None,
                  name: str = "custom", XS: float = 1.0, br_invisible: float | None = None,
                  sm: SMInputs = DEFAULT_SM, description: str = "", loop_normalisation: str | None = None,
-                 goldstone: bool | None = None):
-        super().__init__(sm, loop_normalisation, goldstone)
+                 goldstone: bool | None = None, ew_scheme: str | None = None):
+        super().__init__(sm, loop_normalisation, goldstone, ew_scheme)
         self.name = name
         self.description = description
         self.alpha_B = require_finite_number(alpha_B, "alpha_B")

@@ -24,8 +24,8 @@ class EFTPlane(Model):
                         "gX_AYY": r"$g_X\,\mathcal{A}^{\rm SM}_{XYY}$"}
 
     def __init__(self, br_invisible: float = 1.0, sm: SMInputs = DEFAULT_SM, loop_normalisation: str | None = None,
-                 goldstone: bool | None = None):
-        super().__init__(sm, loop_normalisation, goldstone)
+                 goldstone: bool | None = None, ew_scheme: str | None = None):
+        super().__init__(sm, loop_normalisation, goldstone, ew_scheme)
         self.br_inv = require_finite_number(br_invisible, "br_invisible")
         if not 0 <= self.br_inv <= 1:
             raise InputError(f"br_invisible must be in [0, 1], got {br_invisible}")
@@ -72,8 +72,8 @@ class WessZuminoModel(Model):
 
     def __init__(self, A_WW, A_YY, br_invisible: float = 1.0, XS: float = 1.0,
                  name: str = "wess-zumino", sm: SMInputs = DEFAULT_SM, loop_normalisation: str | None = None,
-                 goldstone: bool | None = None):
-        super().__init__(sm, loop_normalisation, goldstone)
+                 goldstone: bool | None = None, ew_scheme: str | None = None):
+        super().__init__(sm, loop_normalisation, goldstone, ew_scheme)
         self.name = name
         self.A_WW = require_finite_number(A_WW, "A_WW")
         self.A_YY = require_finite_number(A_YY, "A_YY")

@@ -37,4 +37,4 @@ def get_model(name: str, **kw) -> ChargeModel:
         return factory(**kw)
     except TypeError as exc:
         raise InputError(f"model {name!r}: {exc}; accepted options: XS, br_invisible, sm, "
-                         "loop_normalisation, goldstone, description") from None
+                         "loop_normalisation, goldstone, ew_scheme, description") from None

@@ -68,6 +68,16 @@ LOOP_NORMALISATIONS: dict[str, float] = {"derived": 0.5, "paper": 1.0}
 #: The default: what the derivation supports.
 DEFAULT_LOOP_NORMALISATION = "derived"
 
+#: 1/alpha(0), the Thomson-limit fine-structure constant (PDG 2024 physical constants,
+#: CODATA 2022): 137.035999177(21).
+ALPHA_0_INV = 137.035999177
+#: Schemes for the electroweak couplings g = e/s_W and g' = e/c_W (the W loop of Eq. 3.6 and
+#: Eq. 3.13): ``mz``: e from the MS-bar alpha(m_Z) (the default, the natural scale of a W loop);
+#: ``alpha0``: e from alpha(0), which the paper's numbers correspond to (docs/physics.md,
+#: "What moves the extracted g_X").  s_W^2 is the MS-bar value in both.
+EW_SCHEMES: dict[str, str] = {"mz": "alpha_mz_inv", "alpha0": "alpha_0_inv"}
+DEFAULT_EW_SCHEME = "mz"
+
 
 @dataclass(frozen=True)
 class SMInputs:
@@ -97,6 +107,14 @@ class SMInputs:
         three helicities (docs/physics.md, "Beyond the Goldstone limit"); ``True``: the
         Goldstone-equivalent rates Eqs. (3.9)/(3.10) of the paper (longitudinal X only,
         valid for m_X << m_parent), which the paper uses.
+    alpha_0_inv : 1/alpha(0) (PDG 2024 / CODATA 2022), used by ``ew_scheme="alpha0"``.
+    ew_scheme : ``"mz"`` (default) or ``"alpha0"``: which alpha fixes e, hence g and g'
+        (see :data:`EW_SCHEMES`).  Meson rates scale with alpha^4 (g^8), B(Z -> gamma X)
+        with alpha^2.
+
+    Any of the numeric fields may be a numpy array (a batch of Monte Carlo draws, see
+    :mod:`xfit.uncertainties`); :attr:`is_batch` tells, and the cached CKM/loop functions are
+    bypassed for such inputs.
     """
 
     G_F: float = 1.1663788e-5
@@ -120,6 +138,8 @@ class SMInputs:
     ckm_etabar: float = 0.3523
     loop_normalisation: str = DEFAULT_LOOP_NORMALISATION
     goldstone: bool = False
+    alpha_0_inv: float = ALPHA_0_INV
+    ew_scheme: str = DEFAULT_EW_SCHEME
     mesons: dict = field(default_factory=lambda: dict(MESONS), compare=False, repr=False)
 
     def __post_init__(self):
@@ -130,6 +150,14 @@ class SMInputs:
                              f"{', '.join(LOOP_NORMALISATIONS)}; got {str(self.loop_normalisation)[:80]!r}")
         if not isinstance(self.goldstone, (bool, np.bool_)):
             raise InputError(f"goldstone (--goldstone) must be true or false; got {str(self.goldstone)[:80]!r}")
+        if self.ew_scheme not in EW_SCHEMES:
+            raise InputError(f"ew_scheme (--ew-scheme) must be one of {', '.join(EW_SCHEMES)}; "
+                             f"got {str(self.ew_scheme)[:80]!r}")
+
+    @property
+    def is_batch(self) -> bool:
+        """True if some numeric input is an array (a batch of draws): not hashable, not cached."""
+        return any(isinstance(getattr(self, f.name), np.ndarray) for f in dataclasses.fields(self))
 
     @property
     def loop_factor(self) -> float:
@@ -142,9 +170,15 @@ class SMInputs:
         return 1.0 / self.alpha_mz_inv
 
     @property
+    def alpha_ew(self) -> float:
+        """The alpha that fixes e, g and g': alpha(m_Z) (``ew_scheme="mz"``) or alpha(0)."""
+        return 1.0 / getattr(self, EW_SCHEMES[self.ew_scheme])
+
+    @property
     def e(self) -> float:
-        """Electromagnetic coupling at m_Z, e = sqrt(4 pi alpha(m_Z))."""
-        return math.sqrt(4.0 * math.pi * self.alpha_mz)
+        """Electromagnetic coupling e = sqrt(4 pi alpha) in the scheme ``ew_scheme``
+        (alpha(m_Z) by default)."""
+        return np.sqrt(4.0 * math.pi * self.alpha_ew)
 
     @property
     def cos2w(self) -> float:
@@ -153,12 +187,12 @@ class SMInputs:
     @property
     def g(self) -> float:
         """SU(2)_L coupling g = e / s_W."""
-        return self.e / math.sqrt(self.sin2w)
+        return self.e / np.sqrt(self.sin2w)
 
     @property
     def g_prime(self) -> float:
         """Hypercharge coupling g' = e / c_W."""
-        return self.e / math.sqrt(self.cos2w)
+        return self.e / np.sqrt(self.cos2w)
 
     def meson(self, name: str) -> Meson:
         try:

@@ -28,9 +28,11 @@ and the range. See ``docs/form_factors.md``.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import importlib.resources
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,10 +260,37 @@ def _checked_q2(q2, name: str, q2_max: float) -> np.ndarray:
     return np.clip(values, 0.0, q2_max)
 
 
+#: Parametrisations that replace those of the data file inside :func:`substituted_models`.
+_SUBSTITUTED: contextvars.ContextVar[Mapping[str, Callable] | None] = contextvars.ContextVar(
+    "xfit_form_factor_substitutes", default=None)
+
+
+def form_factor_model(name: str):
+    """The parametrisation object of form factor ``name`` (a frozen dataclass: ZSeriesModel,
+    LinearSlopeModel, TwoPointZModel).  ``dataclasses.replace`` it with array-valued parameters
+    (e.g. coefficients drawn from their covariance) to evaluate a batch of variants at once."""
+    return _spec(name).model
+
+
+@contextlib.contextmanager
+def substituted_models(models: Mapping[str, Callable]) -> Iterator[None]:
+    """Within the block, form factors named in ``models`` are evaluated with those
+    parametrisations instead of the data file's (the physical q^2 range is kept).  Used by
+    :mod:`xfit.uncertainties` to evaluate every rate over a batch of form-factor draws."""
+    unknown = [n for n in models if n not in FORM_FACTORS]
+    if unknown:
+        raise InputError(f"unknown form factor {unknown[0]!r:.80}; known: {', '.join(FORM_FACTOR_NAMES)}")
+    token = _SUBSTITUTED.set({**(_SUBSTITUTED.get() or {}), **models})
+    try:
+        yield
+    finally:
+        _SUBSTITUTED.reset(token)
+
+
 def _evaluate(name: str, q2):
     spec = _spec(name)
     values = _checked_q2(q2, name, spec.q2_max)
-    result = spec.model(values)
+    result = (_SUBSTITUTED.get() or {}).get(name, spec.model)(values)
     return float(result) if np.ndim(result) == 0 else result
 
 

@@ -45,13 +45,23 @@ def _quark_mass(sm: SMInputs, q: str) -> float:
     return getattr(sm, f"m_{q}")
 
 
-@lru_cache(maxsize=64)
-def ckm_loop_sum(transition: str, sm: SMInputs = DEFAULT_SM) -> complex:
+def ckm_loop_sum(transition: str, sm: SMInputs = DEFAULT_SM):
     """The CKM-weighted loop sum of Eqs. (3.6)/(3.7) for one transition.
 
     down-type d_i -> d_j:  sum_{a=u,c,t} V_{a i} V*_{a j} F(m_a^2/m_W^2)      (3.6)
     up-type   u_i -> u_j:  sum_{b=d,s,b} V*_{i b} V_{j b} F(m_b^2/m_W^2)      (3.7)
+
+    Complex; cached.  For a batch of draws (``sm.is_batch``) a complex array, not cached.
     """
+    return _loop_sum(transition, sm) if sm.is_batch else _loop_sum_cached(transition, sm)
+
+
+@lru_cache(maxsize=64)
+def _loop_sum_cached(transition: str, sm: SMInputs) -> complex:
+    return complex(_loop_sum(transition, sm))
+
+
+def _loop_sum(transition: str, sm: SMInputs):
     try:
         qi, qj = TRANSITIONS[transition]
     except KeyError:
@@ -59,11 +69,11 @@ def ckm_loop_sum(transition: str, sm: SMInputs = DEFAULT_SM) -> complex:
     V = ckm_matrix(sm)
     if qi in DOWN_QUARKS:
         i, j = DOWN_QUARKS.index(qi), DOWN_QUARKS.index(qj)
-        return complex(sum(V[a, i] * np.conj(V[a, j]) * loop_function(_quark_mass(sm, q) ** 2 / sm.m_W**2)
-                           for a, q in enumerate(UP_QUARKS)))
+        return sum(V[a, i] * np.conj(V[a, j]) * loop_function(_quark_mass(sm, q) ** 2 / sm.m_W**2)
+                   for a, q in enumerate(UP_QUARKS))
     i, j = UP_QUARKS.index(qi), UP_QUARKS.index(qj)
-    return complex(sum(np.conj(V[i, b]) * V[j, b] * loop_function(_quark_mass(sm, q) ** 2 / sm.m_W**2)
-                       for b, q in enumerate(DOWN_QUARKS)))
+    return sum(np.conj(V[i, b]) * V[j, b] * loop_function(_quark_mass(sm, q) ** 2 / sm.m_W**2)
+               for b, q in enumerate(DOWN_QUARKS))
 
 
 def fcnc_coupling(transition: str, gX_A_WW, sm: SMInputs = DEFAULT_SM):
