@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 
 from ..errors import InputError
+from ..outputs import check_output_dir
 from .common import add_theory_options, dump_json
 
 #: figure name -> (module under xfit.reproduce, its function, description)
@@ -33,7 +34,7 @@ def run(args) -> int:
         raise InputError(f"unknown figure {args.figure!r}; known: {', '.join(FIGURES)}")
     module_name, function, description = FIGURES[args.figure]
     module = importlib.import_module(f"xfit.reproduce.{module_name}")
-    out = args.out or f"xfit-output/{args.figure}"
+    out = check_output_dir(args.out or f"xfit-output/{args.figure}", "--out")  # xfit/outputs.py
     theory = {"loop_normalisation": args.loop_normalisation}
     if args.goldstone:
         if args.figure not in GOLDSTONE_FIGURES:
