@@ -89,6 +89,7 @@ def test_bad_input(case, tmp_path, capsys, monkeypatch):
             root = str(HERE.parent.parent)
             env = dict(os.environ, MPLBACKEND="Agg",
                        PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+            env.update({k: _fill(str(v), work) for k, v in (case.get("env") or {}).items()})
             proc = subprocess.run([sys.executable, "-m", "xfit", *argv], capture_output=True, text=True,
                                   env=env, timeout=120)
             code, err = proc.returncode, proc.stderr

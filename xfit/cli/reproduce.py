@@ -25,6 +25,7 @@ def register(sub) -> None:
     p.add_argument("figure", help="one of: " + ", ".join(FIGURES))
     p.add_argument("--out", default=None, help="output directory (default xfit-output/FIGURE)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--skip-missing", action="store_true", help="fig3: draw without searches whose data are missing")
     add_theory_options(p)
     p.set_defaults(func=run)
 
@@ -35,7 +36,8 @@ def run(args) -> int:
     module_name, function, description = FIGURES[args.figure]
     module = importlib.import_module(f"xfit.reproduce.{module_name}")
     out = check_output_dir(args.out or f"xfit-output/{args.figure}", "--out")  # xfit/outputs.py
-    theory = {"loop_normalisation": args.loop_normalisation}
+    theory = {"loop_normalisation": args.loop_normalisation,
+              **({"skip_missing": True} if args.skip_missing and args.figure == "fig3" else {})}
     if args.goldstone:
         if args.figure not in GOLDSTONE_FIGURES:
             raise InputError(f"--goldstone is available for {', '.join(GOLDSTONE_FIGURES)} only, not {args.figure}\n"
