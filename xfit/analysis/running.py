@@ -60,13 +60,17 @@ def run_analysis(a: Analysis, out_dir: str | Path | None = None, executor: Any =
     ``out_dir``, ``executor``, ``progress`` override the file; ``fresh`` ignores
     stored chunks (as ``resume: false``).
     """
+    from ..outputs import output_lock
+
+    t0 = time.perf_counter()
+    with output_lock(a.out_dir(out_dir), "--out" if out_dir else f"{a.source}: output.dir") as out:
+        return _run_in(a, out, t0, executor, progress, fresh)
+
+
+def _run_in(a: Analysis, out: Path, t0: float, executor: Any, progress: bool | None, fresh: bool) -> dict:
     from ..bibliography import write_refs_bib
     from ..inference.store import write_json
 
-    t0 = time.perf_counter()
-    from ..reproduce import ensure_output_dir
-
-    out = ensure_output_dir(a.out_dir(out_dir))
     ex = executor if executor is not None else a.executor_spec()
     prog = a.progress if progress is None else progress
     overwrite = fresh or not a.resume

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, XfitError
+from ..inference.scan import check_grid_size
 from ..models import available_models, build_model
 from ..models.builder import PLANES
 from ..physics.constants import LOOP_NORMALISATIONS
@@ -255,6 +256,10 @@ def _scan(ck: Checker, v, model, fixed: Mapping[str, float]) -> dict:
         if ax in fixed:
             ck.fail(f"'scan.axes.{ax}' is also in 'fixed'; scan it or fix it")
         scan["axes"][ax] = _range(ck, r, f"scan.axes.{ax}", positive=ax == "mX")
+    try:
+        check_grid_size([r["n"] for r in scan["axes"].values()], "'scan.axes' grid")
+    except InputError as exc:
+        ck.fail(str(exc))
     if "mX" not in scan["axes"] and "mX" not in fixed:
         ck.fail("missing 'fixed.mX' (m_X in GeV): needed unless 'mX' is a scan axis")
     if s.get("start") is not None:
@@ -317,7 +322,8 @@ def _limits(ck: Checker, v, model, fixed: Mapping[str, float], known_terms: list
     par = ck.string(par, "limits.parameter", list(model.parameters))
     others = [p for p in free if p != par]
     if others:
-        ck.fail(f"fix the other parameter(s) {others} in 'fixed' (limits bound one parameter)")
+        ck.fail(f"model parameter(s) {', '.join(others)} neither fixed nor 'limits.parameter' ({par}): "
+                f"a limit bounds one parameter; add them to 'fixed', e.g. fixed: {{{others[0]}: 0}}")
     out["parameter"] = par
     if "mX" in fixed:
         ck.fail("'fixed.mX' is not allowed for kind limits: m_X is the 'limits.masses' grid")

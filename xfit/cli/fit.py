@@ -21,9 +21,21 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def likelihood_from_option(terms: str, flag: str = "--terms"):
+    """The likelihood of a comma-separated ``--terms`` value; InputError naming the flag."""
+    from ..likelihood import build_likelihood
+
+    if not str(terms).strip(" ,"):
+        raise InputError(f"{flag} is empty; give comma-separated term names (see `xfit terms`)")
+    try:
+        return build_likelihood(terms)
+    except InputError as exc:
+        msg = str(exc).replace(", or allow_overlap=True", "").replace(" or allow_overlap=True", "")
+        raise InputError(f"{flag} {terms!r:.80}: {msg}") from None
+
+
 def run(args) -> int:
     from ..inference.fit import Fit
-    from ..likelihood import build_likelihood
     from ..models import ChiralPlane, EFTPlane
 
     mX = require_finite_number(args.mX, "--mX")
@@ -31,12 +43,15 @@ def run(args) -> int:
         raise InputError(f"--mX must be > 0 GeV, got {args.mX}")
     planes = {"eft": EFTPlane, "chiral": ChiralPlane}
     model = planes[args.plane](**theory_from_args(args)) if args.plane else model_from_args(args)
-    lik = build_likelihood(args.terms)
+    lik = likelihood_from_option(args.terms)
     start = {}
     for item in args.start:
         if "=" not in item:
-            raise InputError(f"--start takes PAR=VALUE, got {item!r}; parameters: {', '.join(model.parameters)}")
+            raise InputError(f"--start takes PAR=VALUE, got {item!r:.80}; parameters: {', '.join(model.parameters)}")
         k, v = item.split("=", 1)
+        if k.strip() not in model.parameters:
+            raise InputError(f"--start {item!r:.80}: unknown parameter {k.strip()!r:.40}; "
+                             f"model {model.name!r} has {', '.join(model.parameters)}")
         start[k.strip()] = require_finite_number(v, f"--start {k}")
     if not start and "gX" in model.parameters and getattr(model, "A_WW", 0):
         # near the b -> s solution at m_X = 2.1 GeV (g_xi scales with the loop factor: 0.016 for "paper")

@@ -73,6 +73,13 @@ def _warn_line(message) -> None:
 
 
 def run(args) -> int:
+    from ..outputs import output_lock
+
+    with output_lock(args.out):  # refuses a bad --out, or one another process is writing
+        return _run(args)
+
+
+def _run(args) -> int:
     # validate the cheap things first: bad input fails before any sampling
     steps = _int_option(args.steps, "--steps", 1)
     walkers = _int_option(args.walkers, "--walkers", 2)
@@ -90,11 +97,14 @@ def run(args) -> int:
         raise InputError(f"--mX must be > 0 GeV, got {args.mX}")
 
     from ..inference.priors import as_prior_set
-    from ..likelihood import build_likelihood
+    from .fit import likelihood_from_option
 
     model = model_from_args(args)
-    likelihood = build_likelihood(args.terms)
-    priors = as_prior_set(args.prior, model.parameters)
+    likelihood = likelihood_from_option(args.terms)
+    try:
+        priors = as_prior_set(args.prior, model.parameters)
+    except InputError as exc:
+        raise InputError(f"--prior: {exc}") from None
     from ..inference.mcmc import min_walkers
 
     if walkers < min_walkers(len(model.parameters)):

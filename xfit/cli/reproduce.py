@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 
 from ..errors import InputError
+from ..outputs import check_output_dir
 from .common import add_theory_options, dump_json
 
 #: figure name -> (module under xfit.reproduce, its function, description)
@@ -38,6 +39,7 @@ def register(sub) -> None:
     p.add_argument("--hepdata", metavar="DIR", default=None,
                    help="also write a validated HEPData submission of the limit curves (" + ", ".join(HEPDATA_FIGURES)
                    + ")")
+    p.add_argument("--skip-missing", action="store_true", help="fig3: draw without searches whose data are missing")
     add_theory_options(p)
     p.set_defaults(func=run)
 
@@ -77,8 +79,9 @@ def run(args) -> int:
         raise InputError(f"--hepdata is available for {', '.join(HEPDATA_FIGURES)} (limit curves), "
                          f"not {args.figure}")
     description = FIGURES[args.figure][2]
-    out = args.out or f"xfit-output/{args.figure}"
-    theory = {"loop_normalisation": args.loop_normalisation}
+    out = check_output_dir(args.out or f"xfit-output/{args.figure}", "--out")  # xfit/outputs.py
+    theory = {"loop_normalisation": args.loop_normalisation,
+              **({"skip_missing": True} if args.skip_missing and args.figure == "fig3" else {})}
     if args.goldstone:
         if args.figure not in GOLDSTONE_FIGURES:
             raise InputError(f"--goldstone is available for {', '.join(GOLDSTONE_FIGURES)} only, not {args.figure}\n"

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from ..errors import InputError
+from ..outputs import check_output_dir
 from .common import dump_json
 
 
@@ -37,6 +38,8 @@ def run(args) -> int:
             ("dask://", "tcp://", "tls://")):
         raise InputError(f"--executor must be one of {', '.join(EXECUTOR_NAMES)} or dask://HOST:PORT, "
                          f"got {args.executor!r}")
+    if args.out is not None:
+        check_output_dir(args.out)
     analyses = [load_analysis(f) for f in args.files]  # validate every file before running any
     if args.check:
         for a in analyses:

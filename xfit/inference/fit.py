@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from ..errors import ConvergenceError, InputError, require_finite_number
+from ..errors import ConvergenceError, InputError, XfitError, require_finite_number
 from ..likelihood import LikelihoodBase
 from ..models.base import Model
 from . import mle
@@ -49,6 +49,13 @@ class FitResult(Result):
     predictions: dict[str, float] = field(default_factory=dict)
     minos: dict[str, tuple[float, float]] = field(default_factory=dict)
     nfcn: int = 0
+    #: parameters whose best value sits at a bound of their range: {name: bound}; their
+    #: HESSE error is not meaningful and :attr:`upper_limits_95` is reported instead
+    at_bound: dict[str, float] = field(default_factory=dict)
+    #: one-sided 95 % CL upper limits (Delta chi2 = 2.71 from the bound) of :attr:`at_bound`
+    upper_limits_95: dict[str, float | None] = field(default_factory=dict)
+    #: remarks on the inputs (e.g. a term with no sensitivity at this m_X)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def delta_chi2_sm(self) -> float:
@@ -60,13 +67,21 @@ class FitResult(Result):
 
     def to_dict(self) -> dict:
         return to_jsonable({"model": self.model, "terms": list(self.terms), "mX": self.mX,
-                "values": self.values, "errors": self.errors, "minos": self.minos,
+                "values": self.values,
+                "errors": {k: (None if k in self.at_bound else e) for k, e in self.errors.items()},
+                "minos": self.minos, "at_bound": self.at_bound, "upper_limit_95": self.upper_limits_95,
+                "notes": self.notes,
                 "chi2_min": self.chi2_min, "chi2_sm": self.chi2_sm,
                 "delta_chi2_sm": self.delta_chi2_sm, "ndof": self.ndof,
                 "significance_sigma": self.significance, "predictions": self.predictions})
 
     def __repr__(self) -> str:
         def fmt(k, v):
+            if k in self.at_bound:
+                ul = self.upper_limits_95.get(k)
+                lim = f"95% CL upper limit {ul:.3g}" if ul is not None else "no 95% CL upper limit found"
+                return (f"{k} = {v:.3g}, at its bound {self.at_bound[k]:g} within 0.1σ "
+                        f"(no symmetric error; {lim})")
             if k in self.minos:
                 lo, hi = self.minos[k]
                 return f"{k} = {v:.4g} {lo:+.2g}/{hi:+.2g} (MINOS)"
@@ -74,7 +89,8 @@ class FitResult(Result):
         pars = ", ".join(fmt(k, v) for k, v in self.values.items())
         return (f"<FitResult {self.model} @ mX={self.mX:g} GeV [{' + '.join(self.terms)}]: {pars}; "
                 f"chi2_min = {self.chi2_min:.3f}, Δchi2(SM) = {self.delta_chi2_sm:.2f} "
-                f"({self.significance:.2f}σ, {self.ndof} dof)>")
+                f"({self.significance:.2f}σ, {self.ndof} dof)>"
+                + "".join(f"\nnote: {n}" for n in self.notes))
 
 
 class Fit:
@@ -128,36 +144,88 @@ class Fit:
         """Vectorised chi2 at parameter arrays (no Python loop per point)."""
         return self.likelihood.chi2(self.model.predict(self.mX, **params))
 
+    def _terms_out_of_range(self) -> list[str]:
+        """Terms of the likelihood whose mass range ends below m_X (no sensitivity there)."""
+        terms = getattr(self.likelihood, "terms", None) or [self.likelihood]
+        return [f"{t.name} covers m_X <= {t.mass_range[1]:.4g} GeV only (no signal efficiency above)"
+                for t in terms if getattr(t, "mass_range", None) and self.mX > t.mass_range[1]]
+
+    def _trials(self, base: Mapping[str, float], p: str) -> list[tuple[float, float]]:
+        """(value, chi2) of ``p`` at scaled starts and at a few absolute values inside its
+        limits, the other parameters at ``base``."""
+        trials = [base[p] * f for f in (0.0, 0.5, 2.0, 10.0, 1e3, 1e6)] if base[p] else []
+        lo, hi = (self.limits.get(p) or (None, None))
+        for v in (1e-4, 1e-3, 1e-2, 0.1, 1.0):
+            trials += [v, -v]
+        out = []
+        for v in trials:
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                continue
+            try:
+                out.append((v, self.chi2(*[v if q == p else base[q] for q in self.model.parameters])))
+            except XfitError:
+                continue
+        return out
+
+    def _moves(self, base: Mapping[str, float], p: str) -> bool:
+        """Does chi2 change when ``p`` moves?  Tried at scaled starts and at a few absolute
+        values, so that a tiny start (g_X = 1e-9: chi2 equal to the SM one within rounding)
+        is not mistaken for a flat likelihood."""
+        ref = self.chi2(*[base[q] for q in self.model.parameters])
+        return any(c != ref for _, c in self._trials(base, p))
+
+    def _rescue_start(self) -> None:
+        """A parameter whose start sits where chi2 is locally flat (a tiny g_X) starts
+        instead at the lowest-chi2 trial value, so that MIGRAD does not stop there."""
+        base = dict(self.start, **self.fixed)
+        for p in self.model.parameters:
+            if p in self.fixed or not base[p]:
+                continue
+            ref = self.chi2(*[base[q] for q in self.model.parameters])
+            local = [self.chi2(*[base[p] * f if q == p else base[q] for q in self.model.parameters])
+                     for f in (0.5, 2.0)]
+            if all(abs(c - ref) < 1e-6 for c in local):  # below MIGRAD's tolerance
+                finite = [(v, c) for v, c in self._trials(base, p) if np.isfinite(c) and c < ref - 1e-6]
+                if finite:
+                    base[p] = self.start[p] = min(finite, key=lambda t: t[1])[0]
+
     def _check_not_flat(self) -> None:
         """Refuse a likelihood that does not depend on the free parameters (MIGRAD would
-        wander off to NaN): e.g. a baryonic X with B(X -> invisible) = 0 in missing-energy terms."""
+        wander off to NaN): e.g. a baryonic X with B(X -> invisible) = 0 in missing-energy
+        terms, or a term used above its mass range."""
         free = [p for p in self.model.parameters if p not in self.fixed]
         base = dict(self.start, **self.fixed)
-        ref = self.chi2(*[base[p] for p in self.model.parameters])
-
-        def moves(p):
-            for factor in (0.0, 0.5, 2.0, 10.0):
-                trial = dict(base, **{p: base[p] * factor if base[p] else 0.01 * factor})
-                if self.chi2(*[trial[q] for q in self.model.parameters]) != ref:
-                    return True
-            return False
-
-        flat = [p for p in free if not moves(p)]
+        flat = [p for p in free if not self._moves(base, p)]
         if not flat:
             return
+        names = "+".join(self.likelihood.names)
+        out_of_range = self._terms_out_of_range()
+        if len(flat) == len(free) and out_of_range:
+            raise InputError(f"no sensitivity at m_X = {self.mX:g} GeV (--mX): " + "; ".join(out_of_range)
+                             + "; choose a lighter m_X or other --terms")
         if len(flat) == len(free):
             raise ConvergenceError(
-                f"the likelihood {'+'.join(self.likelihood.names)} does not depend on the parameters "
-                f"{free} of model {self.model.name!r} at m_X = {self.mX:g} GeV (for example "
-                "B(X -> invisible) = 0 or every channel closed): nothing to fit")
+                f"the likelihood {names} does not depend on the parameters {free} of model "
+                f"{self.model.name!r} at m_X = {self.mX:g} GeV (for example B(X -> invisible) = 0 "
+                "or every channel closed): nothing to fit")
+        it = "it" if len(flat) == 1 else "them"
         raise ConvergenceError(
-            f"the likelihood {'+'.join(self.likelihood.names)} does not depend on {', '.join(flat)} "
-            f"(model {self.model.name!r} at m_X = {self.mX:g} GeV); fix "
-            f"{'it' if len(flat) == 1 else 'them'} or add a term that constrains "
-            f"{'it' if len(flat) == 1 else 'them'}")
+            f"the likelihood {names} does not depend on {', '.join(flat)} (model {self.model.name!r} "
+            f"at m_X = {self.mX:g} GeV); fix {it} or add a term that constrains {it}")
+
+    def _upper_limit_95(self, m, p: str) -> float | None:
+        """One-sided 95 % CL upper limit of ``p`` when its best value is at its lower bound:
+        the upper end of the Delta chi2 = 2.71 (two-sided 90 %) MINOS interval."""
+        try:
+            m.minos(p, cl=0.90)
+        except RuntimeError:
+            return None
+        me = m.merrors[p]
+        return float(m.values[p] + me.upper) if me.upper_valid else None
 
     def run(self, minos: bool = False, strategy: int = 1) -> FitResult:
         self._check_not_flat()
+        self._rescue_start()
         names = list(self.model.parameters)
         m, valid = mle.migrad(self.chi2, names, self.start, self.limits, self.fixed, strategy=strategy)
         if not valid:
@@ -173,6 +241,12 @@ class Fit:
             minos_errors = {p: (m.merrors[p].lower, m.merrors[p].upper) for p in names if p not in self.fixed}
         values = {p: float(m.values[p]) for p in names}
         errors = {p: float(m.errors[p]) for p in names}
+        at_bound = {}
+        for p in names:
+            lo = (self.limits.get(p) or (None, None))[0]
+            if p not in self.fixed and lo is not None and values[p] - lo <= 0.1 * errors[p]:
+                at_bound[p] = float(lo)
+        upper = {p: self._upper_limit_95(m, p) for p in at_bound}
         sm = self.model.sm_point()
         chi2_sm = float(self.likelihood.chi2(self.model.predict(self.mX, **sm)))
         pred = self.model.predict(self.mX, **values)
@@ -180,7 +254,9 @@ class Fit:
                          values=values, errors=errors, chi2_min=float(m.fval), chi2_sm=chi2_sm,
                          ndof=len(names) - len(self.fixed),
                          predictions={k: float(np.real(v)) for k, v in pred.items()},
-                         minos=minos_errors, nfcn=m.nfcn)
+                         minos=minos_errors, nfcn=m.nfcn, at_bound=at_bound, upper_limits_95=upper,
+                         notes=[f"{n}: it adds only a constant at m_X = {self.mX:g} GeV"
+                                for n in self._terms_out_of_range()])
 
     def __repr__(self) -> str:
         return f"<Fit {self.model.name} to {' + '.join(self.likelihood.names)} at mX = {self.mX:g} GeV>"

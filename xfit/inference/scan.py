@@ -120,6 +120,24 @@ def _guess_spacing(values) -> str:
     return "linear"
 
 
+#: Largest grid a scan accepts: chi2, validity and each profiled parameter take one array of
+#: this many points (8 bytes each); a larger grid is refused before anything is allocated.
+MAX_GRID_POINTS = 10**7
+
+
+def check_grid_size(sizes, what: str = "scan grid") -> int:
+    """The number of points of a grid with axes of ``sizes``; InputError above
+    :data:`MAX_GRID_POINTS`, with the memory it would need."""
+    n = 1
+    for k in sizes:
+        n *= int(k)
+    if n > MAX_GRID_POINTS:
+        shape = " x ".join(str(int(k)) for k in sizes)
+        raise InputError(f"{what} of {shape} = {n:.3g} points is too large (about {8 * n / 1e9:.3g} GB per array);"
+                         f" use at most {MAX_GRID_POINTS:.0e} points")
+    return n
+
+
 def _as_axes(axes) -> list[Axis]:
     if isinstance(axes, Axis):
         axes = [axes]
@@ -131,6 +149,7 @@ def _as_axes(axes) -> list[Axis]:
     names = [a.name for a in axes]
     if len(set(names)) != len(names):
         raise InputError(f"scan axes must differ, got {names}")
+    check_grid_size([a.values.size for a in axes])
     return axes
 
 
@@ -545,6 +564,9 @@ def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | Non
             raise InputError(f"derived axis {derived_names[0]!r} contains 0: give derived_scale")
         derived = {"key": derived_names[0], "width": float(penalty_width), "scale": derived_scale or 1.0}
     starts = [start] if isinstance(start, Mapping) or start is None else list(start)
+    if not starts:
+        raise InputError("start is an empty list: give a mapping, a non-empty list of mappings or None "
+                         f"(starting values of the profiled parameters {', '.join(profiled) or '(none)'})")
     starts = [{**{p: 0.01 for p in params}, **(s or {})} for s in starts]
     for s in starts:
         bad = set(s) - set(params)

@@ -123,7 +123,12 @@ class ChargeModel(Model):
             return np.full(np.shape(mX), self.br_invisible_override) if np.ndim(mX) else self.br_invisible_override
         if self.br_invisible_problem is not None:
             raise InputError(self.br_invisible_problem)
-        return invisible_branching_ratio(mX, self.lepton_charges, self.alpha_B, self.sm)
+        try:
+            return invisible_branching_ratio(mX, self.lepton_charges, self.alpha_B, self.sm)
+        except InputError as exc:  # name the option that supplies the number
+            raise InputError(str(exc).replace("pass br_invisible explicitly",
+                                              "give it with --br-invisible B, a number in [0, 1] "
+                                              "(model key br_invisible in analysis files)")) from None
 
     def predict(self, mX, gX) -> dict[str, np.ndarray]:
         mX = validate_mass(mX)

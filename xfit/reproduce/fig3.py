@@ -146,6 +146,7 @@ def labels_and_colours(spec: dict[str, tuple[dict, str | None]]) -> tuple[dict[s
 
 def fig3_limits(masses=None, executor: Any = None, store_dir: str | Path | None = None,
                 progress: bool = True, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
+                searches: tuple[dict, dict] | None = None,
                 ) -> tuple[dict[str, CouplingLimit], dict[str, CouplingLimit], dict[str, str]]:
     """(current limits incl. "combined", projections, missing searches) for the tau model.
 
@@ -153,7 +154,8 @@ def fig3_limits(masses=None, executor: Any = None, store_dir: str | Path | None 
     (by a factor 2 between the two); the Z -> gamma X bounds do not depend on it."""
     model = get_model(MODEL, loop_normalisation=loop_normalisation)
     masses = np.geomspace(*MASS_RANGE, N_MASSES) if masses is None else np.asarray(masses, float)
-    searches, missing = build_searches(SEARCHES)
+    searches, missing = searches if searches is not None else build_searches(SEARCHES)
+    missing = dict(missing)
     kw = dict(cl=CL, executor=executor, progress=progress, on_mismatch="restart")
     current = limits_by_search(model, searches, masses, store_dir=store_dir, **kw)
     proj_lik, proj_missing = build_searches(PROJECTIONS)
@@ -198,22 +200,32 @@ def plot_fig1(out_dir, curves: dict[str, CouplingLimit]) -> list[Path]:
 
 
 def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, progress: bool = True,
-              n_masses: int = N_MASSES, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION) -> dict:
+              n_masses: int = N_MASSES, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
+              skip_missing: bool = False) -> dict:
     """Compute and plot Fig. 3 (and Fig. 1); return the summary (also in summary.json).
 
     Intermediate results go to ``out_dir/chunks/*.jsonl`` so an interrupted run resumes.
+    A search whose data are missing (e.g. the Belle II files) stops the run with a
+    DataError before anything is written, unless ``skip_missing``: then the figure's title
+    and the summary name what is missing.
     """
     t0 = time.perf_counter()
+    searches = build_searches(SEARCHES)
+    if searches[1] and not skip_missing:
+        name, reason = next(iter(searches[1].items()))
+        raise DataError(f"Fig. 3 needs {name}: {reason}\n(or draw it without: --skip-missing)")
     out = ensure_output_dir(out_dir)
     masses = np.geomspace(*MASS_RANGE, n_masses)
     current, projections, missing = fig3_limits(masses, executor=executor, store_dir=out / "chunks",
-                                                progress=progress, loop_normalisation=loop_normalisation)
+                                                progress=progress, loop_normalisation=loop_normalisation,
+                                                searches=searches)
     t_limits = time.perf_counter() - t0
     labels, colours = labels_and_colours({**SEARCHES, **PROJECTIONS})
     labels["combined"] = "combined (all searches above)"
     files = plot_limits(current, out, "fig3", labels=labels, colours=colours, projections=projections,
                         title=r"gauged $\tau$ flavour ($\mathcal{A}_{XYY} = -\mathcal{A}_{XWW} = 1$), "
-                              "90% CL upper limits",
+                              "90% CL upper limits"
+                              + (f"\nmissing (no data): {', '.join(missing)}" if missing else ""),
                         direct_y=Y_DIRECT, naturalness_delta=NATURALNESS_DELTA, ylim=YLIM)
     fig1 = fig1_limits(progress=progress, loop_normalisation=loop_normalisation)
     files += plot_fig1(out, fig1)
@@ -226,6 +238,7 @@ def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, pr
         "Fig. 1: the NA62 2016-2024 recast (Ref. [48]) is not available as data: "
         "only the NA62 2016-2022 and KOTO curves.",
     ]
+    notes += [f"{k}: missing, not in the figure ({reason})" for k, reason in missing.items()]
     for k, c in current.items():
         if c.failures():
             ms = sorted(c.failures())
