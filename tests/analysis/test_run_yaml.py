@@ -170,7 +170,7 @@ def test_defaults_are_the_values_used():
                                                                           "naturalness_y")}
     assert a.limits["masses"]["spacing"] == default("range", "spacing") == "linear"
     assert a.model == {"name": "tau-flavor", "loop_normalisation": default("model", "loop_normalisation"),
-                       "goldstone": default("model", "goldstone")}
+                       "goldstone": default("model", "goldstone"), "ew_scheme": default("model", "ew_scheme")}
     assert a.build_model().XS == default("model", "XS")
     s = validate_analysis({"kind": "scan", "model": {"plane": "eft"}, "terms": ["l3_z_gamma"], "fixed": {"mX": 2.1},
                            "scan": {"axes": {"gX_AYY": {"min": -0.1, "max": 0.1, "n": 3}}}}, "inline")

@@ -78,6 +78,8 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("loop_normalisation", f"string: {_choices(LOOP_NORMALISATIONS)}", DEFAULT_LOOP_NORMALISATION,
             doc="normalisation of the W-loop coupling g_xi: derived (half of Eq. 3.6, docs/physics.md) "
                 "or paper (Eq. 3.6 as printed)"),
+        Key("ew_scheme", "string: mz | alpha0", "mz",
+            doc="g and g' of the W loop from the MS-bar alpha(m_Z) (mz) or from alpha(0) (alpha0, the paper's)"),
         Key("goldstone", "boolean", False,
             doc="meson-decay rates in the Goldstone limit (Eqs. 3.9/3.10); false: a massive vector X "
                 "(docs/physics.md, Beyond the Goldstone limit)"),

@@ -149,8 +149,13 @@ def _model(ck: Checker, v) -> dict:
             out[k] = ck.string(x, where, tuple(LOOP_NORMALISATIONS))
         elif k == "goldstone":
             out[k] = ck.boolean(x, where)
+        elif k == "ew_scheme":
+            from ..physics.constants import EW_SCHEMES
+
+            out[k] = ck.string(x, where, tuple(EW_SCHEMES))
     out.setdefault("loop_normalisation", default("model", "loop_normalisation"))
     out.setdefault("goldstone", default("model", "goldstone"))
+    out.setdefault("ew_scheme", default("model", "ew_scheme"))
     return out
 
 
