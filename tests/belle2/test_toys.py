@@ -26,6 +26,22 @@ def test_upcrossings():
     assert toys.upcrossings([0.0, math.nan, 1.0], 0.5) == 1
 
 
+@pytest.mark.parametrize("toy_max, p, z_is_null", [([1.0, 2.0, 3.0, 4.0], 0.0, True),
+                                                   ([20.0, 30.0, 40.0, 50.0], 1.0, True),
+                                                   ([1.0, 20.0, 3.0, 30.0], 0.5, False)])
+def test_summary_edge_cases(toy_max, p, z_is_null):
+    """No toy above, every toy above, half above: p, its bounds and Z stay in range (null Z
+    only where p is 0 or 1); Gross-Vitells p never exceeds 1."""
+    r = toys.ToysResult([1.0, 2.0], [9.0, 4.0], toy_max, [3, 5, 4, 6], 0.5, 0, 1.0, 10, 0, 1.0)
+    s = r.summary()
+    assert s["p_global"] == p and s["n_toys"] == 4 and s["q0_max_obs"] == 9.0 and s["mX_at_max_obs"] == 1.0
+    assert (s["Z_global"] is None) == z_is_null
+    assert p <= s["p_global_upper_95"] <= 1 and math.isfinite(s["p_local"])
+    assert s["gross_vitells"]["N_u0"] == 4.5 and 0 < s["gross_vitells"]["p_global"] <= 1
+    expect = s["p_local"] + 4.5 * math.exp(-(9.0 - 0.5) / 2)
+    assert s["gross_vitells"]["p_global"] == pytest.approx(min(expect, 1.0))
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("toys")

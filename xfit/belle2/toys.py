@@ -145,12 +145,12 @@ class ToysResult(Result):
         k = int(np.count_nonzero(tmax >= q_obs))
         p = k / n if n else math.nan
         p_err = math.sqrt(p * (1 - p) / n) if n else math.nan
-        p_up = float(stats.beta.ppf(0.95, k + 1, n - k)) if n else math.nan  # Clopper-Pearson
+        p_up = (float(stats.beta.ppf(0.95, k + 1, n - k)) if k < n else 1.0) if n else math.nan  # Clopper-Pearson
         z_loc = ts.significance(q_obs)
         p_loc = float(stats.norm.sf(z_loc))
         nu0 = float(np.mean(self.upcrossings_u0)) if n else math.nan
         nu0_err = float(np.std(self.upcrossings_u0) / math.sqrt(n)) if n > 1 else math.nan
-        p_gv = p_loc + nu0 * math.exp(-(q_obs - self.u0) / 2.0)
+        p_gv = min(p_loc + nu0 * math.exp(-(q_obs - self.u0) / 2.0), 1.0)
 
         def z(pv):
             return float(stats.norm.isf(pv)) if 0 < pv < 1 else (math.inf if pv == 0 else -math.inf)
@@ -163,7 +163,7 @@ class ToysResult(Result):
             "n_toys": n, "n_above": k,
             "trials_factor": p / p_loc if p_loc > 0 else math.nan,
             "gross_vitells": {"u0": self.u0, "N_u0": nu0, "N_u0_err": nu0_err, "p_global": p_gv,
-                              "Z_global": z(min(p_gv, 1.0)), "trials_factor": p_gv / p_loc if p_loc > 0 else math.nan},
+                              "Z_global": z(p_gv), "trials_factor": p_gv / p_loc if p_loc > 0 else math.nan},
             "n_masses": len(self.masses), "mX_min": float(self.masses[0]), "mX_max": float(self.masses[-1]),
             "seed": self.seed, "n_fits": self.n_fits, "n_failed_fits": self.n_failed,
             "cpu_seconds": self.cpu_seconds, "fits_per_cpu_second": fits_per_s,
