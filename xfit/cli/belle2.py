@@ -189,8 +189,9 @@ def register(subparsers) -> None:
     e.add_argument("--out", default="xfit-output/belle2-export-pyhf", help="output directory")
     e.set_defaults(func=cmd_export_pyhf)
 
-    from . import belle2_diagnostics, belle2_posterior, belle2_spectrum
+    from . import belle2_diagnostics, belle2_posterior, belle2_spectrum, belle2_toys
 
     belle2_spectrum.register(sub)
     belle2_diagnostics.register(sub)
     belle2_posterior.register(sub)
+    belle2_toys.register(sub)

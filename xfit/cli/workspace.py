@@ -2,13 +2,14 @@
 backend and its statistics stack (:mod:`xfit.inference`).
 
     xfit workspace fit   FILE.json [--json] [--poi NAME] [--measurement NAME]
-    xfit workspace cls   FILE.json --poi-value MU [--json] [--poi NAME] [--measurement NAME]
+    xfit workspace cls   FILE.json --poi-value MU [--toys N [--seed S]] [--json] [--poi NAME] [--measurement NAME]
     xfit workspace limit FILE.json [--cl 0.95] [--json] [--poi NAME] [--measurement NAME]
 
 ``fit``: maximum-likelihood fit, -2 ln L at the minimum (pyhf's ``twice_nll``), every parameter
 with its HESSE error (exact inverse Hessian), names as pyhf's (``staterror_sr[0]``).
 ``cls``: CLs with q~_mu, asymptotic, as ``pyhf.infer.hypotest(mu, ..., test_stat="qtilde",
-return_expected_set=True)``.  ``limit``: observed and expected (-2..2 sigma) CLs upper limits.
+return_expected_set=True)``, or from toys (``--toys N``, :class:`xfit.inference.toys.ToyCalculator`,
+with ``"n_toys"`` in the JSON).  ``limit``: observed and expected (-2..2 sigma) CLs upper limits.
 """
 from __future__ import annotations
 
@@ -130,12 +131,19 @@ def cmd_cls(args) -> int:
     lo, hi = model.bounds[model.poi_index]
     if not lo <= mu <= hi:
         raise InputError(f"--poi-value must be within the bounds of {model.poi_name}, [{lo:g}, {hi:g}]; got {mu:g}")
+    if args.toys is not None:
+        from ..inference.toys import ToyCalculator
+
+        if args.toys < 1:
+            raise InputError(f"--toys must be at least 1, got {args.toys}")
+        calc = ToyCalculator(model, n_toys=args.toys, seed=args.seed)
     res = calc.hypotest(mu)
     out = res.summary()
     if args.json:
         print(dump_json(out))
         return 0
-    print(f"{args.file}: {model.poi_name} = {mu:g}, q~_mu asymptotic (mu_hat = {res.mu_hat:.4g})")
+    how = f"{args.toys} toys per hypothesis, seed {args.seed}" if args.toys is not None else "asymptotic"
+    print(f"{args.file}: {model.poi_name} = {mu:g}, q~_mu {how} (mu_hat = {res.mu_hat:.4g})")
     print(f"  CLs observed = {res.CLs:.6g}   (CLs+b = {res.CLsb:.4g}, CLb = {res.CLb:.4g})")
     for n, v in zip((-2, -1, 0, 1, 2), res.CLs_exp):
         print(f"  CLs expected {n:+d} sigma = {v:.6g}")
@@ -184,6 +192,9 @@ def register(subparsers) -> None:
     c = sub.add_parser("cls", help="CLs at one POI value (q~_mu, asymptotic, as pyhf.infer.hypotest)")
     common(c)
     c.add_argument("--poi-value", required=True, metavar="MU", help="POI value tested")
+    c.add_argument("--toys", type=int, default=None, metavar="N",
+                   help="CLs from N pseudo-experiments per hypothesis instead of the asymptotic formulae")
+    c.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the toys (default 0)")
     c.set_defaults(func=cmd_cls)
     u = sub.add_parser("limit", help="observed and expected CLs upper limits on the POI")
     common(u)

@@ -1,0 +1,162 @@
+"""Pseudo-experiments (toys) for any HistFactory model, and a toy-based CLs calculator.
+
+* :func:`toy_rng` -- the random generator of one toy: ``numpy.random.default_rng`` seeded
+  with the child ``(stream, index)`` of ``numpy.random.SeedSequence(seed)``, so every toy is
+  reproducible on its own, whatever the number of toys or the order they are run in;
+* :func:`sample_toy` -- one pseudo-data set at parameters theta: main counts
+  Poisson(nu(theta)), auxiliary data Normal(theta, sigma) for Gaussian constraints and
+  Poisson(theta tau) for Poisson constraints (the HistFactory constraint terms of
+  :mod:`xfit.histfactory.constraints`; their expectation is ``model.asimov_data(theta)``);
+* :func:`sample_toys` -- n such sets as arrays (statistics, tests);
+* :class:`ToyCalculator` -- CLs with q~_mu (Cowan et al., arXiv:1007.1727, Eq. 16) from the
+  toy distributions instead of the asymptotic formulae: toys generated under mu (nuisances
+  of the conditional fit at mu to the observed data) and under mu = 0 (the background-only
+  fit), CLs+b = P(q~ >= q~_obs | mu), CLb = P(q~ >= q~_obs | 0), CLs = CLs+b / CLb, each
+  with its binomial error; the expected CLs at N sigma use the N-sigma quantile of the
+  background-only distribution (the same convention as :func:`~.calculators.expected_cls`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConvergenceError, InputError
+from . import mle
+from . import test_statistics as ts
+from .calculators import BANDS, Calculator, HypoTestResult
+
+#: Streams of child seeds: toys under the tested mu and under mu = 0.
+STREAM_SIGNAL, STREAM_BACKGROUND = 0, 1
+
+
+def toy_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
+    """Generator of toy ``index`` of ``stream``: child (stream, index) of SeedSequence(seed)."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(stream), int(index))))
+
+
+def sample_aux(model, theta, rng: np.random.Generator) -> np.ndarray:
+    """Fluctuated auxiliary data at ``theta`` (pyhf's auxdata order): Normal(theta, sigma) for
+    Gaussian constraints, Poisson(theta tau) for Poisson ones."""
+    c = model.constraints
+    theta = np.asarray(theta, dtype=float)
+    aux = np.empty(c.naux)
+    aux[c.gauss_aux_pos] = rng.normal(theta[c.gauss_param], c.gauss_sigma)
+    aux[c.pois_aux_pos] = rng.poisson(np.maximum(theta[c.pois_param] * c.pois_factor, 0.0))
+    return aux
+
+
+def sample_toy(model, theta, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(main, aux) of one pseudo-experiment at ``theta``: main counts Poisson around
+    ``model.expected_main(theta)``, auxiliary data from :func:`sample_aux`."""
+    theta = np.asarray(theta, dtype=float)
+    main = rng.poisson(np.maximum(model.expected_main(theta), 0.0)).astype(float)
+    return main, sample_aux(model, theta, rng)
+
+
+def sample_toys(model, theta, n: int, seed: int, stream: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays (n, nbins) and (n, naux) of ``n`` toys at ``theta`` (toy k from :func:`toy_rng`)."""
+    mains, auxs = zip(*(sample_toy(model, theta, toy_rng(seed, k, stream)) for k in range(int(n))))
+    return np.array(mains), np.array(auxs)
+
+
+def _fraction(q: np.ndarray, q_obs: float) -> tuple[float, float]:
+    """(fraction of ``q`` >= q_obs, its binomial error)."""
+    n = len(q)
+    p = float(np.count_nonzero(q >= q_obs - 1e-12)) / n
+    return p, math.sqrt(p * (1.0 - p) / n)
+
+
+@dataclass(repr=False)
+class ToyHypoTestResult(HypoTestResult):
+    """:class:`HypoTestResult` from toys (``q_asimov`` is NaN: no Asimov data set is used)."""
+
+    n_toys: int = 0
+    n_failed: int = 0
+    CLsb_err: float = math.nan
+    CLb_err: float = math.nan
+    CLs_err: float = math.nan
+
+    def summary(self) -> dict:
+        """``{"CLs_obs", "CLs_exp", "n_toys"}`` (``xfit workspace cls --toys N --json``)."""
+        return {**super().summary(), "n_toys": self.n_toys}
+
+
+class ToyCalculator(Calculator):
+    """q~_mu CLs from pseudo-experiments for a :class:`xfit.histfactory.HistFactoryModel`.
+
+    ``poi_index``, ``fix``, ``method`` as :class:`~.calculators.AsymptoticCalculator`;
+    ``n_toys`` toys under each hypothesis; ``seed`` makes the result reproducible (toy k under
+    mu uses :func:`toy_rng` (seed, k, 0), under mu = 0 (seed, k, 1)).  Toys whose fits fail
+    are left out and counted (``n_failed``).
+    """
+
+    name = "toys"
+
+    def __init__(self, model, poi_index: int | None = None, fix: dict[int, float] | None = None,
+                 n_toys: int = 1000, seed: int = 0, method: str = "newton"):
+        if int(n_toys) < 1:
+            raise InputError(f"--toys must be at least 1, got {n_toys}")
+        self.model = model
+        self.poi = model.poi_index if poi_index is None else int(poi_index)
+        self.fix = dict(fix or {})
+        self.method = method
+        self.n_toys = int(n_toys)
+        self.seed = int(seed)
+        self.bkg_fit = mle.fit(model, fix={**self.fix, self.poi: 0.0}, method=method)
+
+    def free_fit(self, init=None):
+        """Best fit to the observed data, POI within its bounds."""
+        return mle.fit(self.model, init=init, fix=self.fix, method=self.method)
+
+    def q_tilde(self, model, mu: float, init) -> tuple[float, float]:
+        """(q~_mu, mu_hat) of ``model``'s data (fits started at ``init``), Eq. (16)."""
+        free = mle.fit(model, init=init, fix=self.fix, method=self.method)
+        mu_hat = float(free.x[self.poi])
+        if mu <= mu_hat:
+            return 0.0, mu_hat
+        cond = mle.fixed_poi_fit(model, mu, self.poi, init=free.x, fix=self.fix, method=self.method)
+        nll_zero = None
+        if mu_hat < 0:
+            nll_zero = mle.fixed_poi_fit(model, 0.0, self.poi, init=free.x, fix=self.fix, method=self.method).nll
+        return ts.q_mu_tilde(mu, cond.nll, free.nll, mu_hat, nll_zero), mu_hat
+
+    def distribution(self, mu: float, theta, stream: int) -> tuple[np.ndarray, int]:
+        """(q~_mu of the toys generated at ``theta``, number of toys whose fits failed)."""
+        qs, failed = [], 0
+        for k in range(self.n_toys):
+            main, aux = sample_toy(self.model, theta, toy_rng(self.seed, k, stream))
+            try:
+                qs.append(self.q_tilde(self.model.with_data(main, aux), mu, theta)[0])
+            except ConvergenceError:
+                failed += 1
+        if not qs:
+            raise ConvergenceError(f"every toy fit failed at mu = {mu:g}")
+        return np.asarray(qs), failed
+
+    def hypotest(self, mu: float) -> ToyHypoTestResult:
+        """CLs+b, CLb, CLs with binomial errors and the expected CLs (N = -2..2) at ``mu``."""
+        mu = float(mu)
+        q_obs, mu_hat = self.q_tilde(self.model, mu, None)
+        sb_fit = mle.fixed_poi_fit(self.model, mu, self.poi, fix=self.fix, method=self.method)
+        q_sb, f_sb = self.distribution(mu, sb_fit.x, STREAM_SIGNAL)
+        q_b, f_b = self.distribution(mu, self.bkg_fit.x, STREAM_BACKGROUND)
+        clsb, e_sb = _fraction(q_sb, q_obs)
+        clb, e_b = _fraction(q_b, q_obs)
+        cls = clsb / clb if clb > 0 else math.nan
+        e_cls = cls * math.hypot(e_sb / clsb if clsb > 0 else 0.0, e_b / clb) if clb > 0 else math.nan
+        from scipy import stats
+
+        expected = []
+        for n in BANDS:  # CLb = Phi(N) at the N-sigma quantile of the background-only q~
+            q_n = float(np.quantile(q_b, 1.0 - stats.norm.cdf(n)))
+            sb, b = _fraction(q_sb, q_n)[0], _fraction(q_b, q_n)[0]
+            expected.append(sb / b if b > 0 else math.nan)
+        return ToyHypoTestResult(mu, q_obs, math.nan, clsb, clb, cls, expected, mu_hat,
+                                 calculator="toys", n_toys=self.n_toys, n_failed=f_sb + f_b,
+                                 CLsb_err=e_sb, CLb_err=e_b, CLs_err=e_cls)
+
+
+__all__ = ["STREAM_BACKGROUND", "STREAM_SIGNAL", "ToyCalculator", "ToyHypoTestResult", "sample_aux",
+           "sample_toy", "sample_toys", "toy_rng"]
