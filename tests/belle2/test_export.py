@@ -84,6 +84,8 @@ def test_bad_mass_is_a_clear_error():
 
     with pytest.raises(InputError, match="--mX must be a mass > 0 GeV"):
         export.sm_plus_x_workspace(-1.0)
+    with pytest.raises(InputError, match="no signal efficiency"):
+        export.sm_plus_x_workspace(9.0)
 
 
 def test_export_command(tmp_path, capsys):

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import DataError, InputError
 from . import files
-from .signal import X_PARAMETER, X_SAMPLE, x_sample_modifiers, x_templates
+from .signal import MX_NO_EFFICIENCY, X_PARAMETER, X_SAMPLE, x_sample_modifiers, x_templates
 
 #: Unit of the exported POI mu_X: B(B+ -> K+ X) x P_inv = mu_X x 1e-6.
 EXPORT_UNIT = 1e-6
@@ -91,6 +91,9 @@ def sm_plus_x_workspace(mX: float, width: float = 0.0, sm_free: bool = False, sp
     """The published workspace plus the B+ -> K+ X sample at (mX, width), POI ``mu_X`` (unit 1e-6)."""
     if not (math.isfinite(float(mX)) and mX > 0):
         raise InputError(f"--mX must be a mass > 0 GeV, got {mX!r}")
+    if width == 0 and mX >= MX_NO_EFFICIENCY:
+        raise InputError(f"--mX {mX:g} GeV is above {MX_NO_EFFICIENCY:.3f} GeV, where the Belle II tables have no "
+                         "signal efficiency (the X sample would be empty); give a lower --mX")
     base = files.load_workspace() if spec is None else spec
     densities = files.load_number_densities() if densities is None else densities
     ws = copy.deepcopy(base)

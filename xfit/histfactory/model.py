@@ -162,6 +162,10 @@ class HistFactoryModel:
         obs = np.asarray(observed, dtype=float)
         if obs.shape != (self.nbins,):
             raise InputError(f"observed data need {self.nbins} bins, got shape {obs.shape}")
+        if not np.all(np.isfinite(obs)) or np.any(obs < 0):
+            bad = int(np.flatnonzero(~np.isfinite(obs) | (obs < 0))[0])
+            raise InputError(f"observed counts must be finite and >= 0; bin {bad} (in pyhf's channel order) has "
+                             f"{float(obs[bad]):g}")
         self.observed = obs
         self._eval_cache = None
         self._main_const = float(np.sum(gammaln(obs + 1.0)))
