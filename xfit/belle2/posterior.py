@@ -110,6 +110,8 @@ class PosteriorSettings:
             raise InputError(f"--BR-max must be > 0, got {self.BR_max:g}")
         if self.BR_max > 1e-2:
             raise InputError(f"--BR-max must be <= 1e-2 (the fit bound of mu_X), got {self.BR_max:g}")
+        if self.BR_min != DEFAULT_BR_MIN and not 0 < self.BR_min < self.BR_max:
+            raise InputError(f"--BR-min must be in (0, --BR-max = {self.BR_max:g}), got {self.BR_min:g}")
         if self.prior_BR == "log-uniform" and not 0 < self.BR_min < self.BR_max:
             raise InputError(f"--BR-min must be in (0, --BR-max) for a log-uniform prior, got {self.BR_min:g}")
         if not self.mu_max > 0:
