@@ -16,6 +16,7 @@ import sys
 
 from ..datasets import inputs_block
 from ..errors import InputError, require_finite_number
+from ..outputs import check_output_dir
 from .common import dump_json
 
 
@@ -75,7 +76,7 @@ def cmd_scan(args) -> int:
         masses,
         width=width,
         sm_free=args.sm_free,
-        out=args.out,
+        out=check_output_dir(args.out),
         limits=not args.no_limits,
         resume=not args.no_resume,
         plots=not args.no_plots,
@@ -127,7 +128,7 @@ def cmd_export_pyhf(args) -> int:
     width = require_finite_number(args.width, "--width")
     if width < 0:
         raise InputError(f"--width must be >= 0 GeV, got {args.width}")
-    paths = export.export_pyhf(args.out, mX, width=width, sm_free=args.sm_free)
+    paths = export.export_pyhf(check_output_dir(args.out), mX, width=width, sm_free=args.sm_free)
     for p in paths.values():
         print(p)
     return 0

@@ -10,6 +10,7 @@ integrator calls :func:`register` with the sub-parser group of ``xfit belle2``.
 from __future__ import annotations
 
 from ..errors import InputError
+from ..outputs import check_output_dir
 
 
 def _sm_model_and_fit():
@@ -37,7 +38,7 @@ def cmd_plots(args) -> int:
         if v < 1:
             raise InputError(f"{flag} must be at least 1, got {v}")
     model, fit = _sm_model_and_fit()
-    paths = diagnostic_plots.draw_all(model, fit, args.out, n_impacts=args.n_impacts,
+    paths = diagnostic_plots.draw_all(model, fit, check_output_dir(args.out), n_impacts=args.n_impacts,
                                       n_correlations=args.n_correlations)
     g = diagnostics.gof(model, fit)
     print(f"saturated goodness of fit: t = {g['t']:.2f} for {g['ndof']} dof, p = {g['p_value']:.3f}")

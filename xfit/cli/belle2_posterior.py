@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..outputs import check_output_dir
 from .common import dump_json
 
 
@@ -22,7 +23,8 @@ def cmd_posterior(args) -> int:
                                  BR_min=args.BR_min, BR_max=args.BR_max, width=args.width, sm_free=args.sm_free,
                                  mu_max=args.mu_max, n_BR=args.n_BR, n_mu=args.n_mu)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if not args.quiet else None
-    res = run_posterior(settings, out=args.out, resume=not args.no_resume, nwalkers=args.walkers,
+    out = None if args.out is None else check_output_dir(args.out)
+    res = run_posterior(settings, out=out, resume=not args.no_resume, nwalkers=args.walkers,
                         nsteps=args.steps, nlive=args.nlive, seed=args.seed, log=log)
     s = res.summary
     if args.json:

@@ -13,6 +13,7 @@ import math
 import sys
 
 from ..errors import InputError, require_finite_number
+from ..outputs import check_output_dir
 from .common import dump_json
 
 
@@ -31,7 +32,8 @@ def cmd_toys(args) -> int:
         raise InputError(f"--executor must be serial or process, got {str(args.executor)[:80]!r}")
     masses = scan.default_masses(mx_min, mx_max, args.n_masses)
     log = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
-    res = run_toys(args.n_toys, seed=args.seed, masses=masses, executor=args.executor, out=args.out, u0=u0, log=log)
+    res = run_toys(args.n_toys, seed=args.seed, masses=masses, executor=args.executor,
+                    out=None if args.out is None else check_output_dir(args.out), u0=u0, log=log)
     s = res.summary()
     if args.json:
         print(dump_json(s))
