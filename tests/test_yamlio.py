@@ -22,7 +22,9 @@ def billion_laughs() -> str:
 
 BAD = {
     "billion_laughs": (billion_laughs(), "more than 100000 values after expanding aliases"),
-    "deep_flow": ("[" * 5000 + "]" * 5000, "nested more than 50 levels deep (line 1, column 51)"),
+    # where the depth is caught depends on the PyYAML version (>= 6.0.4 stops deep flow collections
+    # while scanning ahead), so only the problem is pinned here
+    "deep_flow": ("[" * 5000 + "]" * 5000, "nested more than 50 levels deep (line 1, column "),
     "deep_block": ("- " * 5000 + "1\n", "nested more than 50 levels deep (line 1, column 101)"),
     "deep_mapping": ("".join(" " * i + f"k{i}:\n" for i in range(200)) + " " * 200 + "v: 1\n",
                      "nested more than 50 levels deep (line 51"),

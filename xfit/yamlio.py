@@ -129,6 +129,8 @@ def loads_yaml(data: bytes | str, source: str = "<string>", *, max_bytes: int = 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = (getattr(exc, "problem", None) or "invalid YAML").strip()
+        if "nesting depth" in problem:  # PyYAML >= 6.0.4 stops deep flow collections while scanning ahead
+            raise InputError(f"{source}: nested more than {max_depth} levels deep{_where(mark)}") from None
         raise InputError(f"{source}: invalid YAML{_where(mark)}: {problem[:120]}") from None
     except RecursionError:  # pragma: no cover - the depth check comes first
         raise InputError(f"{source}: nested too deeply") from None
