@@ -58,7 +58,9 @@ def run(args) -> int:
         start = {"gX": 0.016 / (model.sm.loop_factor * abs(model.A_WW))}
     result = Fit(model, lik, mX, start=start).run(minos=args.minos)
     if args.json:
-        print(dump_json(result.to_dict()))
+        from ..datasets import inputs_block
+
+        print(dump_json({**result.to_dict(), "inputs": inputs_block()}))
     else:
         print(result)
         print("bibliography:\n  " + lik.bibliography().replace("\n", "\n  "))

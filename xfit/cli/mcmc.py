@@ -13,9 +13,11 @@ Default prior: g_X uniform on [0, 0.1] (docs/bayes.md).
 from __future__ import annotations
 
 import sys
+import time
 import warnings
 from pathlib import Path
 
+from ..datasets import inputs_block
 from ..errors import InputError, require_finite_number
 from .common import add_model_options, dump_json, model_from_args
 
@@ -118,9 +120,11 @@ def _run(args) -> int:
     existed = chain_file.exists()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        cpu0 = time.process_time()
         chain = sample_model(model, likelihood, mX, priors, nwalkers=walkers, nsteps=steps, seed=seed,
                              chain_file=chain_file, init=args.init, burn=burn, overwrite=args.overwrite,
                              progress=args.progress)
+        sampling_cpu = time.process_time() - cpu0
         if chain.resumed:
             _, stored = read_chain_settings(chain_file)
             done = stored - chain.steps_run
@@ -171,6 +175,14 @@ def _run(args) -> int:
         "n_samples": int((chain.nsteps - chain.burn) * chain.nwalkers),
         "n_effective": diag["n_effective"][params[0]] if len(params) == 1 else diag["n_effective"],
         "chain_too_short": too_short, "resumed": chain.resumed,
+        # speed of this invocation: likelihood evaluations = walkers x steps run now (CPU time of the
+        # sampling, including the start-up fit); effective samples over the same CPU time
+        "evaluations": int(chain.steps_run * chain.nwalkers),
+        "evaluations_per_second": (chain.steps_run * chain.nwalkers / sampling_cpu) if sampling_cpu > 0 else None,
+        "effective_samples_per_second": ((min(diag["n_effective"].values()) if isinstance(diag["n_effective"], dict)
+                                          else diag["n_effective"]) / sampling_cpu
+                                         if sampling_cpu > 0 and chain.steps_run else None),
+        "inputs": inputs_block(),
         "files": {"chain": str(chain_file), "corner": [str(f) for f in corner_files],
                   "summary": str(out / "summary.json")},
     })
