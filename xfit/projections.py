@@ -44,6 +44,28 @@ def background_free_limit(reference_limit, reference_exposure, exposure):
     return reference_limit * reference_exposure / L
 
 
+def _limit_of(term_file: str, where: str) -> float:
+    """The single published upper limit of ``data/limits/<term_file>.yaml`` (a number written once)."""
+    node = data_root().joinpath("limits").joinpath(f"{term_file}.yaml")
+    try:
+        d = loads_yaml(node.read_text(encoding="utf-8"), source=node.name)
+        value = d["limits"][0]["upper_limit"]
+    except (OSError, KeyError, IndexError, TypeError):
+        raise DataError(f"{where}: limit_of {term_file!r} names no data/limits file with one upper_limit") from None
+    return float(value)
+
+
+def _resolve(d: dict, name: str) -> dict:
+    """Replace ``{limit_of: TERM}`` by the published limit of that term's data file."""
+    where = f"data/projections/{name}"
+    if isinstance(d.get("projected_limit"), dict):
+        d["projected_limit"] = _limit_of(d["projected_limit"].get("limit_of"), f"{where}: projected_limit")
+    s = d.get("scaling")
+    if isinstance(s, dict) and isinstance(s.get("reference_limit"), dict):
+        s["reference_limit"] = _limit_of(s["reference_limit"].get("limit_of"), f"{where}: scaling.reference_limit")
+    return d
+
+
 def _check(d, name: str) -> dict:
     if not isinstance(d, dict):
         raise DataError(f"data/projections/{name}: not a mapping")
@@ -62,7 +84,8 @@ def load_projections() -> dict[str, dict]:
     out = {}
     for node in sorted(root.iterdir(), key=lambda n: n.name):
         if node.name.endswith(".yaml"):
-            d = _check(loads_yaml(node.read_text(encoding="utf-8"), source=node.name), node.name)
+            raw = loads_yaml(node.read_text(encoding="utf-8"), source=node.name)
+            d = _check(_resolve(raw, node.name) if isinstance(raw, dict) else raw, node.name)
             out[d["name"]] = d
     if not out:
         raise DataError("no projection files found in data/projections")
