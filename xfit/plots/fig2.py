@@ -30,7 +30,7 @@ def draw_plane(out_dir: str | Path, X, Y, delta_chi2, delta_chi2_z, levels: Sequ
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    fig, ax = plt.subplots(figsize=(6.2, 5.4))
+    fig, ax = plt.subplots(figsize=(9.0, 5.4))
     bounds = [0.0, *levels]
     for s in (3, 2, 1):
         ax.contourf(X, Y, delta_chi2, levels=[0.0, bounds[s]], colors=[SIGMA_COLOURS[s]])
@@ -47,7 +47,8 @@ def draw_plane(out_dir: str | Path, X, Y, delta_chi2, delta_chi2_z, levels: Sequ
                 for s in (1, 2, 3)]
     handles += [Line2D([], [], color="grey", ls=SIGMA_LINESTYLES[s], label=f"{s}$\\sigma$ Z$\\to\\gamma$X alone")
                 for s in (1, 2, 3)]
-    ax.legend(handles=handles, fontsize=7.5, loc="upper left", ncol=1)
+    # outside the axes, so that it covers no contour
+    ax.legend(handles=handles, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     ax.set_xlim(X[0, 0], X[0, -1])
     ax.set_ylim(Y[0, 0], Y[-1, 0])
     ax.axhline(0, color="k", lw=0.4)
