@@ -9,11 +9,13 @@
 * :class:`Result` -- the base of every result type (the Belle II SM fit, mass points and mass
   scans, :class:`~xfit.inference.fit.FitResult`, profile scans, coupling limits, hypothesis
   tests, upper limits): ``to_dict()`` (strict JSON), ``save(path)`` (atomic write of
-  ``to_dict()``), and a readable ``__repr__`` (class name and the scalar fields).
+  ``to_dict()``), a readable ``__repr__`` (class name and the scalar fields) and, in Jupyter,
+  ``_repr_html_``: a table of every field (scalars in full, arrays and mappings summarised).
 """
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import math
 import os
@@ -122,6 +124,37 @@ class Result:
             if s is not None:
                 parts.append(f"{k}={s}")
         return f"<{type(self).__name__} " + ", ".join(parts) + ">"
+
+    def _repr_html_(self) -> str:
+        """The result as an HTML table (Jupyter): one row per field, like iminuit's displays."""
+        rows = []
+        for k, v in self._repr_fields().items():
+            rows.append(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+                        f"<td style='text-align:left'>{html.escape(_html_value(v))}</td></tr>")
+        return (f"<table><caption style='text-align:left'><b>{html.escape(type(self).__name__)}</b>"
+                "</caption>" + "".join(rows) + "</table>")
+
+
+def _html_value(value: Any) -> str:
+    """A field's text in :meth:`Result._repr_html_`: scalars in full, containers summarised."""
+    s = _short(value)
+    if s is not None:
+        return s
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        if value.size and value.size <= 8:
+            return np.array2string(value, precision=6, separator=", ")
+        return f"array of shape {value.shape}"
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{k}: {_short(v) if _short(v) is not None else '...'}" for k, v in list(value.items())[:8])
+        return "{" + inner + (", ..." if len(value) > 8 else "") + "}"
+    if isinstance(value, (list, tuple)):
+        if len(value) <= 8 and all(_short(v) is not None for v in value):
+            return "[" + ", ".join(_short(v) for v in value) + "]"
+        return f"{len(value)} items"
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 __all__ = ["Result", "dumps", "to_jsonable", "write_json"]

@@ -1,0 +1,73 @@
+"""Worker processes end with the run that started them (no orphans after kill or kill -9)."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: a parent that starts a guarded process pool, prints the workers' pids and waits
+PARENT = textwrap.dedent("""
+    import concurrent.futures as cf, os, sys, time
+    sys.path.insert(0, {repo!r})
+    from xfit.inference.workers import guard_worker
+
+    def busy(_):
+        t = time.time()
+        while time.time() - t < 60:
+            pass
+        return os.getpid()
+
+    def pid(_):
+        return os.getpid()
+
+    ex = cf.ProcessPoolExecutor(2, initializer=guard_worker, initargs=(os.getpid(),))
+    pids = set(ex.map(pid, range(8)))
+    for _ in range(2):
+        ex.submit(busy, 0)
+    print(" ".join(map(str, sorted(pids))), flush=True)
+    time.sleep(120)
+""")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_end_when_their_parent_is_killed(sig):
+    p = subprocess.Popen([sys.executable, "-c", PARENT.format(repo=str(REPO))], stdout=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        workers = [int(x) for x in p.stdout.readline().split()]
+        assert workers and all(_alive(w) for w in workers)
+        os.kill(p.pid, sig)
+        p.wait(timeout=10)
+        deadline = time.time() + 5
+        while time.time() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.1)
+        assert not [w for w in workers if _alive(w)], "orphan workers survived their parent"
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_guard_exits_at_once_when_the_parent_is_already_gone():
+    code = ("import sys; sys.path.insert(0, %r)\n"
+            "from xfit.inference.workers import guard_worker\n"
+            "guard_worker(parent=1)  # not our parent: as if ours had died\n"
+            "print('still running')\n") % str(REPO)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "still running" not in r.stdout
