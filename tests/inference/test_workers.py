@@ -65,9 +65,9 @@ def test_workers_end_when_their_parent_is_killed(sig):
 
 
 def test_guard_exits_at_once_when_the_parent_is_already_gone():
-    code = ("import sys; sys.path.insert(0, %r)\n"
+    code = (f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
             "from xfit.inference.workers import guard_worker\n"
             "guard_worker(parent=1)  # not our parent: as if ours had died\n"
-            "print('still running')\n") % str(REPO)
+            "print('still running')\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "still running" not in r.stdout
