@@ -11,6 +11,14 @@ exposure L,
 
 i.e. B_bkg sqrt((L_ref / L) (B_ref / B_bkg)) as printed there; a background-free search
 would scale as 1 / L instead (:func:`background_free_limit`).
+
+:func:`exposure_projection` scales a *registered* term to F times its exposure (``xfit project
+counting --term T --exposure-factor F``): a Poisson term (:mod:`xfit.likelihood.counting`)
+gets background b F (uncertainty sigma_b F) and single-event sensitivity SES / F, and its
+median expected CLs limit with the 16/84 % band comes from the Poisson quantiles of the
+background-only count; a published limit without counts scales as UL / sqrt(F)
+(``background-limited``) or UL / F (``background-free``), a choice the user makes.  The
+factor F is the user's: xfit types in no exposure that was not published.
 """
 from __future__ import annotations
 
@@ -42,6 +50,74 @@ def background_free_limit(reference_limit, reference_exposure, exposure):
     if np.any(L <= 0) or reference_exposure <= 0:
         raise InputError(f"exposures must be > 0, got {exposure!r:.80} and {reference_exposure!r:.80}")
     return reference_limit * reference_exposure / L
+
+
+#: How a limit without published counts scales with the exposure factor F.
+REGIMES = {"background-limited": 0.5, "background-free": 1.0}
+#: Quantiles of the background-only count for the expected band: -1, 0 (median), +1 sigma.
+BAND_QUANTILES = {"-1": 0.158655, "0": 0.5, "+1": 0.841345}
+
+
+def _expected_counting_limits(term, masses, factor: float) -> dict[str, np.ndarray]:
+    """Expected CLs limits of a Poisson term at F x its exposure, {band: limit per mass}."""
+    from scipy import stats
+
+    from .likelihood.counting import signal_at_limit
+
+    b, sb = term.background * factor, term.background_sigma * factor
+    ses = np.asarray(term.ses(masses), dtype=float) / factor
+    out = {}
+    for band, q in BAND_QUANTILES.items():
+        n = int(stats.poisson.ppf(q, b)) if b > 0 else 0
+        out[band] = signal_at_limit(term.cl, n, b, sb) * ses
+    return out
+
+
+def exposure_projection(term_name: str, factor, masses=None, regime: str | None = None) -> dict:
+    """Expected limits of the registered term ``term_name`` with ``factor`` times its exposure
+    (module docstring).  ``regime`` is required for terms without published counts."""
+    from .errors import require_finite_number
+    from .likelihood import available_terms, get_term
+
+    if term_name not in available_terms():
+        raise InputError(f"--term {term_name!r:.80} is not a registered likelihood term; accepted: "
+                         + ", ".join(available_terms()))
+    f = require_finite_number(factor, "--exposure-factor")
+    if f <= 0:
+        raise InputError(f"--exposure-factor must be > 0 (a multiple of the published exposure), got {factor!r:.80}")
+    term = get_term(term_name)
+    if not callable(getattr(term, "upper_limit", None)) or term.projection:
+        raise InputError(f"--term {term_name!r:.80} has no single published limit to scale; accepted: a search term "
+                         "with counts or a limit curve (see 'xfit terms', likelihood poisson/half-gaussian)")
+    lo, hi = term.mass_range
+    m = np.asarray(masses if masses is not None else np.linspace(lo, min(hi, 10.0), 21), dtype=float)
+    if m.ndim != 1 or not np.all(np.isfinite(m)):
+        raise InputError(f"--mX must be finite masses in GeV, got {masses!r:.80}")
+    counting = getattr(term, "likelihood", "") == "poisson"
+    if counting:
+        if regime is not None:
+            raise InputError(f"--regime is not used for --term {term_name} "
+                             "(a Poisson term: its counts fix the scaling)")
+        bands = _expected_counting_limits(term, m, f)
+        now = term.upper_limit(m)
+    else:
+        if regime not in REGIMES:
+            raise InputError(f"--regime is needed for --term {term_name} (no published counts), got {regime!r:.80}; "
+                             f"accepted: {', '.join(REGIMES)}")
+        now = term.upper_limit(m)
+        bands = {"0": now / f ** REGIMES[regime]}
+    rows = []
+    for i, mx in enumerate(m):
+        ok = lo <= mx <= hi and np.isfinite(now[i])
+        row = {"mX": float(mx), "published_limit": float(now[i]) if ok else None,
+               "expected_limit": float(bands["0"][i]) if ok else None}
+        if counting:
+            row["expected_band"] = {k: float(v[i]) if ok else None for k, v in bands.items() if k != "0"}
+        rows.append(row)
+    return {"term": term.name, "likelihood": term.likelihood, "exposure_factor": f,
+            "regime": "poisson counts" if counting else regime, "confidence_level": term.cl,
+            "observable": f"{term.observables[0]} x BR(X->invisible)", "citation": str(term.citation),
+            "limits": rows}
 
 
 def _limit_of(term_file: str, where: str) -> float:

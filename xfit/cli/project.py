@@ -3,6 +3,8 @@
 xfit project belle2 --luminosity L [--systematics fixed|scaled] [--n-masses N] [--mX M ...]
                     [--no-discovery] [--json]
 xfit project counting [--json]
+xfit project counting --term TERM --exposure-factor F [--regime background-limited|background-free]
+                      [--mX M ...] [--json]
 """
 from __future__ import annotations
 
@@ -41,6 +43,28 @@ def cmd_belle2(args) -> int:
 def cmd_counting(args) -> int:
     from .. import projections
 
+    if (args.term is None) != (args.exposure_factor is None):
+        raise InputError("--term and --exposure-factor go together (scale a registered search to F x its exposure); "
+                         f"got --term {args.term!r:.40} and --exposure-factor {args.exposure_factor!r:.40}")
+    if args.term is not None:
+        masses = [require_finite_number(m, "--mX") for m in args.mX] if args.mX else None
+        out = projections.exposure_projection(args.term, args.exposure_factor, masses, regime=args.regime)
+        if args.json:
+            print(dump_json(out))
+            return 0
+        print(f"{out['term']} at {out['exposure_factor']:g} x its exposure ({out['regime']}), "
+              f"{100 * out['confidence_level']:g}% CL on {out['observable']}:")
+        for r in out["limits"]:
+            if r["expected_limit"] is None:
+                print(f"  mX = {r['mX']:.4g} GeV: outside the search")
+                continue
+            band = r.get("expected_band")
+            extra = "" if not band else f"  (-1 sigma {band['-1']:.3g}, +1 sigma {band['+1']:.3g})"
+            print(f"  mX = {r['mX']:.4g} GeV: published {r['published_limit']:.3g} -> expected "
+                  f"{r['expected_limit']:.3g}{extra}")
+        return 0
+    if args.regime is not None or args.mX:
+        raise InputError("--regime and --mX need --term and --exposure-factor")
     rows = projections.summary()
     if args.json:
         print(dump_json(rows))
@@ -66,6 +90,12 @@ def register(subparsers) -> None:
     b.add_argument("--no-discovery", action="store_true", help="skip the 5 sigma discovery B_X")
     b.add_argument("--json", action="store_true", help="print the result as JSON")
     b.set_defaults(func=cmd_belle2)
-    c = sub.add_parser("counting", help="published projections of counting experiments (NA62, KOTO II, FCC-ee)")
+    c = sub.add_parser("counting", help="published projections of counting experiments (NA62, KOTO II, FCC-ee), "
+                       "or a registered search scaled to F x its exposure")
+    c.add_argument("--term", help="a registered search term to scale (see 'xfit terms')")
+    c.add_argument("--exposure-factor", help="F: the exposure as a multiple of the published one (your choice)")
+    c.add_argument("--regime", help="for terms without published counts: background-limited (UL/sqrt(F)) or "
+                   "background-free (UL/F)")
+    c.add_argument("--mX", action="append", help="a mass [GeV] (repeatable; default: 21 across the search)")
     c.add_argument("--json", action="store_true", help="print the list as JSON")
     c.set_defaults(func=cmd_counting)
