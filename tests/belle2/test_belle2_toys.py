@@ -76,14 +76,14 @@ def test_resume_and_reproducibility(run):
     # a rerun skips every finished toy
     log = []
     again = toys.run_toys(4, seed=5, masses=MASSES, executor="serial", out=out, log=log.append)
-    assert any("resuming: 4 of 4" in m for m in log) and not any(m.startswith("toy ") for m in log)
+    assert any("resuming: 4 of 4 toys already done" in m for m in log) and not any(" toys (" in m for m in log)
     assert again.max_q0_toys == res.max_q0_toys
     # interrupted after two toys: the rerun computes the others, with the same numbers
     path.write_text("\n".join(lines[:3]) + "\n")
     log = []
     resumed = toys.run_toys(4, seed=5, masses=MASSES, executor="serial", out=out, log=log.append)
     assert any("resuming: 2 of 4" in m for m in log)
-    assert sum(m.startswith("toy ") for m in log) == 2
+    assert [m.split(": ")[1].split(" (")[0] for m in log if " toys (" in m] == ["3/4 toys", "4/4 toys"]
     assert resumed.max_q0_toys == pytest.approx(res.max_q0_toys, abs=1e-9)
     # one toy alone, from its seed
     kx = KXModel()  # observed data: the SM-only fit gives the generating parameters

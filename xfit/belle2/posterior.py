@@ -50,6 +50,7 @@ from scipy.interpolate import CubicSpline
 
 from ..errors import ConvergenceError, InputError, require_finite_number
 from ..inference.priors import LogUniform, PriorSet, Uniform
+from ..inference.progress import Progress
 from . import files
 from .laplace import LaplaceMarginal
 from .signal import BR_UNIT, LAST_POPULATED_BIN, MX_NO_EFFICIENCY, Q2_CENTRES, Q2_HI, Q2_LO, KXModel, q2_max
@@ -259,6 +260,9 @@ def build_grid(settings: PosteriorSettings, kx: KXModel | None = None, path: Pat
     t0 = time.process_time()
     start_x = {}
     n_new = 0
+    bar = Progress(len(q2), "xfit belle2 posterior: Laplace grid", unit="masses", initial=int(grid.done.sum()),
+                   enabled=log is not None, log=log,
+                   resume_hint="Ctrl-C keeps the finished masses; run again to resume")
     for i, q in enumerate(q2):
         if grid.done[i]:
             continue
@@ -279,13 +283,12 @@ def build_grid(settings: PosteriorSettings, kx: KXModel | None = None, path: Pat
         grid.table[i] = _fill_failed(col, mu_X)
         grid.done[i] = True
         n_new += 1
-        if log is not None and (n_new % 10 == 0 or grid.done.all()):
-            log(f"laplace grid: mass {int(grid.done.sum())}/{len(q2)} (m_X = {math.sqrt(q):.3f} GeV), "
-                f"{time.process_time() - t0:.0f} s CPU")
+        bar.update()
         if path is not None and n_new % save_every == 0:
             grid.cpu_seconds += time.process_time() - t0
             t0 = time.process_time()
             grid.save(path, key)
+    bar.close()
     grid.cpu_seconds += time.process_time() - t0
     if path is not None:
         grid.save(path, key)
@@ -485,10 +488,10 @@ def run_emcee(logpost: LogPosterior, initial: np.ndarray, nsteps: int, seed: int
     n_store = nsteps // THIN
     if done < n_store:
         start = backend.get_last_sample() if done > 0 else initial
-        for _ in sampler.sample(start, iterations=n_store - done, progress=False, store=True, thin_by=THIN):
-            it = sampler.iteration
-            if log is not None and it % 50 == 0:
-                log(f"emcee: step {it * THIN}/{nsteps}")
+        with Progress(n_store, "xfit belle2 posterior: emcee", unit=f"x{THIN} steps", initial=done,
+                      enabled=log is not None, log=log) as bar:
+            for _ in sampler.sample(start, iterations=n_store - done, progress=False, store=True, thin_by=THIN):
+                bar.update()
     return sampler
 
 

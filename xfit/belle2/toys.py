@@ -36,6 +36,7 @@ from ..errors import ConvergenceError, DataError, InputError
 from ..inference import mle
 from ..inference import test_statistics as ts
 from ..inference.executors import run_chunks
+from ..inference.progress import Progress
 from ..inference.results import Result, to_jsonable
 from ..inference.store import ResultStore, run_metadata
 from ..inference.toys import sample_toy, toy_rng
@@ -206,20 +207,14 @@ def run_toys(n_toys: int, seed: int = 0, masses=None, executor=None, out: str | 
         meta = run_metadata(seed=int(seed), grid={"mX": config["masses"]}, analysis="Belle II B+ -> K+ X toys")
         store = ResultStore(Path(out) / TOYS_FILE, config, meta, on_mismatch="restart", validate=_validate,
                             remedy=_REMEDY)
-        if len(store):
-            say(f"resuming: {len(store)} of {n_toys} toys already in {store.path}")
     theta = [float(v) for v in sm_fit.x]
     ml = [float(m) for m in masses]
     tasks = [{"index": k, "seed": int(seed), "theta": theta, "masses": ml} for k in range(int(n_toys))]
-    t_new = [0]
-
-    def progress(i, res):
-        t_new[0] += 1
-        say(f"toy {i}: max q0 = {res['max_q0']:.3f} ({t_new[0]} new, {len(store) if store else t_new[0]}"
-            f"/{n_toys} done)")
-
-    results = run_chunks(run_toy, tasks, executor=executor, store=store, progress=False, desc="toys",
-                         callback=progress)
+    with Progress(int(n_toys), "xfit belle2 toys", unit="toys", initial=len(store) if store is not None else 0,
+                  enabled=log is not None, log=log,
+                  resume_hint="Ctrl-C keeps the finished toys; run again to resume") as bar:
+        results = run_chunks(run_toy, tasks, executor=executor, store=store, progress=False, desc="toys",
+                             callback=lambda i, res: bar.update())
     cpu = obs["cpu_seconds"] + sum(r["cpu_seconds"] for r in results)
     n_fits = obs["n_fits"] + sum(r["n_fits"] for r in results)
     n_failed = obs["n_failed"] + sum(r["n_failed"] for r in results)

@@ -11,13 +11,15 @@ toys, posteriors, MCMC, evidences):
   as soon as an estimate exists (an a-priori cost per unit given by the caller, else the
   pace of the first completed units), with the estimate and how to interrupt and resume.
 
-``enabled=False`` silences it (``--quiet``/``progress=False``); the messages go to stderr so
-that ``--json`` output on stdout stays clean.
+``enabled=False`` silences it (``--quiet``/``progress=False``); the messages go to stderr (or
+to ``log``, a callable taking one line, when given) so that ``--json`` output on stdout stays
+clean.
 """
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 #: Runs projected to take longer than this (seconds) are announced before they go on.
@@ -56,12 +58,13 @@ class Progress:
 
     def __init__(self, total: int, desc: str, unit: str = "items", initial: int = 0,
                  enabled: bool = True, stream: TextIO | None = None,
-                 seconds_per_unit: float | None = None, resume_hint: str | None = None):
+                 seconds_per_unit: float | None = None, resume_hint: str | None = None,
+                 log: Callable[[str], None] | None = None):
         self.total, self.desc, self.unit = int(total), desc, unit
         self.done = self.initial = int(initial)
         self.enabled = bool(enabled) and self.total > 0
         self.stream = sys.stderr if stream is None else stream
-        self.resume_hint = resume_hint
+        self.resume_hint, self.log = resume_hint, log
         self._start = time.monotonic()
         self._warned = False
         self._next_line = self.initial + max(1, round(LINE_FRACTION * self.total))
@@ -80,7 +83,10 @@ class Progress:
 
     # -- reporting -------------------------------------------------------------------------
     def _say(self, text: str) -> None:
-        print(f"{self.desc}: {text}", file=self.stream, flush=True)
+        if self.log is not None:
+            self.log(f"{self.desc}: {text}")
+        else:
+            print(f"{self.desc}: {text}", file=self.stream, flush=True)
 
     def _maybe_warn(self, remaining_seconds: float) -> None:
         if self._warned or remaining_seconds <= LONG_RUN_SECONDS:
@@ -89,7 +95,7 @@ class Progress:
         hint = f"; {self.resume_hint}" if self.resume_hint else ""
         message = (f"this run will take about {_duration(remaining_seconds)} more "
                    f"({self.total - self.done} {self.unit} to go){hint}")
-        if self._bar is not None:
+        if self._bar is not None and self.log is None:
             self._bar.write(f"{self.desc}: {message}", file=self.stream)
         else:
             self._say(message)
