@@ -74,27 +74,41 @@ class Predictor:
     At fixed m_X each rate is its coupling dependence times a factor of m_X alone:
     |g_S|, |g_P| ∝ |g_X A_XWW|; the meson rates ∝ (g_X A_XWW)^2; B(Z -> gamma X) ∝
     c_XZgamma^2 (Eq. 3.13); F_L and R_K*/K do not depend on the couplings.  The factors are
-    computed once here, by the physics functions themselves at unit coupling (no formula is
-    written a second time); each call is then a few array operations, whatever the number of
-    points.  ``mX`` may be a number or an array (the factors then have its shape).
+    computed once (on first use, :meth:`factor`) by the physics functions themselves at unit
+    coupling (no formula is written a second time); each call is then a few array operations,
+    whatever the number of points.  ``mX`` may be a number or an array (the factors then have its shape).
     :func:`compute_predictions` is this class built and called once.
     """
 
     def __init__(self, mX, sm: SMInputs = DEFAULT_SM):
         self.mX = validate_mass(mX)
         self.sm = sm
-        mX = self.mX
-        g_S, g_P = scalar_pseudoscalar_couplings(mX, 1.0, sm)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            self.linear = {"g_S": np.abs(g_S), "g_P": np.abs(g_P)}
-            self.quadratic = {key: branching_ratio(key, mX, 1.0, sm) for key in QUADRATIC_IN_CWW}
-            # B(Z -> gamma X) per c_XZgamma^2: the rate at (g_X A_XWW, g_X A_XYY) = (1, 0) over its c^2
-            self.z_per_c2 = z_to_gamma_x_branching_ratio(mX, 1.0, 0.0, sm) / c_x_z_gamma(1.0, 0.0, sm) ** 2
-            self.fixed = {key: longitudinal_fraction(channel, mX, sm)
-                          for key, channel in LONGITUDINAL_FRACTIONS.items()}
-            self.fixed.update({key: width_ratio(top, bottom, mX, sm) for key, (top, bottom) in RATIOS.items()})
+        self._factors: dict[str, object] = {}  # filled on first use: a likelihood needs a few keys only
+        self._mX_views: dict[tuple[int, ...], np.ndarray] = {}
         self.keys = ("mX", "gX*A_WW", "gX*A_YY", *LINEAR_IN_CWW, "v_X", "BR(X->invisible)", Z_KEY,
                      *QUADRATIC_IN_CWW, *COUPLING_FREE)
+
+    def factor(self, key: str):
+        """The factor of m_X alone in prediction ``key`` (see the class docstring), computed once."""
+        f = self._factors.get(key)
+        if f is None:
+            f = self._factors[key] = self._compute_factor(key)
+        return f
+
+    def _compute_factor(self, key: str):
+        mX, sm = self.mX, self.sm
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if key in LINEAR_IN_CWW:  # |g_S|, |g_P| at g_X A_XWW = 1
+                return np.abs(scalar_pseudoscalar_couplings(mX, 1.0, sm)[LINEAR_IN_CWW.index(key)])
+            if key in QUADRATIC_IN_CWW:  # the rate at g_X A_XWW = 1
+                return branching_ratio(key, mX, 1.0, sm)
+            if key == Z_KEY:  # per c_XZgamma^2: the rate at (g_X A_XWW, g_X A_XYY) = (1, 0) over its c^2
+                return z_to_gamma_x_branching_ratio(mX, 1.0, 0.0, sm) / c_x_z_gamma(1.0, 0.0, sm) ** 2
+            if key in LONGITUDINAL_FRACTIONS:
+                return longitudinal_fraction(LONGITUDINAL_FRACTIONS[key], mX, sm)
+            if key in RATIOS:
+                return width_ratio(*RATIOS[key], mX, sm)
+        raise InputError(f"prediction {key!r} has no factor of m_X alone")
 
     def __call__(self, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0, keys=None) -> dict[str, np.ndarray]:
         """The predictions (a dict of arrays broadcast to a common shape) at these couplings;
@@ -114,7 +128,10 @@ class Predictor:
             if unknown:
                 raise InputError(f"unknown prediction key(s) {unknown[:3]}; known: {', '.join(self.keys)}")
         shape = np.broadcast_shapes(self.mX.shape, cWW.shape, cYY.shape, br_inv.shape)
-        out: dict[str, np.ndarray] = {"mX": _view(self.mX, shape)}
+        mX_view = self._mX_views.get(shape)  # read-only views, kept per shape (an MCMC asks for one)
+        if mX_view is None:
+            mX_view = self._mX_views[shape] = _view(self.mX, shape)
+        out: dict[str, np.ndarray] = {"mX": mX_view}
         if "gX*A_WW" in want:
             out["gX*A_WW"] = _view(cWW, shape)
         if "gX*A_YY" in want:
@@ -122,7 +139,7 @@ class Predictor:
         linear = [key for key in LINEAR_IN_CWW if key in want]
         if linear:
             abs_cWW = np.abs(cWW)
-            out.update({key: _full(self.linear[key] * abs_cWW, shape) for key in linear})
+            out.update({key: _full(self.factor(key) * abs_cWW, shape) for key in linear})
         if gX is not None and "v_X" in want:
             out["v_X"] = np.broadcast_to(breaking_scale(self.mX, gX, XS), shape)
         if "BR(X->invisible)" in want:
@@ -130,11 +147,11 @@ class Predictor:
         quadratic = [key for key in QUADRATIC_IN_CWW if key in want]
         with np.errstate(over="ignore", invalid="ignore"):
             if Z_KEY in want:
-                out[Z_KEY] = _full(self.z_per_c2 * c_x_z_gamma(cWW, cYY, self.sm) ** 2, shape)
+                out[Z_KEY] = _full(self.factor(Z_KEY) * c_x_z_gamma(cWW, cYY, self.sm) ** 2, shape)
             if quadratic:
                 cWW2 = cWW * cWW
-                out.update({key: _full(self.quadratic[key] * cWW2, shape) for key in quadratic})
-        out.update({key: _copy(self.fixed[key], shape) for key in COUPLING_FREE if key in want})
+                out.update({key: _full(self.factor(key) * cWW2, shape) for key in quadratic})
+        out.update({key: _copy(self.factor(key), shape) for key in COUPLING_FREE if key in want})
         rates = [*linear, *([Z_KEY] if Z_KEY in want else []), *quadratic]
         # v_X = m_X/(X_S g_X) is legitimately infinite at g_X = 0; rates and couplings must be finite.
         # F_L and ratios do not depend on the couplings; they are NaN exactly where undefined.

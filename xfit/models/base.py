@@ -102,7 +102,7 @@ def valid_gX(gX) -> np.ndarray:
     from ..errors import InputError
 
     gX = np.asarray(gX, dtype=float)
-    if not np.all(np.isfinite(gX)) or np.any(gX < 0):
+    if not np.isfinite(gX).all() or (gX < 0).any():
         raise InputError(f"g_X must be a finite number >= 0, got {gX!r}")
     return gX
 
@@ -128,6 +128,15 @@ class ModelPredictor:
         self.core = Predictor(mX, model.sm)
         self.mX = self.core.mX
         self.mass_inputs = model._mass_inputs(self.mX)
+
+    def keys(self) -> tuple[str, ...]:
+        """The prediction keys this model gives (without evaluating any prediction)."""
+        sm = self.model.sm_point()
+        if self._direct:
+            return tuple(self.model.predict(self.mX, **sm))
+        args, extras = self.model._coupling_inputs(self.mX, self.mass_inputs, **sm)
+        core = [k for k in self.core.keys if k != "v_X" or args.get("gX") is not None]
+        return (*core, *(k for k in extras if k not in core))
 
     def __call__(self, *, keys: Iterable[str] | None = None, **params) -> dict[str, np.ndarray]:
         if self._direct:

@@ -32,8 +32,7 @@ class ModelLogLikelihood:
             raise InputError(f"m_X must be > 0 GeV, got {mX}")
         self.parameters = tuple(model.parameters)
         self.predictor = model.predictor(self.mX)
-        sm = self.predictor(**model.sm_point())
-        missing = set(likelihood.observables) - set(sm)
+        missing = set(likelihood.observables) - set(self.predictor.keys())
         if missing:
             raise InputError(f"model {model.name!r} does not predict {sorted(missing)} needed by the likelihood")
         self.observables = tuple(likelihood.observables)
@@ -83,17 +82,21 @@ class LogPosterior:
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         self.ncalls += 1
         lp = self.priors.logpdf(theta)
-        lnl = np.full(theta.shape[0], -np.inf)
         ok = np.isfinite(lp)
-        if ok.any():
-            vals = np.asarray(self.log_likelihood(theta[ok]), dtype=float).reshape(-1)
-            lnl[ok] = np.where(np.isfinite(vals), vals, -np.inf)
-        good = ok & np.isfinite(lnl)
-        out = np.full(theta.shape[0], -np.inf)
-        out[good] = lp[good] + self.beta * lnl[good]
-        return np.column_stack([out, lnl])
-
-
+        out = np.empty((theta.shape[0], 2))
+        if ok.all():  # the common case: every point inside the prior support, no masked copies
+            vals = np.asarray(self.log_likelihood(theta), dtype=float).reshape(-1)
+            lnl = np.where(np.isfinite(vals), vals, -np.inf)
+        else:
+            lnl = np.full(theta.shape[0], -np.inf)
+            if ok.any():
+                vals = np.asarray(self.log_likelihood(theta[ok]), dtype=float).reshape(-1)
+                lnl[ok] = np.where(np.isfinite(vals), vals, -np.inf)
+        good = np.isfinite(lnl)  # lnl is -inf wherever lp is
+        with np.errstate(invalid="ignore"):  # beta = 0 times -inf: those points are set below
+            out[:, 0] = np.where(good, lp + self.beta * lnl, -np.inf)
+        out[:, 1] = lnl
+        return out
 
 
 def check_prior_domain(model, priors: PriorSet) -> None:
