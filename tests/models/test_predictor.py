@@ -146,3 +146,27 @@ def test_predictor_validates_each_call():
         predictor(keys=["BR(nonsense)"], gX=0.01)
     with pytest.raises(InputError, match="m_X"):
         build_model({"name": "tau-flavor"}).predictor(-1.0)
+
+
+def test_a_model_with_its_own_predict_is_called_through_it():
+    from xfit.models import ChargeModel
+    from xfit.models.base import Model
+
+    class Doubled(ChargeModel):  # overrides predict only: the predictor must not bypass it
+        def predict(self, mX, gX):
+            out = super().predict(mX, gX)
+            out["BR(Z->gammaX)"] = 2 * out["BR(Z->gammaX)"]
+            return out
+
+    class Minimal(Model):  # no hooks at all
+        parameters = ("gX",)
+
+        def predict(self, mX, gX):
+            return compute_predictions(mX, gX, -gX, 1.0)
+
+    d = Doubled.vector(alpha_tau=1)
+    assert d.predictor(2.1)(gX=0.01)["BR(Z->gammaX)"] == d.predict(2.1, gX=0.01)["BR(Z->gammaX)"]
+    m = Minimal()
+    got = m.predictor(2.1)(keys=["g_S"], gX=np.array([0.0, 0.01]))
+    assert set(got) == {"mX", "g_S"} and np.array_equal(got["g_S"], m.predict(2.1, np.array([0.0, 0.01]))["g_S"])
+    assert "BR(Z->gammaX)" in m.predictor(2.1).keys()

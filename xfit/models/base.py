@@ -53,6 +53,10 @@ class Model(abc.ABC):
         array operations.  ``model.predictor(mX)(**params)`` equals ``model.predict(mX, **params)``."""
         return ModelPredictor(self, mX)
 
+    def _predict_with_hooks(self, mX, **params) -> dict[str, np.ndarray]:
+        """:meth:`predict` of a model that implements the two hooks below."""
+        return ModelPredictor(self, mX, through_predict=False)(**params)
+
     # the two hooks of ModelPredictor; a model without them is called through predict()
     def _mass_inputs(self, mX) -> dict:
         """Model inputs that depend on m_X alone (e.g. B(X -> invisible) from the charges)."""
@@ -116,10 +120,15 @@ class ModelPredictor:
     A model that does not implement the hooks is called through its ``predict``.
     """
 
-    def __init__(self, model: Model, mX):
+    def __init__(self, model: Model, mX, through_predict: bool | None = None):
         self.model = model
         self.parameters = tuple(model.parameters)
-        self._direct = type(model)._coupling_inputs is Model._coupling_inputs
+        if through_predict is None:  # if the model lacks the hooks, or a subclass overrides predict() alone
+            predict_from, hooks_from = (next(c for c in type(model).__mro__ if name in vars(c))
+                                        for name in ("predict", "_coupling_inputs"))
+            through_predict = hooks_from is Model or (predict_from is not hooks_from
+                                                      and issubclass(predict_from, hooks_from))
+        self._direct = through_predict
         if self._direct:
             from ..errors import validate_mass
 

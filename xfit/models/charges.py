@@ -130,7 +130,7 @@ class ChargeModel(Model):
                                               "(model key br_invisible in analysis files)")) from None
 
     def predict(self, mX, gX) -> dict[str, np.ndarray]:
-        return self.predictor(mX)(gX=gX)
+        return self._predict_with_hooks(mX, gX=gX)
 
     def _mass_inputs(self, mX) -> dict:
         return {"br_invisible": self.br_invisible(mX)}

@@ -33,7 +33,7 @@ class EFTPlane(Model):
         return {"plane": "eft", "br_invisible": self.br_inv}
 
     def predict(self, mX, gX_AWW, gX_AYY) -> dict[str, np.ndarray]:
-        return self.predictor(mX)(gX_AWW=gX_AWW, gX_AYY=gX_AYY)
+        return self._predict_with_hooks(mX, gX_AWW=gX_AWW, gX_AYY=gX_AYY)
 
     def _coupling_inputs(self, mX, mass_inputs: dict, gX_AWW, gX_AYY) -> tuple[dict, dict]:
         return {"gX_A_WW": gX_AWW, "gX_A_YY": gX_AYY, "br_invisible": self.br_inv}, {}
@@ -56,7 +56,7 @@ class ChiralPlane(Model):
                 "(chiral paper Eqs. 21-22)", "br_invisible": "from the tau charges (1 below 2 m_tau)"}
 
     def predict(self, mX, gX_alphaL, gX_alphaR) -> dict[str, np.ndarray]:
-        return self.predictor(mX)(gX_alphaL=gX_alphaL, gX_alphaR=gX_alphaR)
+        return self._predict_with_hooks(mX, gX_alphaL=gX_alphaL, gX_alphaR=gX_alphaR)
 
     def _coupling_inputs(self, mX, mass_inputs: dict, gX_alphaL, gX_alphaR) -> tuple[dict, dict]:
         aL, aR = np.broadcast_arrays(np.asarray(gX_alphaL, float), np.asarray(gX_alphaR, float))
@@ -93,7 +93,7 @@ class WessZuminoModel(Model):
         return {"A_WW": self.A_WW, "A_YY": self.A_YY, "br_invisible": self.br_inv, "XS": self.XS}
 
     def predict(self, mX, gX) -> dict[str, np.ndarray]:
-        return self.predictor(mX)(gX=gX)
+        return self._predict_with_hooks(mX, gX=gX)
 
     def _coupling_inputs(self, mX, mass_inputs: dict, gX) -> tuple[dict, dict]:
         gX = valid_gX(gX)
