@@ -53,18 +53,21 @@ def finite_array(value, name: str, lo: float | None = None, hi: float | None = N
     finite real number in [lo, hi] (``lo_open``: lo excluded)."""
     import numpy as np
 
-    try:
-        if np.iscomplexobj(value):
-            raise TypeError
-        a = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a finite real number (or an array of them), got {value!r}") from None
-    if not np.all(np.isfinite(a)):
+    if type(value) is np.ndarray and value.dtype == np.float64:  # the common case, without conversion
+        a = value
+    else:
+        try:
+            if np.iscomplexobj(value):
+                raise TypeError
+            a = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"{name} must be a finite real number (or an array of them), got {value!r}") from None
+    if not np.isfinite(a).all():
         raise InputError(f"{name} must be finite, got {value!r}")
-    if lo is not None and (np.any(a <= lo) if lo_open else np.any(a < lo)):
+    if lo is not None and ((a <= lo).any() if lo_open else (a < lo).any()):
         rng = f"{'>' if lo_open else '>='} {lo:g}" + (f" and <= {hi:g}" if hi is not None else "")
         raise InputError(f"{name} must be {rng}, got {value!r}")
-    if hi is not None and np.any(a > hi):
+    if hi is not None and (a > hi).any():
         raise InputError(f"{name} must be <= {hi:g}, got {value!r}")
     return a
 

@@ -19,7 +19,7 @@ from .physics.meson_decays import (
     decay_width_from_coupling,
     longitudinal_fraction,
 )
-from .physics.z_decay import z_to_gamma_x_branching_ratio
+from .physics.z_decay import c_x_z_gamma, z_to_gamma_x_branching_ratio
 
 #: F_L key -> its P -> V X channel.
 LONGITUDINAL_FRACTIONS: dict[str, str] = {
@@ -56,52 +56,144 @@ PREDICTION_KEYS: dict[str, str] = {
 UNDEFINED_WHERE_CLOSED: tuple[str, ...] = (*LONGITUDINAL_FRACTIONS, *RATIOS)
 
 
+#: Prediction keys proportional to |g_X A_XWW| at fixed m_X (|g_S|, |g_P|: Eq. 3.25 is linear in g_xi).
+LINEAR_IN_CWW: tuple[str, ...] = ("g_S", "g_P")
+#: Prediction keys proportional to (g_X A_XWW)^2 at fixed m_X: every meson rate (|g_xi|^2 or
+#: (Im g_xi)^2 with g_xi linear in g_X A_XWW, Eqs. 3.6-3.10 and the massive-vector rates).
+QUADRATIC_IN_CWW: tuple[str, ...] = tuple(CHANNELS)
+#: B(Z -> gamma X) is |c_XZgamma|^2 times a function of m_X (Eq. 3.14), c_XZgamma linear in
+#: (g_X A_XWW, g_X A_XYY) (Eq. 3.13).
+Z_KEY = "BR(Z->gammaX)"
+#: Prediction keys that do not depend on the couplings at all.
+COUPLING_FREE: tuple[str, ...] = (*LONGITUDINAL_FRACTIONS, *RATIOS)
+
+
+class Predictor:
+    """Every prediction at fixed m_X as a function of (g_X A_XWW, g_X A_XYY, B(X -> invisible)).
+
+    At fixed m_X each rate is its coupling dependence times a factor of m_X alone:
+    |g_S|, |g_P| ∝ |g_X A_XWW|; the meson rates ∝ (g_X A_XWW)^2; B(Z -> gamma X) ∝
+    c_XZgamma^2 (Eq. 3.13); F_L and R_K*/K do not depend on the couplings.  The factors are
+    computed once (on first use, :meth:`factor`) by the physics functions themselves at unit
+    coupling (no formula is written a second time); each call is then a few array operations,
+    whatever the number of points.  ``mX`` may be a number or an array (the factors then have its shape).
+    :func:`compute_predictions` is this class built and called once.
+    """
+
+    def __init__(self, mX, sm: SMInputs = DEFAULT_SM):
+        self.mX = validate_mass(mX)
+        self.sm = sm
+        self._factors: dict[str, object] = {}  # filled on first use: a likelihood needs a few keys only
+        self._mX_views: dict[tuple[int, ...], np.ndarray] = {}
+        self.keys = ("mX", "gX*A_WW", "gX*A_YY", *LINEAR_IN_CWW, "v_X", "BR(X->invisible)", Z_KEY,
+                     *QUADRATIC_IN_CWW, *COUPLING_FREE)
+
+    def factor(self, key: str):
+        """The factor of m_X alone in prediction ``key`` (see the class docstring), computed once."""
+        f = self._factors.get(key)
+        if f is None:
+            f = self._factors[key] = self._compute_factor(key)
+        return f
+
+    def _compute_factor(self, key: str):
+        mX, sm = self.mX, self.sm
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if key in LINEAR_IN_CWW:  # |g_S|, |g_P| at g_X A_XWW = 1
+                return np.abs(scalar_pseudoscalar_couplings(mX, 1.0, sm)[LINEAR_IN_CWW.index(key)])
+            if key in QUADRATIC_IN_CWW:  # the rate at g_X A_XWW = 1
+                return branching_ratio(key, mX, 1.0, sm)
+            if key == Z_KEY:  # per c_XZgamma^2: the rate at (g_X A_XWW, g_X A_XYY) = (1, 0) over its c^2
+                return z_to_gamma_x_branching_ratio(mX, 1.0, 0.0, sm) / c_x_z_gamma(1.0, 0.0, sm) ** 2
+            if key in LONGITUDINAL_FRACTIONS:
+                return longitudinal_fraction(LONGITUDINAL_FRACTIONS[key], mX, sm)
+            if key in RATIOS:
+                return width_ratio(*RATIOS[key], mX, sm)
+        raise InputError(f"prediction {key!r} has no factor of m_X alone")
+
+    def __call__(self, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0, keys=None) -> dict[str, np.ndarray]:
+        """The predictions (a dict of arrays broadcast to a common shape) at these couplings;
+        with ``keys`` only those (and ``"mX"``), in the order of :data:`PREDICTION_KEYS`.
+        Identical to :func:`compute_predictions` at this m_X."""
+        cWW = finite_array(gX_A_WW, "g_X A_XWW")
+        cYY = finite_array(gX_A_YY, "g_X A_XYY")
+        br_inv = finite_array(br_invisible, "B(X -> invisible)", 0.0, 1.0)
+        if gX is not None:
+            gX = finite_array(gX, "g_X", 0.0)
+            XS = finite_array(XS, "X_S")
+            if np.any(XS == 0):
+                raise InputError("X_S must be non-zero (it sets v_X = m_X/(X_S g_X), Eq. 4.2)")
+        want = self.keys if keys is None else keys
+        if keys is not None:
+            unknown = [k for k in keys if k not in self.keys]
+            if unknown:
+                raise InputError(f"unknown prediction key(s) {unknown[:3]}; known: {', '.join(self.keys)}")
+        shape = np.broadcast_shapes(self.mX.shape, cWW.shape, cYY.shape, br_inv.shape)
+        mX_view = self._mX_views.get(shape)  # read-only views, kept per shape (an MCMC asks for one)
+        if mX_view is None:
+            mX_view = self._mX_views[shape] = _view(self.mX, shape)
+        out: dict[str, np.ndarray] = {"mX": mX_view}
+        if "gX*A_WW" in want:
+            out["gX*A_WW"] = _view(cWW, shape)
+        if "gX*A_YY" in want:
+            out["gX*A_YY"] = _view(cYY, shape)
+        linear = [key for key in LINEAR_IN_CWW if key in want]
+        if linear:
+            abs_cWW = np.abs(cWW)
+            out.update({key: _full(self.factor(key) * abs_cWW, shape) for key in linear})
+        if gX is not None and "v_X" in want:
+            out["v_X"] = np.broadcast_to(breaking_scale(self.mX, gX, XS), shape)
+        if "BR(X->invisible)" in want:
+            out["BR(X->invisible)"] = _view(br_inv, shape)
+        quadratic = [key for key in QUADRATIC_IN_CWW if key in want]
+        with np.errstate(over="ignore", invalid="ignore"):
+            if Z_KEY in want:
+                out[Z_KEY] = _full(self.factor(Z_KEY) * c_x_z_gamma(cWW, cYY, self.sm) ** 2, shape)
+            if quadratic:
+                cWW2 = cWW * cWW
+                out.update({key: _full(self.factor(key) * cWW2, shape) for key in quadratic})
+        out.update({key: _copy(self.factor(key), shape) for key in COUPLING_FREE if key in want})
+        rates = [*linear, *([Z_KEY] if Z_KEY in want else []), *quadratic]
+        # v_X = m_X/(X_S g_X) is legitimately infinite at g_X = 0; rates and couplings must be finite.
+        # F_L and ratios do not depend on the couplings; they are NaN exactly where undefined.
+        bad = [k for k in rates if not np.isfinite(out[k]).all()]
+        if bad:
+            raise InputError(
+                f"predictions {bad[:3]} are not finite for these inputs (rates scale as (g_X/m_X)^2): "
+                f"m_X in [{self.mX.min():.3g}, {self.mX.max():.3g}] GeV and |g_X A| up to "
+                f"{max(np.abs(cWW).max(), np.abs(cYY).max()):.3g} "
+                "are outside the numerically meaningful range"
+            )
+        return out
+
+
+def _view(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``a`` broadcast to ``shape`` (a read-only view, as :func:`numpy.broadcast_arrays` gives)."""
+    return a if a.shape == shape else np.broadcast_to(a, shape)
+
+
+def _full(a, shape: tuple[int, ...]):
+    """A freshly computed ``a`` at ``shape`` (copied only where it must be broadcast; a float
+    for a single point, as the physics functions return)."""
+    if not shape:
+        return float(a)
+    return a if np.shape(a) == shape else np.broadcast_to(a, shape).copy()
+
+
+def _copy(a, shape: tuple[int, ...]):
+    """A cached factor handed out: a float as is, an array as a fresh copy at ``shape``."""
+    return a if isinstance(a, float) and not shape else np.broadcast_to(a, shape).copy()
+
+
 def compute_predictions(
     mX, gX_A_WW, gX_A_YY, br_invisible, gX=None, XS=1.0, sm: SMInputs = DEFAULT_SM
 ) -> dict[str, np.ndarray]:
     """All predictions (a dict of arrays broadcast to a common shape).
 
     Production branching ratios do not include B(X -> invisible); the missing-energy rate
-    of a search is their product (:func:`xfit.likelihood.missing_energy_rate`).
+    of a search is their product (:func:`xfit.likelihood.missing_energy_rate`).  Repeated
+    calls at one m_X are faster through a :class:`Predictor` kept for that m_X.
     """
-    mX = validate_mass(mX)
-    mX, cWW, cYY, br_inv = np.broadcast_arrays(
-        mX,
-        finite_array(gX_A_WW, "g_X A_XWW"),
-        finite_array(gX_A_YY, "g_X A_XYY"),
-        finite_array(br_invisible, "B(X -> invisible)", 0.0, 1.0),
-    )
-    if gX is not None:
-        gX = finite_array(gX, "g_X", 0.0)
-        XS = finite_array(XS, "X_S")
-        if np.any(XS == 0):
-            raise InputError("X_S must be non-zero (it sets v_X = m_X/(X_S g_X), Eq. 4.2)")
-    out: dict[str, np.ndarray] = {"mX": mX, "gX*A_WW": cWW, "gX*A_YY": cYY}
-    g_S, g_P = scalar_pseudoscalar_couplings(mX, cWW, sm)
-    out["g_S"], out["g_P"] = np.abs(g_S), np.abs(g_P)
-    if gX is not None:
-        out["v_X"] = np.broadcast_to(breaking_scale(mX, gX, XS), mX.shape)
-    out["BR(X->invisible)"] = br_inv
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        out["BR(Z->gammaX)"] = z_to_gamma_x_branching_ratio(mX, cWW, cYY, sm)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for key in CHANNELS:
-            out[key] = branching_ratio(key, mX, cWW, sm)
-        for key, channel in LONGITUDINAL_FRACTIONS.items():
-            out[key] = longitudinal_fraction(channel, mX, sm)
-        for key, (top, bottom) in RATIOS.items():
-            out[key] = width_ratio(top, bottom, mX, sm)
-    # v_X = m_X/(X_S g_X) is legitimately infinite at g_X = 0; rates and couplings must be finite.
-    # F_L and ratios do not depend on the couplings; they are NaN exactly where undefined.
-    bad = [k for k, v in out.items() if k != "v_X" and k not in UNDEFINED_WHERE_CLOSED and not np.all(np.isfinite(v))]
-    if bad:
-        raise InputError(
-            f"predictions {bad[:3]} are not finite for these inputs (rates scale as (g_X/m_X)^2): "
-            f"m_X in [{mX.min():.3g}, {mX.max():.3g}] GeV and |g_X A| up to "
-            f"{max(np.abs(cWW).max(), np.abs(cYY).max()):.3g} "
-            "are outside the numerically meaningful range"
-        )
-    return out
+    return Predictor(mX, sm)(gX_A_WW, gX_A_YY, br_invisible, gX=gX, XS=XS)
 
 
 def width_ratio(top: str, bottom: str, mX, sm: SMInputs = DEFAULT_SM):

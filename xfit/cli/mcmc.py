@@ -36,7 +36,7 @@ def register(sub) -> None:
     p.add_argument("--terms", default=DEFAULT_TERMS,
                    help=f"comma-separated likelihood terms (default {DEFAULT_TERMS})")
     p.add_argument("--steps", default="2000", help="total chain length in steps (default 2000)")
-    p.add_argument("--walkers", default="32", help="number of walkers (default 32)")
+    p.add_argument("--walkers", default="256", help="number of walkers (default 256, for throughput: docs/bayes.md)")
     p.add_argument("--seed", default="0", help="random seed (default 0): same seed, same chain")
     p.add_argument("--burn", default=None, help="steps discarded as burn-in (default: a quarter of --steps)")
     p.add_argument("--prior", action="append", default=[], metavar="SPEC",

@@ -124,7 +124,8 @@ class Fit:
                 raise InputError(f"limits of {p!r} must have lower < upper, got ({lo:g}, {hi:g})")
         for p, v in (fixed or {}).items():
             require_finite_number(v, f"fixed value of {p!r}")
-        missing = set(likelihood.observables) - set(model.predict(self.mX, **model.sm_point()))
+        self.predictor = model.predictor(self.mX)  # model.predict at this m_X, m_X-dependent parts cached
+        missing = set(likelihood.observables) - set(self.predictor.keys())
         if missing:
             raise InputError(f"model {model.name!r} does not predict {sorted(missing)} needed by the likelihood")
         self.start = {p: 0.01 for p in model.parameters}
@@ -138,11 +139,11 @@ class Fit:
     # the objective -----------------------------------------------------------------------
     def chi2(self, *values) -> float:
         params = dict(zip(self.model.parameters, values))
-        return float(self.likelihood.chi2(self.model.predict(self.mX, **params)))
+        return float(self.likelihood.chi2(self.predictor(keys=self.likelihood.observables, **params)))
 
     def chi2_at(self, **params) -> np.ndarray:
         """Vectorised chi2 at parameter arrays (no Python loop per point)."""
-        return self.likelihood.chi2(self.model.predict(self.mX, **params))
+        return self.likelihood.chi2(self.predictor(keys=self.likelihood.observables, **params))
 
     def _terms_out_of_range(self) -> list[str]:
         """Terms of the likelihood whose mass range ends below m_X (no sensitivity there)."""
@@ -223,7 +224,9 @@ class Fit:
         me = m.merrors[p]
         return float(m.values[p] + me.upper) if me.upper_valid else None
 
-    def run(self, minos: bool = False, strategy: int = 1) -> FitResult:
+    def run(self, minos: bool = False, strategy: int = 1, predictions: bool = True) -> FitResult:
+        """MIGRAD and HESSE (and MINOS with ``minos``); ``predictions=False`` leaves
+        :attr:`FitResult.predictions` empty (the starting point of an MCMC needs none)."""
         self._check_not_flat()
         self._rescue_start()
         names = list(self.model.parameters)
@@ -248,8 +251,8 @@ class Fit:
                 at_bound[p] = float(lo)
         upper = {p: self._upper_limit_95(m, p) for p in at_bound}
         sm = self.model.sm_point()
-        chi2_sm = float(self.likelihood.chi2(self.model.predict(self.mX, **sm)))
-        pred = self.model.predict(self.mX, **values)
+        chi2_sm = float(self.likelihood.chi2(self.predictor(keys=self.likelihood.observables, **sm)))
+        pred = self.predictor(**values) if predictions else {}
         return FitResult(model=self.model.name, terms=self.likelihood.names, mX=self.mX,
                          values=values, errors=errors, chi2_min=float(m.fval), chi2_sm=chi2_sm,
                          ndof=len(names) - len(self.fixed),

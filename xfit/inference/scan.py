@@ -394,7 +394,7 @@ class _Objective:
         self.names = list(fit.model.parameters)
 
     def parts(self, *values) -> tuple[float, float]:
-        pred = self.fit.model.predict(self.fit.mX, **dict(zip(self.names, values)))
+        pred = self.fit.predictor(**dict(zip(self.names, values)))  # model.predict at the fit's m_X, cached
         chi2 = float(self.fit.likelihood.chi2(pred))
         f = float(np.real(pred[self.key])) if self.key else 0.0
         return chi2, f

@@ -42,8 +42,16 @@ class Citation:
         return ", ".join(parts)
 
 
-def _shape_of(predictions: Mapping[str, object]) -> tuple[int, ...]:
-    return np.shape(np.asarray(predictions["mX"], dtype=float))
+def _masses(predictions: Mapping[str, object]) -> np.ndarray:
+    """``predictions["mX"]`` validated (finite, >= 0 GeV): it sets the shape of chi2."""
+    return finite_array(predictions["mX"], "m_X (GeV)", 0.0)
+
+
+def _values(v, shape: tuple[int, ...]) -> np.ndarray:
+    """A prediction as a float (or complex) array of ``shape``, without copying a float array."""
+    if not (isinstance(v, np.ndarray) and v.dtype == np.float64):
+        v = np.asarray(v, dtype=complex if np.iscomplexobj(v) else float)
+    return v if v.shape == shape else np.broadcast_to(v, shape)
 
 
 class LikelihoodBase(abc.ABC):
@@ -121,26 +129,36 @@ class LikelihoodTerm(LikelihoodBase):
         return (m >= lo) & (m <= hi)
 
     def chi2(self, predictions: Mapping[str, object]) -> np.ndarray:
-        missing = [o for o in ("mX",) + tuple(self.observables) if o not in predictions]
+        return self._chi2_checked(predictions, None)
+
+    def _chi2_checked(self, predictions: Mapping[str, object], mX: np.ndarray | None) -> np.ndarray:
+        """chi2; ``mX``: ``predictions["mX"]`` already validated (by a sum of terms), or None."""
+        missing = [o for o in ("mX", *self.observables) if o not in predictions]
         if missing:
             raise InputError(
                 f"likelihood term {self.name!r} needs prediction(s) {missing}; "
                 f"got {sorted(predictions)}"
             )
-        shape = _shape_of(predictions)
-        mask = np.broadcast_to(self.applies(finite_array(predictions["mX"], "m_X (GeV)", 0.0)), shape)
+        if mX is None:
+            mX = _masses(predictions)
+        shape = mX.shape
+        mask = self.applies(mX)
+        if mask.shape != shape:
+            mask = np.broadcast_to(mask, shape)
         out = np.zeros(shape)
-        if not mask.any():
+        everywhere = bool(mask.all())  # the common case (every point in range): no masked copies
+        if not everywhere and not mask.any():
             return out if shape else float(out)
-        sub = {
-            k: np.broadcast_to(np.asarray(v, dtype=complex if np.iscomplexobj(v) else float), shape)[mask]
-            for k, v in predictions.items()
-            if k in self.observables or k == "mX"
-        }
-        bad = [k for k, v in sub.items() if not np.all(np.isfinite(v))]
+        # _chi2 sees 1-d arrays of the points in range (views where nothing needs to be dropped)
+        sub = {k: _values(predictions[k], shape).reshape(-1) if everywhere else _values(predictions[k], shape)[mask]
+               for k in ("mX", *self.observables)}
+        bad = [k for k, v in sub.items() if k != "mX" and not np.isfinite(v).all()]  # m_X: checked above
         if bad:
             raise InputError(f"likelihood term {self.name!r}: prediction(s) {bad} are not finite")
-        out[mask] = self._chi2(sub)
+        if everywhere:
+            out.reshape(-1)[:] = self._chi2(sub)
+        else:
+            out[mask] = self._chi2(sub)
         return out if shape else float(out)
 
     def __repr__(self) -> str:
@@ -176,9 +194,10 @@ class CombinedLikelihood(LikelihoodBase):
         return self._terms
 
     def chi2(self, predictions: Mapping[str, object]) -> np.ndarray:
+        mX = _masses(predictions) if "mX" in predictions else None  # validated once for all terms
         total = 0.0
         for t in self._terms:
-            total = total + t.chi2(predictions)
+            total = total + t._chi2_checked(predictions, mX)
         return total
 
     def chi2_by_term(self, predictions: Mapping[str, object]) -> dict[str, np.ndarray]:

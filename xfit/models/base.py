@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 
 import numpy as np
 
 from ..physics.constants import DEFAULT_SM, SMInputs
+from ..predictions import Predictor
 
 
 class Model(abc.ABC):
@@ -45,6 +47,27 @@ class Model(abc.ABC):
     def predict(self, mX, **params) -> dict[str, np.ndarray]:
         """All predictions at m_X [GeV] for the given parameter values."""
 
+    def predictor(self, mX) -> ModelPredictor:
+        """:meth:`predict` at fixed ``mX`` for repeated calls (fits, MCMC, scans in the
+        couplings): the parts that depend on m_X alone are computed once, each call is a few
+        array operations.  ``model.predictor(mX)(**params)`` equals ``model.predict(mX, **params)``."""
+        return ModelPredictor(self, mX)
+
+    def _predict_with_hooks(self, mX, **params) -> dict[str, np.ndarray]:
+        """:meth:`predict` of a model that implements the two hooks below."""
+        return ModelPredictor(self, mX, through_predict=False)(**params)
+
+    # the two hooks of ModelPredictor; a model without them is called through predict()
+    def _mass_inputs(self, mX) -> dict:
+        """Model inputs that depend on m_X alone (e.g. B(X -> invisible) from the charges)."""
+        return {}
+
+    def _coupling_inputs(self, mX, mass_inputs: dict, **params) -> tuple[dict, dict]:
+        """(the arguments of :class:`xfit.predictions.Predictor` at these parameter values,
+        the model's own keys {key: value} added to the predictions: a float is filled to the
+        common shape, an array broadcast to it)."""
+        raise NotImplementedError
+
     def sm_point(self) -> dict[str, float]:
         """Parameter values of the Standard Model (no X couplings)."""
         return {p: 0.0 for p in self.parameters}
@@ -76,3 +99,63 @@ class Model(abc.ABC):
                           for k, v in d.items() if k in ("A_WW", "A_YY", "XS", "br_invisible") and isinstance(v, float))
         return (f"<{type(self).__name__} {self.name!r}: parameters {', '.join(self.parameters)}"
                 f"{'; ' + extra if extra else ''}; W loop {self.loop_normalisation}>")
+
+
+def valid_gX(gX) -> np.ndarray:
+    """g_X as a float array; InputError unless finite and >= 0."""
+    from ..errors import InputError
+
+    gX = np.asarray(gX, dtype=float)
+    if not np.isfinite(gX).all() or (gX < 0).any():
+        raise InputError(f"g_X must be a finite number >= 0, got {gX!r}")
+    return gX
+
+
+class ModelPredictor:
+    """``model.predict(mX, **params)`` at one fixed m_X (:meth:`Model.predictor`).
+
+    Holds the m_X-dependent factors of every prediction (:class:`xfit.predictions.Predictor`)
+    and of the model's inputs; ``predictor(**params)`` returns what ``model.predict(mX,
+    **params)`` returns, ``predictor(keys=[...], **params)`` only those keys (and ``"mX"``).
+    A model that does not implement the hooks is called through its ``predict``.
+    """
+
+    def __init__(self, model: Model, mX, through_predict: bool | None = None):
+        self.model = model
+        self.parameters = tuple(model.parameters)
+        if through_predict is None:  # if the model lacks the hooks, or a subclass overrides predict() alone
+            predict_from, hooks_from = (next(c for c in type(model).__mro__ if name in vars(c))
+                                        for name in ("predict", "_coupling_inputs"))
+            through_predict = hooks_from is Model or (predict_from is not hooks_from
+                                                      and issubclass(predict_from, hooks_from))
+        self._direct = through_predict
+        if self._direct:
+            from ..errors import validate_mass
+
+            self.mX = validate_mass(mX)
+            return
+        self.core = Predictor(mX, model.sm)
+        self.mX = self.core.mX
+        self.mass_inputs = model._mass_inputs(self.mX)
+
+    def keys(self) -> tuple[str, ...]:
+        """The prediction keys this model gives (without evaluating any prediction)."""
+        sm = self.model.sm_point()
+        if self._direct:
+            return tuple(self.model.predict(self.mX, **sm))
+        args, extras = self.model._coupling_inputs(self.mX, self.mass_inputs, **sm)
+        core = [k for k in self.core.keys if k != "v_X" or args.get("gX") is not None]
+        return (*core, *(k for k in extras if k not in core))
+
+    def __call__(self, *, keys: Iterable[str] | None = None, **params) -> dict[str, np.ndarray]:
+        if self._direct:
+            out = self.model.predict(self.mX, **params)
+            return out if keys is None else {k: v for k, v in out.items() if k == "mX" or k in keys}
+        args, extras = self.model._coupling_inputs(self.mX, self.mass_inputs, **params)
+        core_keys = None if keys is None else [k for k in keys if k not in extras]
+        out = self.core(**args, keys=core_keys)
+        shape = np.shape(out["mX"])
+        for k, v in extras.items():
+            if keys is None or k in keys:
+                out[k] = np.full(shape, v) if isinstance(v, float) else np.broadcast_to(v, shape)
+        return out

@@ -11,8 +11,7 @@ from ..errors import InputError, require_finite_number
 from ..physics.anomaly import LEPTON_FLAVOURS, WeylField, anomaly_traces, sm_fields
 from ..physics.constants import DEFAULT_SM, SMInputs
 from ..physics.x_decay import invisible_branching_ratio
-from ..predictions import compute_predictions, validate_mass
-from .base import Model
+from .base import Model, valid_gX
 
 
 def _exact(x) -> Fraction:
@@ -131,17 +130,16 @@ class ChargeModel(Model):
                                               "(model key br_invisible in analysis files)")) from None
 
     def predict(self, mX, gX) -> dict[str, np.ndarray]:
-        mX = validate_mass(mX)
-        gX = np.asarray(gX, dtype=float)
-        if not np.all(np.isfinite(gX)) or np.any(gX < 0):
-            raise InputError(f"g_X must be a finite number >= 0, got {gX!r}")
-        out = compute_predictions(mX, gX * self.A_WW, gX * self.A_YY, self.br_invisible(mX),
-                                  gX=gX, XS=self.XS, sm=self.sm)
-        shape = out["mX"].shape
-        out["A_WW"] = np.full(shape, self.A_WW)
-        out["A_YY"] = np.full(shape, self.A_YY)
-        out["gX"] = np.broadcast_to(gX, shape)
-        return out
+        return self._predict_with_hooks(mX, gX=gX)
+
+    def _mass_inputs(self, mX) -> dict:
+        return {"br_invisible": self.br_invisible(mX)}
+
+    def _coupling_inputs(self, mX, mass_inputs: dict, gX) -> tuple[dict, dict]:
+        gX = valid_gX(gX)
+        return ({"gX_A_WW": gX * self.A_WW, "gX_A_YY": gX * self.A_YY, "br_invisible": mass_inputs["br_invisible"],
+                 "gX": gX, "XS": self.XS},
+                {"A_WW": self.A_WW, "A_YY": self.A_YY, "gX": gX})
 
     def charges(self) -> dict[str, float]:
         d = {"alpha_B": self.alpha_B}

@@ -7,8 +7,7 @@ from ..errors import InputError, require_finite_number
 from ..physics.anomaly import chiral_tau_traces
 from ..physics.constants import DEFAULT_SM, SMInputs
 from ..physics.x_decay import invisible_branching_ratio
-from ..predictions import compute_predictions, validate_mass
-from .base import Model
+from .base import Model, valid_gX
 
 
 class EFTPlane(Model):
@@ -34,7 +33,10 @@ class EFTPlane(Model):
         return {"plane": "eft", "br_invisible": self.br_inv}
 
     def predict(self, mX, gX_AWW, gX_AYY) -> dict[str, np.ndarray]:
-        return compute_predictions(validate_mass(mX), gX_AWW, gX_AYY, self.br_inv, sm=self.sm)
+        return self._predict_with_hooks(mX, gX_AWW=gX_AWW, gX_AYY=gX_AYY)
+
+    def _coupling_inputs(self, mX, mass_inputs: dict, gX_AWW, gX_AYY) -> tuple[dict, dict]:
+        return {"gX_A_WW": gX_AWW, "gX_A_YY": gX_AYY, "br_invisible": self.br_inv}, {}
 
 
 class ChiralPlane(Model):
@@ -54,12 +56,15 @@ class ChiralPlane(Model):
                 "(chiral paper Eqs. 21-22)", "br_invisible": "from the tau charges (1 below 2 m_tau)"}
 
     def predict(self, mX, gX_alphaL, gX_alphaR) -> dict[str, np.ndarray]:
-        mX = validate_mass(mX)
+        return self._predict_with_hooks(mX, gX_alphaL=gX_alphaL, gX_alphaR=gX_alphaR)
+
+    def _coupling_inputs(self, mX, mass_inputs: dict, gX_alphaL, gX_alphaR) -> tuple[dict, dict]:
         aL, aR = np.broadcast_arrays(np.asarray(gX_alphaL, float), np.asarray(gX_alphaR, float))
         cWW, cYY = chiral_tau_traces(aL, aR)
+        # B(X -> invisible) depends on the direction alpha_L : alpha_R, so it is evaluated per call;
         # at the SM point (no coupling) the ratio is undefined and the rates vanish: use 1
         br = invisible_branching_ratio(mX, {"tau": (aL, aR)}, 0.0, self.sm, uncoupled=1.0)
-        return compute_predictions(mX, cWW, cYY, br, sm=self.sm)
+        return {"gX_A_WW": cWW, "gX_A_YY": cYY, "br_invisible": br}, {}
 
 
 class WessZuminoModel(Model):
@@ -88,12 +93,10 @@ class WessZuminoModel(Model):
         return {"A_WW": self.A_WW, "A_YY": self.A_YY, "br_invisible": self.br_inv, "XS": self.XS}
 
     def predict(self, mX, gX) -> dict[str, np.ndarray]:
-        mX = validate_mass(mX)
-        gX = np.asarray(gX, dtype=float)
-        if not np.all(np.isfinite(gX)) or np.any(gX < 0):
-            raise InputError(f"g_X must be a finite number >= 0, got {gX!r}")
-        out = compute_predictions(mX, gX * self.A_WW, gX * self.A_YY, self.br_inv, gX=gX, XS=self.XS, sm=self.sm)
-        shape = out["mX"].shape
-        out["A_WW"], out["A_YY"] = np.full(shape, self.A_WW), np.full(shape, self.A_YY)
-        out["gX"] = np.broadcast_to(gX, shape)
-        return out
+        return self._predict_with_hooks(mX, gX=gX)
+
+    def _coupling_inputs(self, mX, mass_inputs: dict, gX) -> tuple[dict, dict]:
+        gX = valid_gX(gX)
+        return ({"gX_A_WW": gX * self.A_WW, "gX_A_YY": gX * self.A_YY, "br_invisible": self.br_inv,
+                 "gX": gX, "XS": self.XS},
+                {"A_WW": self.A_WW, "A_YY": self.A_YY, "gX": gX})

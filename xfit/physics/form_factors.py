@@ -217,7 +217,9 @@ def _data_file_text() -> str:
 @functools.lru_cache(maxsize=1)
 def load_form_factor_table() -> dict:
     """The parsed ``data/form_factors.yaml`` (cached; do not mutate)."""
-    table = yaml.safe_load(_data_file_text())
+    # libyaml's parser where available (8x faster, same documents): this load is on the path of
+    # the first prediction of every process
+    table = yaml.load(_data_file_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     if not isinstance(table, dict) or "form_factors" not in table:
         raise DataError(f"{DATA_FILE_NAME} has no 'form_factors' section")
     return table

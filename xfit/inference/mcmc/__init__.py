@@ -34,8 +34,8 @@ and its diagnostics), :mod:`.backend` (the resumable HDF5 chain file), :mod:`.sa
 from .backend import CHAIN_FORMAT, read_chain_settings
 from .chain import MIN_TAU_MULTIPLE, QUANTILES, Chain, ChainTooShortWarning, hpd_interval, summarize
 from .posterior import LogPosterior, ModelLogLikelihood, check_prior_domain
-from .sampler import MOVES, fit_initializer, min_walkers, positive_int, sample, sample_model
+from .sampler import DEFAULT_WALKERS, MOVES, fit_initializer, min_walkers, positive_int, sample, sample_model
 
 __all__ = ["CHAIN_FORMAT", "read_chain_settings", "MIN_TAU_MULTIPLE", "QUANTILES", "Chain", "ChainTooShortWarning",
-           "hpd_interval", "summarize", "LogPosterior", "ModelLogLikelihood", "check_prior_domain", "MOVES",
-           "fit_initializer", "min_walkers", "positive_int", "sample", "sample_model"]
+           "hpd_interval", "summarize", "LogPosterior", "ModelLogLikelihood", "check_prior_domain", "DEFAULT_WALKERS",
+           "MOVES", "fit_initializer", "min_walkers", "positive_int", "sample", "sample_model"]

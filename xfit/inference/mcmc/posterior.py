@@ -19,7 +19,9 @@ class ModelLogLikelihood:
     """ln L(theta) = -chi2/2 of ``likelihood`` for ``model`` at fixed ``mX``, vectorised.
 
     Called with points of shape (n, ndim) (columns in ``model.parameters`` order) it makes
-    **one** call of ``model.predict`` and of ``likelihood.chi2`` on arrays of length n.
+    **one** call of the model's predictions and of ``likelihood.chi2`` on arrays of length n.
+    The predictions come from ``model.predictor(mX)`` (the m_X-dependent factors computed
+    once, identical to ``model.predict``), and only those the likelihood needs.
     Non-finite chi2 becomes ln L = -inf.
     """
 
@@ -29,10 +31,11 @@ class ModelLogLikelihood:
         if self.mX <= 0:
             raise InputError(f"m_X must be > 0 GeV, got {mX}")
         self.parameters = tuple(model.parameters)
-        sm = model.predict(self.mX, **model.sm_point())
-        missing = set(likelihood.observables) - set(sm)
+        self.predictor = model.predictor(self.mX)
+        missing = set(likelihood.observables) - set(self.predictor.keys())
         if missing:
             raise InputError(f"model {model.name!r} does not predict {sorted(missing)} needed by the likelihood")
+        self.observables = tuple(likelihood.observables)
 
     def params(self, theta) -> dict[str, np.ndarray]:
         theta = np.asarray(theta, dtype=float)
@@ -42,19 +45,20 @@ class ModelLogLikelihood:
 
     def predict(self, theta) -> dict[str, np.ndarray]:
         """All predictions at the points ``theta`` (n, ndim)."""
-        return self.model.predict(self.mX, **self.params(theta))
+        return self.predictor(**self.params(theta))
 
     def __call__(self, theta) -> np.ndarray:
         theta = np.asarray(theta, dtype=float)
         n = theta.shape[0] if theta.ndim else 1
-        chi2 = np.broadcast_to(np.asarray(self.likelihood.chi2(self.predict(theta)), dtype=float), (n,))
+        pred = self.predictor(keys=self.observables, **self.params(theta))
+        chi2 = np.broadcast_to(np.asarray(self.likelihood.chi2(pred), dtype=float), (n,))
         lnl = -0.5 * chi2
         return np.where(np.isfinite(lnl), lnl, -np.inf)
 
     def sm(self) -> float:
         """ln L at the model's Standard-Model point (no X couplings)."""
         sm = self.model.sm_point()
-        return float(-0.5 * np.asarray(self.likelihood.chi2(self.model.predict(self.mX, **sm)), dtype=float))
+        return float(-0.5 * np.asarray(self.likelihood.chi2(self.predictor(**sm)), dtype=float))
 
 
 class LogPosterior:
@@ -78,17 +82,21 @@ class LogPosterior:
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         self.ncalls += 1
         lp = self.priors.logpdf(theta)
-        lnl = np.full(theta.shape[0], -np.inf)
         ok = np.isfinite(lp)
-        if ok.any():
-            vals = np.asarray(self.log_likelihood(theta[ok]), dtype=float).reshape(-1)
-            lnl[ok] = np.where(np.isfinite(vals), vals, -np.inf)
-        good = ok & np.isfinite(lnl)
-        out = np.full(theta.shape[0], -np.inf)
-        out[good] = lp[good] + self.beta * lnl[good]
-        return np.column_stack([out, lnl])
-
-
+        out = np.empty((theta.shape[0], 2))
+        if ok.all():  # the common case: every point inside the prior support, no masked copies
+            vals = np.asarray(self.log_likelihood(theta), dtype=float).reshape(-1)
+            lnl = np.where(np.isfinite(vals), vals, -np.inf)
+        else:
+            lnl = np.full(theta.shape[0], -np.inf)
+            if ok.any():
+                vals = np.asarray(self.log_likelihood(theta[ok]), dtype=float).reshape(-1)
+                lnl[ok] = np.where(np.isfinite(vals), vals, -np.inf)
+        good = np.isfinite(lnl)  # lnl is -inf wherever lp is
+        with np.errstate(invalid="ignore"):  # beta = 0 times -inf: those points are set below
+            out[:, 0] = np.where(good, lp + self.beta * lnl, -np.inf)
+        out[:, 1] = lnl
+        return out
 
 
 def check_prior_domain(model, priors: PriorSet) -> None:
