@@ -5,6 +5,12 @@ The significance over the SM is Delta chi2 = chi2(SM point) - chi2_min with as m
 of freedom as free parameters, converted to Gaussian sigmas two-sidedly
 (Z = Phi^-1(1 - p/2), which is sqrt(Delta chi2) for one parameter).
 A fit that does not converge raises :class:`xfit.errors.ConvergenceError`.
+
+With ``theory_nuisances=True`` the theory inputs (CKM, quark masses, electroweak inputs, form
+factors: :mod:`xfit.inference.nuisances`) are standardised Gaussian nuisances nu profiled with
+the model parameters: chi2 = -2 ln L(predictions at nu) + sum nu^2.  chi2 of the SM is then
+profiled over nu too, and the significance keeps as many degrees of freedom as model
+parameters (the nuisances are constrained, not free).
 """
 from __future__ import annotations
 
@@ -56,6 +62,9 @@ class FitResult(Result):
     upper_limits_95: dict[str, float | None] = field(default_factory=dict)
     #: remarks on the inputs (e.g. a term with no sensitivity at this m_X)
     notes: list[str] = field(default_factory=list)
+    #: the profiled theory nuisances (:meth:`xfit.inference.nuisances.TheoryNuisances.summary`),
+    #: or None for a fit at the central theory inputs
+    theory_nuisances: dict | None = None
 
     @property
     def delta_chi2_sm(self) -> float:
@@ -73,7 +82,8 @@ class FitResult(Result):
                 "notes": self.notes,
                 "chi2_min": self.chi2_min, "chi2_sm": self.chi2_sm,
                 "delta_chi2_sm": self.delta_chi2_sm, "ndof": self.ndof,
-                "significance_sigma": self.significance, "predictions": self.predictions})
+                "significance_sigma": self.significance, "predictions": self.predictions,
+                "theory_nuisances": self.theory_nuisances or {"used": False}})
 
     def __repr__(self) -> str:
         def fmt(k, v):
@@ -90,7 +100,17 @@ class FitResult(Result):
         return (f"<FitResult {self.model} @ mX={self.mX:g} GeV [{' + '.join(self.terms)}]: {pars}; "
                 f"chi2_min = {self.chi2_min:.3f}, Δchi2(SM) = {self.delta_chi2_sm:.2f} "
                 f"({self.significance:.2f}σ, {self.ndof} dof)>"
-                + "".join(f"\nnote: {n}" for n in self.notes))
+                + self._nuisance_lines() + "".join(f"\nnote: {n}" for n in self.notes))
+
+    def _nuisance_lines(self) -> str:
+        t = self.theory_nuisances
+        if not t:
+            return ""
+        pulls = ", ".join(f"{k} {v['value']:+.2f}±{v['error']:.2f}" for k, v in t["nuisances"].items())
+        return (f"\ntheory nuisances ({len(t['nuisances'])} profiled, scale {t['scale']:g}; "
+                f"constraint {t['constraint_chi2']:.3f}): {pulls or 'none moves these terms'}"
+                f"\n  not affecting these terms at this m_X: {len(t['inert'])} ({', '.join(t['inert'][:4])}"
+                f"{', ...' if len(t['inert']) > 4 else ''})")
 
 
 class Fit:
@@ -98,11 +118,17 @@ class Fit:
 
     >>> fit = Fit(get_model("tau-flavor"), build_likelihood("b_to_s_emiss,l3_z_gamma"), mX=2.1)
     >>> result = fit.run()            # MIGRAD + HESSE
+
+    ``theory_nuisances=True`` profiles the theory inputs as Gaussian nuisances
+    (:class:`xfit.inference.nuisances.TheoryNuisances`; ``theory_scale`` multiplies every
+    theory sigma, 0 giving back the plain fit exactly).  :attr:`parameters` are then the model
+    parameters followed by the nuisance names, and :meth:`chi2` takes all of them.
     """
 
     def __init__(self, model: Model, likelihood: LikelihoodBase, mX: float,
                  start: Mapping[str, float] | None = None,
-                 limits: Mapping[str, tuple] | None = None, fixed: Mapping[str, float] | None = None):
+                 limits: Mapping[str, tuple] | None = None, fixed: Mapping[str, float] | None = None,
+                 theory_nuisances: bool = False, theory_scale: float = 1.0):
         self.model, self.likelihood = model, likelihood
         self.mX = require_finite_number(mX, "mX (the X mass in GeV)")
         if self.mX <= 0:
@@ -134,9 +160,39 @@ class Fit:
             self.limits.setdefault("gX", (0.0, None))
         self.fixed = dict(fixed or {})
         self.minuit = None  # the iminuit.Minuit of the last run()
+        if not isinstance(theory_nuisances, bool):
+            raise InputError(f"theory_nuisances must be True or False, got {theory_nuisances!r:.80}")
+        self.nuisances = None
+        if theory_nuisances:
+            from .nuisances import TheoryNuisances
+
+            self.nuisances = TheoryNuisances(model, likelihood, self.mX, theory_scale,
+                                             probe={**self.start, **self.fixed})
+            self.start.update({n: 0.0 for n in self.nuisances.names})
+        #: the minimised parameters: the model's, then the theory nuisances (if any)
+        self.parameters = tuple(model.parameters) + (self.nuisances.names if self.nuisances else ())
 
     # the objective -----------------------------------------------------------------------
+    def predictions(self, *values) -> dict:
+        """The model's predictions at ``values`` of :attr:`parameters` (with the theory
+        nuisances, at the shifted inputs)."""
+        n = len(self.model.parameters)
+        params = dict(zip(self.model.parameters, values[:n]))
+        if self.nuisances is None:
+            return self.model.predict(self.mX, **params)
+        return self.nuisances.predict(params, values[n:])
+
+    def constraint(self, *values) -> float:
+        """The Gaussian constraint of the theory nuisances in ``values`` (0 without them)."""
+        return 0.0 if self.nuisances is None else self.nuisances.constraint(values[len(self.model.parameters):])
+
     def chi2(self, *values) -> float:
+        """chi2 at ``values`` of :attr:`parameters` (with nuisances: plus sum nu^2)."""
+        chi2 = float(self.likelihood.chi2(self.predictions(*values)))
+        return chi2 if self.nuisances is None else chi2 + self.constraint(*values)
+
+    def _central_chi2(self, *values) -> float:
+        """chi2 at model-parameter ``values`` and the central theory inputs (nu = 0)."""
         params = dict(zip(self.model.parameters, values))
         return float(self.likelihood.chi2(self.model.predict(self.mX, **params)))
 
@@ -162,7 +218,7 @@ class Fit:
             if (lo is not None and v < lo) or (hi is not None and v > hi):
                 continue
             try:
-                out.append((v, self.chi2(*[v if q == p else base[q] for q in self.model.parameters])))
+                out.append((v, self._central_chi2(*[v if q == p else base[q] for q in self.model.parameters])))
             except XfitError:
                 continue
         return out
@@ -171,7 +227,7 @@ class Fit:
         """Does chi2 change when ``p`` moves?  Tried at scaled starts and at a few absolute
         values, so that a tiny start (g_X = 1e-9: chi2 equal to the SM one within rounding)
         is not mistaken for a flat likelihood."""
-        ref = self.chi2(*[base[q] for q in self.model.parameters])
+        ref = self._central_chi2(*[base[q] for q in self.model.parameters])
         return any(c != ref for _, c in self._trials(base, p))
 
     def _rescue_start(self) -> None:
@@ -181,8 +237,8 @@ class Fit:
         for p in self.model.parameters:
             if p in self.fixed or not base[p]:
                 continue
-            ref = self.chi2(*[base[q] for q in self.model.parameters])
-            local = [self.chi2(*[base[p] * f if q == p else base[q] for q in self.model.parameters])
+            ref = self._central_chi2(*[base[q] for q in self.model.parameters])
+            local = [self._central_chi2(*[base[p] * f if q == p else base[q] for q in self.model.parameters])
                      for f in (0.5, 2.0)]
             if all(abs(c - ref) < 1e-6 for c in local):  # below MIGRAD's tolerance
                 finite = [(v, c) for v, c in self._trials(base, p) if np.isfinite(c) and c < ref - 1e-6]
@@ -223,11 +279,25 @@ class Fit:
         me = m.merrors[p]
         return float(m.values[p] + me.upper) if me.upper_valid else None
 
+    def _sm_chi2(self) -> float:
+        """chi2 of the SM point; with theory nuisances, minimised over them (the constraint
+        included: 0 at nu = 0 when the SM point does not depend on the inputs)."""
+        sm = self.model.sm_point()
+        if self.nuisances is None or not self.nuisances.names:
+            return self._central_chi2(*[sm[p] for p in self.model.parameters])
+        start = {**sm, **{n: 0.0 for n in self.nuisances.names}}
+        m, valid = mle.migrad(self.chi2, list(self.parameters), start, self.limits, sm)
+        if not valid:
+            raise ConvergenceError(f"the fit of the theory nuisances at the SM point of {self.model.name!r} "
+                                   f"(m_X = {self.mX:g} GeV) did not converge (EDM = {m.fmin.edm:.3g})")
+        return float(m.fval)
+
     def run(self, minos: bool = False, strategy: int = 1) -> FitResult:
         self._check_not_flat()
         self._rescue_start()
         names = list(self.model.parameters)
-        m, valid = mle.migrad(self.chi2, names, self.start, self.limits, self.fixed, strategy=strategy)
+        everything = list(self.parameters)
+        m, valid = mle.migrad(self.chi2, everything, self.start, self.limits, self.fixed, strategy=strategy)
         if not valid:
             raise ConvergenceError(
                 f"the fit of {self.model.name!r} to {'+'.join(self.likelihood.names)} at m_X = {self.mX:g} GeV "
@@ -236,9 +306,10 @@ class Fit:
         m.hesse()
         self.minuit = m
         minos_errors = {}
+        free = [p for p in names if p not in self.fixed]
         if minos:
-            m.minos()
-            minos_errors = {p: (m.merrors[p].lower, m.merrors[p].upper) for p in names if p not in self.fixed}
+            m.minos(*free)
+            minos_errors = {p: (m.merrors[p].lower, m.merrors[p].upper) for p in free}
         values = {p: float(m.values[p]) for p in names}
         errors = {p: float(m.errors[p]) for p in names}
         at_bound = {}
@@ -247,16 +318,21 @@ class Fit:
             if p not in self.fixed and lo is not None and values[p] - lo <= 0.1 * errors[p]:
                 at_bound[p] = float(lo)
         upper = {p: self._upper_limit_95(m, p) for p in at_bound}
-        sm = self.model.sm_point()
-        chi2_sm = float(self.likelihood.chi2(self.model.predict(self.mX, **sm)))
-        pred = self.model.predict(self.mX, **values)
+        best = [float(m.values[p]) for p in everything]
+        pred = self.predictions(*best)
+        theory = None
+        if self.nuisances is not None:
+            theory = self.nuisances.summary({n: m.values[n] for n in self.nuisances.names},
+                                            {n: m.errors[n] for n in self.nuisances.names})
         return FitResult(model=self.model.name, terms=self.likelihood.names, mX=self.mX,
-                         values=values, errors=errors, chi2_min=float(m.fval), chi2_sm=chi2_sm,
+                         values=values, errors=errors, chi2_min=float(m.fval), chi2_sm=self._sm_chi2(),
                          ndof=len(names) - len(self.fixed),
                          predictions={k: float(np.real(v)) for k, v in pred.items()},
                          minos=minos_errors, nfcn=m.nfcn, at_bound=at_bound, upper_limits_95=upper,
                          notes=[f"{n}: it adds only a constant at m_X = {self.mX:g} GeV"
-                                for n in self._terms_out_of_range()])
+                                for n in self._terms_out_of_range()],
+                         theory_nuisances=theory)
 
     def __repr__(self) -> str:
-        return f"<Fit {self.model.name} to {' + '.join(self.likelihood.names)} at mX = {self.mX:g} GeV>"
+        extra = f", {len(self.nuisances.names)} theory nuisances" if self.nuisances is not None else ""
+        return f"<Fit {self.model.name} to {' + '.join(self.likelihood.names)} at mX = {self.mX:g} GeV{extra}>"
