@@ -329,9 +329,14 @@ class Fit:
                          ndof=len(names) - len(self.fixed),
                          predictions={k: float(np.real(v)) for k, v in pred.items()},
                          minos=minos_errors, nfcn=m.nfcn, at_bound=at_bound, upper_limits_95=upper,
-                         notes=[f"{n}: it adds only a constant at m_X = {self.mX:g} GeV"
-                                for n in self._terms_out_of_range()],
-                         theory_nuisances=theory)
+                         notes=self._notes(), theory_nuisances=theory)
+
+    def _notes(self) -> list[str]:
+        notes = [f"{n}: it adds only a constant at m_X = {self.mX:g} GeV" for n in self._terms_out_of_range()]
+        if self.nuisances is not None and not self.nuisances.names:
+            notes.append(f"theory nuisances: no varied theory input moves {'+'.join(self.likelihood.names)} at "
+                         f"m_X = {self.mX:g} GeV (or their scale is 0); the fit is the one at the central inputs")
+        return notes
 
     def __repr__(self) -> str:
         extra = f", {len(self.nuisances.names)} theory nuisances" if self.nuisances is not None else ""

@@ -88,10 +88,11 @@ class TheoryNuisances:
         return float(v @ v)
 
     def input_shifts(self, nu: Sequence[float]) -> dict[str, float]:
-        """{input: (fitted - central)/sigma} of every input the nuisances move."""
+        """{input: (fitted - central)/sigma} of every input the nuisances move (non-zero shifts)."""
         from ..uncertainties import input_shifts
 
-        return input_shifts(dict(zip(self.keys, (float(v) for v in nu))))
+        shifts = input_shifts(dict(zip(self.keys, (float(v) for v in nu))))
+        return {k: v for k, v in shifts.items() if v != 0.0}
 
     def summary(self, values: Mapping[str, float], errors: Mapping[str, float]) -> dict:
         """What a result reports: the nuisances' post-fit values and errors (``values``,
@@ -100,7 +101,7 @@ class TheoryNuisances:
         return {"used": True, "scale": self.scale, "source": "data/theory_uncertainties.yaml",
                 "nuisances": {n: {"value": float(values[n]), "error": float(errors[n])} for n in self.names},
                 "constraint_chi2": self.constraint(nu),
-                "input_shifts_sigma": {k: v for k, v in self.input_shifts(nu).items() if v != 0.0},
+                "input_shifts_sigma": self.input_shifts(nu),
                 "inert": list(self.inert)}
 
     def __repr__(self) -> str:
