@@ -81,6 +81,23 @@ class TheoryNuisances:
             raise InputError(f"{len(nu)} nuisance values given for the {len(self.keys)} theory nuisances")
         return self._predict_keys(params, dict(zip(self.keys, (float(v) for v in nu))))
 
+    def predict_batch(self, params: Mapping[str, np.ndarray], nu: np.ndarray) -> dict:
+        """Predictions at N points in ONE vectorised evaluation: ``params`` {name: array (N,)},
+        ``nu`` of shape (N, number of active nuisances); the inputs become a batch of draws
+        (an SMInputs with array fields, array-valued form-factor parameters)."""
+        nu = np.asarray(nu, dtype=float)
+        n = nu.shape[0]
+        normals = {k: nu[:, j] for j, k in enumerate(self.keys)}
+        return self._predict_keys_batch({p: np.broadcast_to(v, (n,)) for p, v in params.items()}, normals, n)
+
+    def _predict_keys_batch(self, params, normals, n: int) -> dict:
+        from ..physics.form_factors import substituted_models
+        from ..uncertainties import inputs_at
+
+        inputs = inputs_at(self.model.sm, normals, self.scale)
+        with substituted_models(inputs.form_factor_models):
+            return self.model.with_sm(inputs.sm).predict(np.full(n, self.mX), **params)
+
     @staticmethod
     def constraint(nu: Sequence[float]) -> float:
         """The Gaussian constraint sum nu^2 added to chi2."""
