@@ -212,6 +212,21 @@ def test_vectorised_gradient_matches_finite_differences_of_chi2(model, terms, po
         assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-5)
 
 
+def test_upper_limit_at_the_bound_with_form_factor_nuisances(tau):
+    """B -> rho form factors (18 % on the rate) loosen the one-sided 95 % CL limit of a fit at
+    g_X = 0 slightly; the limit is the profiled Delta chi2 = 2.71 crossing."""
+    lik = build_likelihood("belle_b_to_pi_rho")
+    plain = Fit(tau, lik, MX, start={"gX": 0.05}).run()
+    fit = Fit(tau, lik, MX, start={"gX": 0.05}, theory_nuisances=True)
+    res = fit.run()
+    assert any(n.startswith("B->rho FF") for n in fit.nuisances.names)
+    assert res.at_bound == {"gX": 0.0} == plain.at_bound
+    limit, ref = res.upper_limits_95["gX"], plain.upper_limits_95["gX"]
+    assert ref < limit < 1.02 * ref
+    best = {q: float(fit.minuit.values[q]) for q in fit.parameters}
+    assert fit.profile_chi2("gX", limit, best) - res.chi2_min == pytest.approx(2.7055, abs=1e-3)
+
+
 def test_bad_options_are_refused(tau, lik):
     with pytest.raises(InputError, match="theory_scale.*>= 0"):
         Fit(tau, lik, MX, theory_nuisances=True, theory_scale=-1.0)

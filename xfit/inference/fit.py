@@ -32,6 +32,12 @@ GRADIENT_STEP_NUISANCE = 1e-4
 GRADIENT_STEP_PARAMETER = 1e-5
 
 
+#: Range of every standardised theory nuisance in a fit (a pull of 5 sigma costs 25 in chi2):
+#: keeps MIGRAD/MINOS away from unphysical inputs (e.g. a CKM matrix that is not unitary
+#: any more) where the likelihood is flat in the couplings, as at g_X = 0.
+NUISANCE_BOUND = 5.0
+
+
 def significance_from_delta_chi2(delta_chi2: float, dof: int) -> float:
     """Gaussian-equivalent significance of a chi2 improvement with ``dof`` parameters."""
     if delta_chi2 <= 0:
@@ -174,6 +180,7 @@ class Fit:
             self.nuisances = TheoryNuisances(model, likelihood, self.mX, theory_scale,
                                              probe={**self.start, **self.fixed})
             self.start.update({n: 0.0 for n in self.nuisances.names})
+            self.limits.update({n: (-NUISANCE_BOUND, NUISANCE_BOUND) for n in self.nuisances.names})
         #: the minimised parameters: the model's, then the theory nuisances (if any)
         self.parameters = tuple(model.parameters) + (self.nuisances.names if self.nuisances else ())
 
@@ -298,9 +305,64 @@ class Fit:
             f"the likelihood {names} does not depend on {', '.join(flat)} (model {self.model.name!r} "
             f"at m_X = {self.mX:g} GeV); fix {it} or add a term that constrains {it}")
 
+    def profile_chi2(self, p: str, value: float, start: Mapping[str, float]) -> float:
+        """chi2 minimised over every free parameter but ``p`` (held at ``value``), the theory
+        nuisances included, from ``start``: MIGRAD with the vectorised gradient and strategy 0,
+        as at the points of a profile scan."""
+        fixed = {**self.fixed, p: float(value)}
+        grad = self.gradient if self.nuisances is not None and self.nuisances.names else None
+        m, valid = mle.migrad(self.chi2, list(self.parameters), {**start, p: float(value)}, self.limits, fixed,
+                              strategy=0 if grad else None, grad=grad)
+        if not valid:
+            raise ConvergenceError(f"the profile of {p} = {value:g} did not converge (EDM = {m.fmin.edm:.3g})")
+        return float(m.fval)
+
+    def _upper_limit_95_profiled(self, m, p: str) -> float | None:
+        """As :meth:`_upper_limit_95`, by root finding on :meth:`profile_chi2` (fits with theory
+        nuisances: MINOS in many dimensions at a bound where chi2 is flat is slow and wanders)."""
+        from scipy.optimize import brentq
+
+        target = float(m.fval) + delta_chi2_for_sigma(stats.norm.isf(0.05), 1)  # 2.71: two-sided 90 %
+        best = {q: float(m.values[q]) for q in self.parameters}
+        hi_limit = (self.limits.get(p) or (None, None))[1]
+        try:
+            # the limit with the nuisances held at their best values (cheap: one call per point)
+            # is below the profiled one (profiling lowers chi2): start the bracket there
+            lo = self._conditional_crossing(p, best, target, hi_limit)
+            if lo is None:
+                return None
+            hi = lo
+            while self.profile_chi2(p, hi, best) < target:
+                lo, hi = hi, best[p] + 1.25 * (hi - best[p])
+                if hi_limit is not None and hi > hi_limit:
+                    return None
+            if hi == lo:
+                return lo
+            return float(brentq(lambda v: self.profile_chi2(p, v, best) - target, lo, hi, xtol=1e-6 * hi))
+        except XfitError:
+            return None
+
+    def _conditional_crossing(self, p: str, best: Mapping[str, float], target: float, hi_limit) -> float | None:
+        """Where chi2 along ``p``, everything else at ``best``, reaches ``target`` (None if never)."""
+        from scipy.optimize import brentq
+
+        def f(v):
+            return self.chi2(*[v if q == p else best[q] for q in self.parameters]) - target
+
+        lo, step = best[p], max(abs(best[p]), 1e-6)
+        hi = lo + step
+        while f(hi) < 0:
+            lo, hi = hi, hi + 2.0 * (hi - best[p])
+            if (hi_limit is not None and hi > hi_limit) or hi - best[p] > 1e8 * step:
+                return None
+        return float(brentq(f, lo, hi, xtol=1e-9 * hi))
+
     def _upper_limit_95(self, m, p: str) -> float | None:
         """One-sided 95 % CL upper limit of ``p`` when its best value is at its lower bound:
-        the upper end of the Delta chi2 = 2.71 (two-sided 90 %) MINOS interval."""
+        the upper end of the Delta chi2 = 2.71 (two-sided 90 %) MINOS interval (with theory
+        nuisances: :meth:`_upper_limit_95_profiled`, the same Delta chi2 by root finding)."""
+        if self.nuisances is not None and self.nuisances.names:
+            return self._upper_limit_95_profiled(m, p)
         try:
             m.minos(p, cl=0.90)
         except RuntimeError:
@@ -312,7 +374,7 @@ class Fit:
         """chi2 of the SM point; with theory nuisances, minimised over them (the constraint
         included: 0 at nu = 0 when the SM point does not depend on the inputs)."""
         sm = self.model.sm_point()
-        if self.nuisances is None or not self.nuisances.names:
+        if self.nuisances is None or not self.nuisances.moves_sm:
             return self._central_chi2(*[sm[p] for p in self.model.parameters])
         start = {**sm, **{n: 0.0 for n in self.nuisances.names}}
         m, valid = mle.migrad(self.chi2, list(self.parameters), start, self.limits, sm)
@@ -362,6 +424,11 @@ class Fit:
 
     def _notes(self) -> list[str]:
         notes = [f"{n}: it adds only a constant at m_X = {self.mX:g} GeV" for n in self._terms_out_of_range()]
+        if self.nuisances is not None and self.minuit is not None:
+            pulled = [n for n in self.nuisances.names if abs(self.minuit.values[n]) > 3.0]
+            if pulled:
+                notes.append(f"theory nuisances pulled by more than 3 sigma: {', '.join(pulled)} "
+                             "(the data disagree with the theory inputs)")
         if self.nuisances is not None and not self.nuisances.names:
             notes.append(f"theory nuisances: no varied theory input moves {'+'.join(self.likelihood.names)} at "
                          f"m_X = {self.mX:g} GeV (or their scale is 0); the fit is the one at the central inputs")

@@ -53,10 +53,18 @@ class TheoryNuisances:
         point = {p: float((probe or {}).get(p) or PROBE_VALUE) for p in model.parameters}
         observables = tuple(likelihood.observables)
         base = model.predict(self.mX, **point)
+        sm_point = model.sm_point()
+        sm_base = model.predict(self.mX, **sm_point)
         active, inert = [], []
+        #: True if some nuisance moves an observable at the SM point (else chi2 of the SM
+        #: does not depend on them and is the central one)
+        self.moves_sm = False
         for n in self.catalogue:
             shifted = self._predict_keys(point, {n.key: 1.0})
             (active if any(self._moves(base[o], shifted[o]) for o in observables) else inert).append(n)
+            if not self.moves_sm and active and active[-1] is n:
+                at_sm = self._predict_keys(sm_point, {n.key: 1.0})
+                self.moves_sm = any(self._moves(sm_base[o], at_sm[o]) for o in observables)
         self.active = tuple(active)
         self.names = tuple(n.name for n in active)
         self.inert = tuple(n.name for n in inert)
