@@ -39,6 +39,9 @@ TASKS = [
     ("mcmc, fast terms (evaluations/s)", "from xfit.cli import main\nmain(['mcmc', '--model', 'tau-flavor', '--mX', "
      "'2.1', '--terms', 'b_to_s_emiss,l3_z_gamma', '--steps', '300', '--seed', '1', '--out', OUT, '--json'])",
      None, ">= 1e5 evaluations/s (from its --json)"),
+    ("fit with --theory-nuisances (10 profiled)", "from xfit.cli import main\nmain(['fit', '--model', 'tau-flavor', "
+     "'--mX', '2.1', '--terms', 'b_to_s_emiss,l3_z_gamma', '--theory-nuisances', '--json'])", 3.0,
+     "<= 3 s CPU"),
 ]
 FIG3 = ("reproduce fig3", "from xfit.cli import main\nmain(['reproduce', 'fig3', '--out', OUT, '--json'])", 20.0,
         "<= 20 s CPU in all processes")
