@@ -227,6 +227,36 @@ def test_upper_limit_at_the_bound_with_form_factor_nuisances(tau):
     assert fit.profile_chi2("gX", limit, best) - res.chi2_min == pytest.approx(2.7055, abs=1e-3)
 
 
+class _RatioTerm:
+    """A toy likelihood with an observable that does not vanish at the SM point (R_K*/K is
+    independent of g_X): 10 % above its central prediction +- 2 %, and g_S at g_X = 0.025 +- 30 %."""
+
+    names = ("toy_ratio",)
+    observables = ("R_K*/K", "g_S")
+
+    def __init__(self, model):
+        central = model.predict(MX, gX=0.025)
+        self.r0, self.g0 = float(central["R_K*/K"]), float(central["g_S"])
+
+    def chi2(self, p):
+        return (((p["R_K*/K"] - 1.1 * self.r0) / (0.02 * self.r0)) ** 2
+                + ((p["g_S"] - self.g0) / (0.3 * self.g0)) ** 2)
+
+
+def test_sm_chi2_is_profiled_where_the_inputs_move_it(tau):
+    toy = _RatioTerm(tau)
+    plain = Fit(tau, toy, MX, start={"gX": 0.025}).run()
+    fit = Fit(tau, toy, MX, start={"gX": 0.025}, theory_nuisances=True)
+    res = fit.run()
+    assert fit.nuisances.moves_sm and any(n.startswith("B->K") for n in fit.nuisances.names)
+    assert plain.chi2_sm == pytest.approx(25.0 + 1 / 0.09, rel=1e-9)
+    assert res.chi2_sm < plain.chi2_sm - 10  # the form factors absorb most of the 10 % of R_K*/K
+    sm = {"gX": 0.0, **{n: 0.0 for n in fit.nuisances.names}}
+    m, ok = mle.migrad(fit.chi2, list(fit.parameters), sm, fit.limits, {"gX": 0.0})
+    assert ok and res.chi2_sm == pytest.approx(m.fval, abs=1e-4)
+    assert res.chi2_min < plain.chi2_min and res.chi2_min > 0
+
+
 def test_bad_options_are_refused(tau, lik):
     with pytest.raises(InputError, match="theory_scale.*>= 0"):
         Fit(tau, lik, MX, theory_nuisances=True, theory_scale=-1.0)
