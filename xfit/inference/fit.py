@@ -210,6 +210,8 @@ class Fit:
         of the model and the likelihood (:meth:`TheoryNuisances.predict_batch`); the
         constraint's part 2 nu is exact.  Steps: 1e-4 for a nuisance, 1e-5 (|x| + 1e-3) for a
         model parameter."""
+        if self.nuisances is None:
+            raise InputError("Fit.gradient needs a fit with theory_nuisances=True (the vectorised inputs)")
         x = np.asarray(values, dtype=float)
         n_model, k = len(self.model.parameters), x.size
         steps = np.full(k, GRADIENT_STEP_NUISANCE)
