@@ -39,6 +39,9 @@ TASKS = [
     ("mcmc, fast terms (evaluations/s)", "from xfit.cli import main\nmain(['mcmc', '--model', 'tau-flavor', '--mX', "
      "'2.1', '--terms', 'b_to_s_emiss,l3_z_gamma', '--steps', '300', '--seed', '1', '--out', OUT, '--json'])",
      None, ">= 1e5 evaluations/s (from its --json)"),
+    ("fit with --theory-nuisances (10 profiled)", "from xfit.cli import main\nmain(['fit', '--model', 'tau-flavor', "
+     "'--mX', '2.1', '--terms', 'b_to_s_emiss,l3_z_gamma', '--theory-nuisances', '--json'])", 3.0,
+     "<= 3 s CPU"),
 ]
 #: effective samples per CPU second of the mcmc row before the cached predictor (32 walkers, one
 #: full model.predict per call, ~5e3 evaluations/s): the target is 10x that

@@ -143,41 +143,139 @@ class InputDraws:
     n: int
 
 
+@functools.lru_cache(maxsize=1)
+def normal_keys() -> tuple:
+    """The keys of the standard normals behind every varied input, in draw order: the SMInputs
+    field names, then the form-factor parameter keys (:attr:`FormFactorParameter.key`)."""
+    return (*sm_input_sigmas(), *(p.key for p in form_factor_parameters()))
+
+
+@functools.lru_cache(maxsize=1)
+def _known_keys() -> frozenset:
+    return frozenset(normal_keys())
+
+
+def correlated_normals(normals: Mapping) -> dict:
+    """``normals`` with the members of every correlated group replaced by factor @ (their
+    normals): each form-factor key then holds that parameter's shift in units of its sigma.
+    Keys absent from ``normals`` count as 0; a group none of whose keys is given is left out."""
+    z = dict(normals)
+    for keys, factor in correlated_groups():
+        if any(k in z for k in keys):
+            joint = factor @ np.array(np.broadcast_arrays(*[z.get(k, 0.0) for k in keys]))
+            z.update(zip(keys, joint))
+    return z
+
+
+def inputs_at(sm: SMInputs, normals: Mapping, scale: float = 1.0) -> InputDraws:
+    """The inputs at standard normals ``normals`` ({key of :func:`normal_keys`: number or array};
+    absent keys are 0, and inputs that depend only on absent keys keep their central values):
+    input = central + scale * sigma * z, with z the correlated normals
+    (:func:`correlated_normals`).  Scalars give an SMInputs with scalar fields and scalar
+    form-factor parameters; arrays give a batch of ``n`` draws (:func:`draw_inputs`)."""
+    sigmas = sm_input_sigmas()
+    known = _known_keys()
+    unknown = [k for k in normals if k not in known]
+    if unknown:
+        raise InputError(f"unknown theory input {unknown[0]!r:.80}; "
+                         "accepted: the keys of xfit.uncertainties.normal_keys()")
+    shape = np.broadcast_shapes(*(np.shape(v) for v in normals.values())) if normals else ()
+    scalar = shape == ()
+
+    def plain(x):
+        return float(x) if scalar else x
+
+    sm_changes = {k: plain(getattr(sm, k) + scale * s * normals[k]) for k, s in sigmas.items() if k in normals}
+    z = correlated_normals({k: v for k, v in normals.items() if k not in sigmas})
+    params = form_factor_parameters()
+    by_key = {p.key: p for p in params}
+    changes: dict[str, dict] = {}
+    for p in params:
+        source = by_key[p.shared_with] if p.shared_with is not None else p  # shared: its sigma and draw
+        if source.key not in z:
+            continue
+        value = scale * source.sigma * z[source.key]
+        model = form_factors.form_factor_model(p.form_factor)
+        ff = changes.setdefault(p.form_factor, {})
+        if p.index is None:
+            ff[p.field] = plain(getattr(model, p.field) + value)
+        else:
+            coeffs = ff.setdefault("coefficients", list(model.coefficients))
+            coeffs[p.index] = plain(model.coefficients[p.index] + value)
+    models = {}
+    for name, ch in changes.items():
+        if "coefficients" in ch:
+            ch["coefficients"] = tuple(c if scalar else np.broadcast_to(c, shape) for c in ch["coefficients"])
+        models[name] = dataclasses.replace(form_factors.form_factor_model(name), **ch)
+    return InputDraws(sm=sm.replace(**sm_changes) if sm_changes else sm, form_factor_models=models,
+                      n=int(np.prod(shape)))
+
+
 def draw_inputs(sm: SMInputs, n: int = DEFAULT_DRAWS, seed: int | None = 0, scale: float = 1.0) -> InputDraws:
     """``n`` Gaussian draws of every input of the data file around the central values of ``sm``
     and ``data/form_factors.yaml``; ``scale`` multiplies every standard deviation (0: no spread)."""
     if not isinstance(n, (int, np.integer)) or n < 2:
         raise InputError(f"--draws must be an integer >= 2; got {str(n)[:80]!r}")
     rng = np.random.default_rng(seed)
-    sm_changes = {k: getattr(sm, k) + scale * s * rng.standard_normal(n) for k, s in sm_input_sigmas().items()}
-    normals: dict[tuple, np.ndarray] = {}
+    return inputs_at(sm, {k: rng.standard_normal(n) for k in normal_keys()}, scale)
+
+
+@dataclass(frozen=True)
+class InputNuisance:
+    """One independent standard normal of the varied inputs: its ``name``, its ``key`` (of
+    :func:`normal_keys`) and the inputs it moves (``moves``: labels of :func:`input_label`)."""
+
+    name: str
+    key: object
+    moves: tuple[str, ...]
+
+
+def input_label(key) -> str:
+    """A readable label of a key of :func:`normal_keys` (e.g. ``"m_t"``,
+    ``"B->K f0 coefficients[1]"``, ``"K->pi f0 value_at_zero"``)."""
+    if isinstance(key, str):
+        return key
+    form_factor, field, index = key
+    return f"{form_factor} {field}" + ("" if index is None else f"[{index}]")
+
+
+@functools.lru_cache(maxsize=1)
+def input_nuisances() -> tuple[InputNuisance, ...]:
+    """The independent standard normals of every varied input, one per nuisance parameter of
+    a fit (``--theory-nuisances``): the SM inputs and uncorrelated form-factor parameters by
+    name; a parameter shared with another (``shared_with``) moves with that one and has none;
+    a correlated group of k parameters has k components (the columns of its factor F, eigen-
+    components of the published correlation matrix, named "<transition> FF component j")."""
     params = form_factor_parameters()
+    shared = {}
     for p in params:
-        normals[p.key] = rng.standard_normal(n)
-    for keys, factor in correlated_groups():
-        joint = factor @ np.array([normals[k] for k in keys])
-        normals.update(zip(keys, joint))
-    changes: dict[str, dict] = {}
+        if p.shared_with is not None:
+            shared.setdefault(p.shared_with, []).append(input_label(p.key))
+    grouped = {}
+    for keys, _ in correlated_groups():
+        members = tuple(label for k in keys for label in (input_label(k), *shared.get(k, [])))
+        transition = keys[0][0].split()[0]
+        for j, k in enumerate(keys):
+            grouped[k] = InputNuisance(f"{transition} FF component {j + 1}", k, members)
+    out = [InputNuisance(k, k, (k,)) for k in sm_input_sigmas()]
     for p in params:
-        model = form_factors.form_factor_model(p.form_factor)
-        z = normals[p.shared_with if p.shared_with is not None else p.key]
-        if p.shared_with is not None:  # same value as the other parameter: its sigma and draw
-            other = next(q for q in params if q.key == p.shared_with)
-            value = scale * other.sigma * z
-        else:
-            value = scale * p.sigma * z
-        ff = changes.setdefault(p.form_factor, {})
-        if p.index is None:
-            ff[p.field] = getattr(model, p.field) + value
-        else:
-            coeffs = ff.setdefault("coefficients", list(model.coefficients))
-            coeffs[p.index] = model.coefficients[p.index] + value
-    models = {}
-    for name, ch in changes.items():
-        if "coefficients" in ch:
-            ch["coefficients"] = tuple(np.broadcast_to(c, (n,)) for c in ch["coefficients"])
-        models[name] = dataclasses.replace(form_factors.form_factor_model(name), **ch)
-    return InputDraws(sm=sm.replace(**sm_changes), form_factor_models=models, n=n)
+        if p.shared_with is None:
+            out.append(grouped.get(p.key) or InputNuisance(input_label(p.key), p.key,
+                                                           (input_label(p.key), *shared.get(p.key, []))))
+    return tuple(out)
+
+
+def input_shifts(normals: Mapping) -> dict[str, float]:
+    """{input label: its shift from the central value in units of its sigma} at standard
+    normals ``normals`` (scalars), for every input that moves (shared parameters included)."""
+    sigmas = sm_input_sigmas()
+    out = {k: float(normals[k]) for k in sigmas if k in normals}
+    z = correlated_normals({k: v for k, v in normals.items() if k not in sigmas})
+    for p in form_factor_parameters():
+        source = p.shared_with if p.shared_with is not None else p.key
+        if source in z:
+            out[input_label(p.key)] = float(z[source])
+    return out
 
 
 def propagate(model, mX: float, draws: int = DEFAULT_DRAWS, seed: int | None = 0, scale: float = 1.0,

@@ -131,7 +131,7 @@ def _run_scan(a: Analysis, out: Path, ex, prog: bool, overwrite: bool) -> dict:
                        limits=a.scan.get("limits"), executor=ex, chunk_size=a.scan.get("chunk_size"),
                        store=out / f"{stem}.chunks.jsonl", overwrite=overwrite, on_mismatch="restart",
                        progress=prog, seed=a.seed, penalty_width=a.scan["penalty_width"],
-                       derived_scale=a.scan.get("derived_scale"))
+                       derived_scale=a.scan.get("derived_scale"), theory_nuisances=a.scan["theory_nuisances"])
     res.metadata.update(analysis=a.name, description=a.description, source=a.source)
     files = res.save(out, stem) + res.plot(out, stem, a.output["formats"])
     return {"analysis": a.name, "kind": "scan", "terms": list(lik.names), "model": model.describe(),

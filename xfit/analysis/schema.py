@@ -98,6 +98,9 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
             doc="grid points per chunk (not given: 25, or one row of a 2D grid; all when nothing is profiled)"),
         Key("penalty_width", "number > 0", 1e-4, doc="relative width of the derived-quantity penalty"),
         Key("derived_scale", "number > 0", doc="absolute scale of a derived axis that contains 0"),
+        Key("theory_nuisances", "boolean", False,
+            doc="profile the theory inputs as correlated Gaussian nuisances at every point "
+                "(data/theory_uncertainties.yaml; docs/physics.md, Theory uncertainties)"),
     ),
     "range": (
         Key("min", "number", required=True, doc="first value"),

@@ -293,6 +293,7 @@ def _scan(ck: Checker, v, model, fixed: Mapping[str, float]) -> dict:
     scan["penalty_width"] = ck.positive(value(s, "scan", "penalty_width"), "scan.penalty_width")
     if s.get("derived_scale") is not None:
         scan["derived_scale"] = ck.positive(s["derived_scale"], "scan.derived_scale")
+    scan["theory_nuisances"] = ck.boolean(value(s, "scan", "theory_nuisances"), "scan.theory_nuisances")
     return scan
 
 

@@ -17,6 +17,9 @@ def register(sub) -> None:
     p.add_argument("--terms", required=True, help="comma-separated likelihood terms, e.g. b_to_s_emiss,l3_z_gamma")
     p.add_argument("--start", action="append", default=[], metavar="PAR=VALUE", help="starting value (repeatable)")
     p.add_argument("--minos", action="store_true", help="also run MINOS")
+    p.add_argument("--theory-nuisances", action="store_true",
+                   help="profile the theory inputs (CKM, m_t, m_b, m_c, m_s, alpha, s_W^2, form factors) as correlated "
+                   "Gaussian nuisances, widths and correlations of data/theory_uncertainties.yaml (docs/physics.md)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -56,7 +59,7 @@ def run(args) -> int:
     if not start and "gX" in model.parameters and getattr(model, "A_WW", 0):
         # near the b -> s solution at m_X = 2.1 GeV (g_xi scales with the loop factor: 0.016 for "paper")
         start = {"gX": 0.016 / (model.sm.loop_factor * abs(model.A_WW))}
-    result = Fit(model, lik, mX, start=start).run(minos=args.minos)
+    result = Fit(model, lik, mX, start=start, theory_nuisances=args.theory_nuisances).run(minos=args.minos)
     if args.json:
         from ..datasets import inputs_block
 

@@ -59,6 +59,9 @@ def register(sub) -> None:
     p.add_argument("--mX", default=None, metavar="GEV", help="fixed m_X [GeV] (needed unless mX is an axis)")
     p.add_argument("--start", action="append", default=[], metavar="PAR=V[,PAR=V]",
                    help="a starting point of the profiled parameters (repeatable: several starts)")
+    p.add_argument("--theory-nuisances", action="store_true",
+                   help="profile the theory inputs (CKM, m_t, m_b, m_c, m_s, alpha, s_W^2, form factors) as correlated "
+                   "Gaussian nuisances, widths and correlations of data/theory_uncertainties.yaml (docs/physics.md)")
     p.set_defaults(func=run)
 
 
@@ -190,6 +193,8 @@ def build_mapping(args) -> dict:
     scan = {"axes": axes}
     if args.start:
         scan["start"] = [parse_assignments([s], "--start") for s in args.start]
+    if args.theory_nuisances:
+        scan["theory_nuisances"] = True
     d["scan"] = scan
     return d
 

@@ -5,6 +5,12 @@ The significance over the SM is Delta chi2 = chi2(SM point) - chi2_min with as m
 of freedom as free parameters, converted to Gaussian sigmas two-sidedly
 (Z = Phi^-1(1 - p/2), which is sqrt(Delta chi2) for one parameter).
 A fit that does not converge raises :class:`xfit.errors.ConvergenceError`.
+
+With ``theory_nuisances=True`` the theory inputs (CKM, quark masses, electroweak inputs, form
+factors: :mod:`xfit.inference.nuisances`) are standardised Gaussian nuisances nu profiled with
+the model parameters: chi2 = -2 ln L(predictions at nu) + sum nu^2.  chi2 of the SM is then
+profiled over nu too, and the significance keeps as many degrees of freedom as model
+parameters (the nuisances are constrained, not free).
 """
 from __future__ import annotations
 
@@ -19,6 +25,17 @@ from ..likelihood import LikelihoodBase
 from ..models.base import Model
 from . import mle
 from .results import Result, to_jsonable
+
+#: Finite-difference steps of :meth:`Fit.gradient`: absolute for a standardised nuisance,
+#: relative (to |x| + 1e-3) for a model parameter.
+GRADIENT_STEP_NUISANCE = 1e-4
+GRADIENT_STEP_PARAMETER = 1e-5
+
+
+#: Range of every standardised theory nuisance in a fit (a pull of 5 sigma costs 25 in chi2):
+#: keeps MIGRAD/MINOS away from unphysical inputs (e.g. a CKM matrix that is not unitary
+#: any more) where the likelihood is flat in the couplings, as at g_X = 0.
+NUISANCE_BOUND = 5.0
 
 
 def significance_from_delta_chi2(delta_chi2: float, dof: int) -> float:
@@ -56,6 +73,9 @@ class FitResult(Result):
     upper_limits_95: dict[str, float | None] = field(default_factory=dict)
     #: remarks on the inputs (e.g. a term with no sensitivity at this m_X)
     notes: list[str] = field(default_factory=list)
+    #: the profiled theory nuisances (:meth:`xfit.inference.nuisances.TheoryNuisances.summary`),
+    #: or None for a fit at the central theory inputs
+    theory_nuisances: dict | None = None
 
     @property
     def delta_chi2_sm(self) -> float:
@@ -73,7 +93,8 @@ class FitResult(Result):
                 "notes": self.notes,
                 "chi2_min": self.chi2_min, "chi2_sm": self.chi2_sm,
                 "delta_chi2_sm": self.delta_chi2_sm, "ndof": self.ndof,
-                "significance_sigma": self.significance, "predictions": self.predictions})
+                "significance_sigma": self.significance, "predictions": self.predictions,
+                "theory_nuisances": self.theory_nuisances or {"used": False}})
 
     def __repr__(self) -> str:
         def fmt(k, v):
@@ -90,7 +111,17 @@ class FitResult(Result):
         return (f"<FitResult {self.model} @ mX={self.mX:g} GeV [{' + '.join(self.terms)}]: {pars}; "
                 f"chi2_min = {self.chi2_min:.3f}, Δchi2(SM) = {self.delta_chi2_sm:.2f} "
                 f"({self.significance:.2f}σ, {self.ndof} dof)>"
-                + "".join(f"\nnote: {n}" for n in self.notes))
+                + self._nuisance_lines() + "".join(f"\nnote: {n}" for n in self.notes))
+
+    def _nuisance_lines(self) -> str:
+        t = self.theory_nuisances
+        if not t:
+            return ""
+        pulls = ", ".join(f"{k} {v['value']:+.2f}±{v['error']:.2f}" for k, v in t["nuisances"].items())
+        return (f"\ntheory nuisances ({len(t['nuisances'])} profiled, scale {t['scale']:g}; "
+                f"constraint {t['constraint_chi2']:.3f}): {pulls or 'none moves these terms'}"
+                f"\n  not affecting these terms at this m_X: {len(t['inert'])} ({', '.join(t['inert'][:4])}"
+                f"{', ...' if len(t['inert']) > 4 else ''})")
 
 
 class Fit:
@@ -98,11 +129,17 @@ class Fit:
 
     >>> fit = Fit(get_model("tau-flavor"), build_likelihood("b_to_s_emiss,l3_z_gamma"), mX=2.1)
     >>> result = fit.run()            # MIGRAD + HESSE
+
+    ``theory_nuisances=True`` profiles the theory inputs as Gaussian nuisances
+    (:class:`xfit.inference.nuisances.TheoryNuisances`; ``theory_scale`` multiplies every
+    theory sigma, 0 giving back the plain fit exactly).  :attr:`parameters` are then the model
+    parameters followed by the nuisance names, and :meth:`chi2` takes all of them.
     """
 
     def __init__(self, model: Model, likelihood: LikelihoodBase, mX: float,
                  start: Mapping[str, float] | None = None,
-                 limits: Mapping[str, tuple] | None = None, fixed: Mapping[str, float] | None = None):
+                 limits: Mapping[str, tuple] | None = None, fixed: Mapping[str, float] | None = None,
+                 theory_nuisances: bool = False, theory_scale: float = 1.0):
         self.model, self.likelihood = model, likelihood
         self.mX = require_finite_number(mX, "mX (the X mass in GeV)")
         if self.mX <= 0:
@@ -135,9 +172,66 @@ class Fit:
             self.limits.setdefault("gX", (0.0, None))
         self.fixed = dict(fixed or {})
         self.minuit = None  # the iminuit.Minuit of the last run()
+        if not isinstance(theory_nuisances, bool):
+            raise InputError(f"theory_nuisances must be True or False, got {theory_nuisances!r:.80}")
+        self.nuisances = None
+        if theory_nuisances:
+            from .nuisances import TheoryNuisances
+
+            self.nuisances = TheoryNuisances(model, likelihood, self.mX, theory_scale,
+                                             probe={**self.start, **self.fixed})
+            self.start.update({n: 0.0 for n in self.nuisances.names})
+            self.limits.update({n: (-NUISANCE_BOUND, NUISANCE_BOUND) for n in self.nuisances.names})
+        #: the minimised parameters: the model's, then the theory nuisances (if any)
+        self.parameters = tuple(model.parameters) + (self.nuisances.names if self.nuisances else ())
 
     # the objective -----------------------------------------------------------------------
+    def predictions(self, *values) -> dict:
+        """The model's predictions at ``values`` of :attr:`parameters` (with the theory
+        nuisances, at the shifted inputs)."""
+        n = len(self.model.parameters)
+        params = dict(zip(self.model.parameters, values[:n]))
+        if self.nuisances is None:
+            return self.predictor(**params)
+        return self.nuisances.predict(params, values[n:])
+
+    def constraint(self, *values) -> float:
+        """The Gaussian constraint of the theory nuisances in ``values`` (0 without them)."""
+        return 0.0 if self.nuisances is None else self.nuisances.constraint(values[len(self.model.parameters):])
+
     def chi2(self, *values) -> float:
+        """chi2 at ``values`` of :attr:`parameters` (with nuisances: plus sum nu^2)."""
+        chi2 = float(self.likelihood.chi2(self.predictions(*values)))
+        return chi2 if self.nuisances is None else chi2 + self.constraint(*values)
+
+    def gradient(self, *values) -> np.ndarray:
+        """d chi2/d :attr:`parameters` at ``values`` (theory-nuisance fits only; used by the
+        profile of scan points, :mod:`xfit.inference.scan`): central
+        differences (one-sided at a bound), every shifted point in ONE vectorised evaluation
+        of the model and the likelihood (:meth:`TheoryNuisances.predict_batch`); the
+        constraint's part 2 nu is exact.  Steps: 1e-4 for a nuisance, 1e-5 (|x| + 1e-3) for a
+        model parameter."""
+        if self.nuisances is None:
+            raise InputError("Fit.gradient needs a fit with theory_nuisances=True (the vectorised inputs)")
+        x = np.asarray(values, dtype=float)
+        n_model, k = len(self.model.parameters), x.size
+        steps = np.full(k, GRADIENT_STEP_NUISANCE)
+        steps[:n_model] = GRADIENT_STEP_PARAMETER * (np.abs(x[:n_model]) + 1e-3)
+        up, down = np.tile(x, (k, 1)), np.tile(x, (k, 1))
+        for i, name in enumerate(self.parameters):
+            lo, hi = self.limits.get(name) or (None, None)
+            up[i, i] = x[i] + steps[i] if hi is None or x[i] + steps[i] <= hi else x[i]
+            down[i, i] = x[i] - steps[i] if lo is None or x[i] - steps[i] >= lo else x[i]
+        points = np.vstack([up, down])
+        pred = self.nuisances.predict_batch(dict(zip(self.model.parameters, points[:, :n_model].T)),
+                                            points[:, n_model:])
+        chi2 = np.asarray(self.likelihood.chi2(pred), dtype=float)
+        grad = (chi2[:k] - chi2[k:]) / (np.diag(up) - np.diag(down))
+        grad[n_model:] += 2.0 * x[n_model:]
+        return grad
+
+    def _central_chi2(self, *values) -> float:
+        """chi2 at model-parameter ``values`` and the central theory inputs (nu = 0)."""
         params = dict(zip(self.model.parameters, values))
         return float(self.likelihood.chi2(self.predictor(keys=self.likelihood.observables, **params)))
 
@@ -163,7 +257,7 @@ class Fit:
             if (lo is not None and v < lo) or (hi is not None and v > hi):
                 continue
             try:
-                out.append((v, self.chi2(*[v if q == p else base[q] for q in self.model.parameters])))
+                out.append((v, self._central_chi2(*[v if q == p else base[q] for q in self.model.parameters])))
             except XfitError:
                 continue
         return out
@@ -172,7 +266,7 @@ class Fit:
         """Does chi2 change when ``p`` moves?  Tried at scaled starts and at a few absolute
         values, so that a tiny start (g_X = 1e-9: chi2 equal to the SM one within rounding)
         is not mistaken for a flat likelihood."""
-        ref = self.chi2(*[base[q] for q in self.model.parameters])
+        ref = self._central_chi2(*[base[q] for q in self.model.parameters])
         return any(c != ref for _, c in self._trials(base, p))
 
     def _rescue_start(self) -> None:
@@ -182,8 +276,8 @@ class Fit:
         for p in self.model.parameters:
             if p in self.fixed or not base[p]:
                 continue
-            ref = self.chi2(*[base[q] for q in self.model.parameters])
-            local = [self.chi2(*[base[p] * f if q == p else base[q] for q in self.model.parameters])
+            ref = self._central_chi2(*[base[q] for q in self.model.parameters])
+            local = [self._central_chi2(*[base[p] * f if q == p else base[q] for q in self.model.parameters])
                      for f in (0.5, 2.0)]
             if all(abs(c - ref) < 1e-6 for c in local):  # below MIGRAD's tolerance
                 finite = [(v, c) for v, c in self._trials(base, p) if np.isfinite(c) and c < ref - 1e-6]
@@ -214,9 +308,64 @@ class Fit:
             f"the likelihood {names} does not depend on {', '.join(flat)} (model {self.model.name!r} "
             f"at m_X = {self.mX:g} GeV); fix {it} or add a term that constrains {it}")
 
+    def profile_chi2(self, p: str, value: float, start: Mapping[str, float]) -> float:
+        """chi2 minimised over every free parameter but ``p`` (held at ``value``), the theory
+        nuisances included, from ``start``: MIGRAD with the vectorised gradient and strategy 0,
+        as at the points of a profile scan."""
+        fixed = {**self.fixed, p: float(value)}
+        grad = self.gradient if self.nuisances is not None and self.nuisances.names else None
+        m, valid = mle.migrad(self.chi2, list(self.parameters), {**start, p: float(value)}, self.limits, fixed,
+                              strategy=0 if grad else None, grad=grad)
+        if not valid:
+            raise ConvergenceError(f"the profile of {p} = {value:g} did not converge (EDM = {m.fmin.edm:.3g})")
+        return float(m.fval)
+
+    def _upper_limit_95_profiled(self, m, p: str) -> float | None:
+        """As :meth:`_upper_limit_95`, by root finding on :meth:`profile_chi2` (fits with theory
+        nuisances: MINOS in many dimensions at a bound where chi2 is flat is slow and wanders)."""
+        from scipy.optimize import brentq
+
+        target = float(m.fval) + delta_chi2_for_sigma(stats.norm.isf(0.05), 1)  # 2.71: two-sided 90 %
+        best = {q: float(m.values[q]) for q in self.parameters}
+        hi_limit = (self.limits.get(p) or (None, None))[1]
+        try:
+            # the limit with the nuisances held at their best values (cheap: one call per point)
+            # is below the profiled one (profiling lowers chi2): start the bracket there
+            lo = self._conditional_crossing(p, best, target, hi_limit)
+            if lo is None:
+                return None
+            hi = lo
+            while self.profile_chi2(p, hi, best) < target:
+                lo, hi = hi, best[p] + 1.25 * (hi - best[p])
+                if hi_limit is not None and hi > hi_limit:
+                    return None
+            if hi == lo:
+                return lo
+            return float(brentq(lambda v: self.profile_chi2(p, v, best) - target, lo, hi, xtol=1e-6 * hi))
+        except XfitError:
+            return None
+
+    def _conditional_crossing(self, p: str, best: Mapping[str, float], target: float, hi_limit) -> float | None:
+        """Where chi2 along ``p``, everything else at ``best``, reaches ``target`` (None if never)."""
+        from scipy.optimize import brentq
+
+        def f(v):
+            return self.chi2(*[v if q == p else best[q] for q in self.parameters]) - target
+
+        lo, step = best[p], max(abs(best[p]), 1e-6)
+        hi = lo + step
+        while f(hi) < 0:
+            lo, hi = hi, hi + 2.0 * (hi - best[p])
+            if (hi_limit is not None and hi > hi_limit) or hi - best[p] > 1e8 * step:
+                return None
+        return float(brentq(f, lo, hi, xtol=1e-9 * hi))
+
     def _upper_limit_95(self, m, p: str) -> float | None:
         """One-sided 95 % CL upper limit of ``p`` when its best value is at its lower bound:
-        the upper end of the Delta chi2 = 2.71 (two-sided 90 %) MINOS interval."""
+        the upper end of the Delta chi2 = 2.71 (two-sided 90 %) MINOS interval (with theory
+        nuisances: :meth:`_upper_limit_95_profiled`, the same Delta chi2 by root finding)."""
+        if self.nuisances is not None and self.nuisances.names:
+            return self._upper_limit_95_profiled(m, p)
         try:
             m.minos(p, cl=0.90)
         except RuntimeError:
@@ -224,13 +373,27 @@ class Fit:
         me = m.merrors[p]
         return float(m.values[p] + me.upper) if me.upper_valid else None
 
+    def _sm_chi2(self) -> float:
+        """chi2 of the SM point; with theory nuisances, minimised over them (the constraint
+        included: 0 at nu = 0 when the SM point does not depend on the inputs)."""
+        sm = self.model.sm_point()
+        if self.nuisances is None or not self.nuisances.moves_sm:
+            return self._central_chi2(*[sm[p] for p in self.model.parameters])
+        start = {**sm, **{n: 0.0 for n in self.nuisances.names}}
+        m, valid = mle.migrad(self.chi2, list(self.parameters), start, self.limits, sm)
+        if not valid:
+            raise ConvergenceError(f"the fit of the theory nuisances at the SM point of {self.model.name!r} "
+                                   f"(m_X = {self.mX:g} GeV) did not converge (EDM = {m.fmin.edm:.3g})")
+        return float(m.fval)
+
     def run(self, minos: bool = False, strategy: int = 1, predictions: bool = True) -> FitResult:
         """MIGRAD and HESSE (and MINOS with ``minos``); ``predictions=False`` leaves
         :attr:`FitResult.predictions` empty (the starting point of an MCMC needs none)."""
         self._check_not_flat()
         self._rescue_start()
         names = list(self.model.parameters)
-        m, valid = mle.migrad(self.chi2, names, self.start, self.limits, self.fixed, strategy=strategy)
+        everything = list(self.parameters)
+        m, valid = mle.migrad(self.chi2, everything, self.start, self.limits, self.fixed, strategy=strategy)
         if not valid:
             raise ConvergenceError(
                 f"the fit of {self.model.name!r} to {'+'.join(self.likelihood.names)} at m_X = {self.mX:g} GeV "
@@ -239,9 +402,10 @@ class Fit:
         m.hesse()
         self.minuit = m
         minos_errors = {}
+        free = [p for p in names if p not in self.fixed]
         if minos:
-            m.minos()
-            minos_errors = {p: (m.merrors[p].lower, m.merrors[p].upper) for p in names if p not in self.fixed}
+            m.minos(*free)
+            minos_errors = {p: (m.merrors[p].lower, m.merrors[p].upper) for p in free}
         values = {p: float(m.values[p]) for p in names}
         errors = {p: float(m.errors[p]) for p in names}
         at_bound = {}
@@ -250,16 +414,31 @@ class Fit:
             if p not in self.fixed and lo is not None and values[p] - lo <= 0.1 * errors[p]:
                 at_bound[p] = float(lo)
         upper = {p: self._upper_limit_95(m, p) for p in at_bound}
-        sm = self.model.sm_point()
-        chi2_sm = float(self.likelihood.chi2(self.predictor(keys=self.likelihood.observables, **sm)))
-        pred = self.predictor(**values) if predictions else {}
+        best = [float(m.values[p]) for p in everything]
+        pred = self.predictions(*best) if predictions else {}
+        theory = None
+        if self.nuisances is not None:
+            theory = self.nuisances.summary({n: m.values[n] for n in self.nuisances.names},
+                                            {n: m.errors[n] for n in self.nuisances.names})
         return FitResult(model=self.model.name, terms=self.likelihood.names, mX=self.mX,
-                         values=values, errors=errors, chi2_min=float(m.fval), chi2_sm=chi2_sm,
+                         values=values, errors=errors, chi2_min=float(m.fval), chi2_sm=self._sm_chi2(),
                          ndof=len(names) - len(self.fixed),
                          predictions={k: float(np.real(v)) for k, v in pred.items()},
                          minos=minos_errors, nfcn=m.nfcn, at_bound=at_bound, upper_limits_95=upper,
-                         notes=[f"{n}: it adds only a constant at m_X = {self.mX:g} GeV"
-                                for n in self._terms_out_of_range()])
+                         notes=self._notes(), theory_nuisances=theory)
+
+    def _notes(self) -> list[str]:
+        notes = [f"{n}: it adds only a constant at m_X = {self.mX:g} GeV" for n in self._terms_out_of_range()]
+        if self.nuisances is not None and self.minuit is not None:
+            pulled = [n for n in self.nuisances.names if abs(self.minuit.values[n]) > 3.0]
+            if pulled:
+                notes.append(f"theory nuisances pulled by more than 3 sigma: {', '.join(pulled)} "
+                             "(the data disagree with the theory inputs)")
+        if self.nuisances is not None and not self.nuisances.names:
+            notes.append(f"theory nuisances: no varied theory input moves {'+'.join(self.likelihood.names)} at "
+                         f"m_X = {self.mX:g} GeV (or their scale is 0); the fit is the one at the central inputs")
+        return notes
 
     def __repr__(self) -> str:
-        return f"<Fit {self.model.name} to {' + '.join(self.likelihood.names)} at mX = {self.mX:g} GeV>"
+        extra = f", {len(self.nuisances.names)} theory nuisances" if self.nuisances is not None else ""
+        return f"<Fit {self.model.name} to {' + '.join(self.likelihood.names)} at mX = {self.mX:g} GeV{extra}>"

@@ -32,16 +32,18 @@ ERRORDEF_NLL = 0.5
 
 def migrad(objective: Callable[..., float], names: Sequence[str], start: Mapping[str, float],
            limits: Mapping[str, tuple] | None = None, fixed: Mapping[str, float] | None = None,
-           strategy: int | None = None, errordef: float = ERRORDEF_CHI2, retry: bool = True):
+           strategy: int | None = None, errordef: float = ERRORDEF_CHI2, retry: bool = True,
+           grad: Callable[..., Any] | None = None):
     """MIGRAD on ``objective(*values)`` (parameters ``names``, starting at ``start``).
 
     ``limits``: {name: (lo, hi)} with None for no bound; ``fixed``: {name: value} held fixed;
     ``strategy``: Minuit strategy (None: iminuit's default, 1); ``retry``: run MIGRAD once
-    more from where it stopped if the first call is not valid.  Returns ``(minuit, valid)``.
+    more from where it stopped if the first call is not valid; ``grad``: the gradient of the
+    objective (same arguments; None: iminuit's numerical one).  Returns ``(minuit, valid)``.
     """
     from iminuit import Minuit
 
-    m = Minuit(objective, *[float(start[p]) for p in names], name=list(names))
+    m = Minuit(objective, *[float(start[p]) for p in names], name=list(names), grad=grad)
     m.errordef = errordef
     if strategy is not None:
         m.strategy = strategy

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import abc
+import copy
 from collections.abc import Iterable
 
 import numpy as np
@@ -27,6 +28,14 @@ class Model(abc.ABC):
         changes = {k: v for k, v in (("loop_normalisation", loop_normalisation), ("goldstone", goldstone),
                                      ("ew_scheme", ew_scheme)) if v is not None}
         self.sm = sm.replace(**changes) if changes else sm
+
+    def with_sm(self, sm: SMInputs) -> Model:
+        """A copy of this model that predicts with the Standard-Model inputs ``sm`` (used to
+        evaluate it at shifted theory inputs, :mod:`xfit.inference.nuisances`).  Models read
+        ``self.sm`` when they predict, never cache quantities derived from it."""
+        out = copy.copy(self)
+        out.sm = sm
+        return out
 
     @property
     def loop_normalisation(self) -> str:

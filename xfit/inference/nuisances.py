@@ -1,0 +1,134 @@
+"""Theory inputs as profiled Gaussian nuisance parameters (``--theory-nuisances``).
+
+Every input that :mod:`xfit.uncertainties` varies (CKM, m_t, m_b, m_c, m_s, alpha(m_Z),
+s_W^2 and the form-factor parameters, with the standard deviations and correlations of
+``data/theory_uncertainties.yaml``) is written as central + scale * sigma * z, z = F nu for a
+correlated group (F the group's factor, :func:`xfit.uncertainties.correlated_groups`) and
+z = nu otherwise, with independent standardised nuisances nu (:func:`xfit.uncertainties.input_nuisances`).
+A fit adds the Gaussian constraint sum nu^2 to chi2 and minimises over nu together with the
+model parameters (:class:`xfit.inference.fit.Fit`, ``theory_nuisances=True``).
+
+Predictions at nu are EXACT: the model is evaluated with the shifted inputs
+(:meth:`xfit.models.base.Model.with_sm` and :func:`xfit.physics.form_factors.substituted_models`),
+through the same code as the central prediction; nothing is linearised.  At nu = 0 they
+equal the central predictions bit for bit.
+
+Only nuisances that move an observable of the likelihood at this m_X are profiled
+(:attr:`TheoryNuisances.names`); the others (``inert``: e.g. every form factor for a
+likelihood of g_S, g_P and B(Z -> gamma X) only, or a channel closed at this m_X) would sit
+at nu = 0 whatever the fit does, and are reported but not minimised.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ..errors import InputError, require_finite_number
+from ..models.base import Model
+
+#: Relative change of an observable below which a unit nuisance counts as not moving it
+#: (rounding of the same expression evaluated twice is ~1e-16).
+INERT_RTOL = 1e-12
+#: Parameter value used to probe which nuisances matter where a start value is 0 (at the SM
+#: point every rate vanishes whatever the inputs).
+PROBE_VALUE = 0.01
+
+
+class TheoryNuisances:
+    """The standardised nuisances of the theory inputs for ``model`` and ``likelihood`` at
+    ``mX``.  ``scale`` multiplies every standard deviation (0: the inputs do not move and the
+    fit is the plain one); ``probe``: a parameter point with non-zero couplings at which the
+    nuisances are classified (default ``PROBE_VALUE`` for every parameter)."""
+
+    def __init__(self, model: Model, likelihood, mX: float, scale: float = 1.0,
+                 probe: Mapping[str, float] | None = None):
+        from ..uncertainties import input_nuisances
+
+        self.model, self.mX = model, float(mX)
+        self.scale = require_finite_number(scale, "theory_scale (the factor on every theory sigma)")
+        if self.scale < 0:
+            raise InputError(f"theory_scale (the factor on every theory sigma) must be >= 0, got {scale!r}")
+        self.catalogue = input_nuisances()
+        point = {p: float((probe or {}).get(p) or PROBE_VALUE) for p in model.parameters}
+        observables = tuple(likelihood.observables)
+        base = model.predict(self.mX, **point)
+        sm_point = model.sm_point()
+        sm_base = model.predict(self.mX, **sm_point)
+        active, inert = [], []
+        #: True if some nuisance moves an observable at the SM point (else chi2 of the SM
+        #: does not depend on them and is the central one)
+        self.moves_sm = False
+        for n in self.catalogue:
+            shifted = self._predict_keys(point, {n.key: 1.0})
+            (active if any(self._moves(base[o], shifted[o]) for o in observables) else inert).append(n)
+            if not self.moves_sm and active and active[-1] is n:
+                at_sm = self._predict_keys(sm_point, {n.key: 1.0})
+                self.moves_sm = any(self._moves(sm_base[o], at_sm[o]) for o in observables)
+        self.active = tuple(active)
+        self.names = tuple(n.name for n in active)
+        self.inert = tuple(n.name for n in inert)
+        self.keys = tuple(n.key for n in active)
+
+    @staticmethod
+    def _moves(before, after) -> bool:
+        a, b = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+        return not np.allclose(a, b, rtol=INERT_RTOL, atol=0.0, equal_nan=True)
+
+    def _predict_keys(self, params: Mapping[str, float], normals: Mapping) -> dict:
+        from ..physics.form_factors import substituted_models
+        from ..uncertainties import inputs_at
+
+        inputs = inputs_at(self.model.sm, normals, self.scale)
+        with substituted_models(inputs.form_factor_models):
+            return self.model.with_sm(inputs.sm).predict(self.mX, **params)
+
+    def predict(self, params: Mapping[str, float], nu: Sequence[float]) -> dict:
+        """The model's predictions at ``params`` with the active nuisances at ``nu``."""
+        if len(nu) != len(self.keys):
+            raise InputError(f"{len(nu)} nuisance values given for the {len(self.keys)} theory nuisances")
+        return self._predict_keys(params, dict(zip(self.keys, (float(v) for v in nu))))
+
+    def predict_batch(self, params: Mapping[str, np.ndarray], nu: np.ndarray) -> dict:
+        """Predictions at N points in ONE vectorised evaluation: ``params`` {name: array (N,)},
+        ``nu`` of shape (N, number of active nuisances); the inputs become a batch of draws
+        (an SMInputs with array fields, array-valued form-factor parameters)."""
+        nu = np.asarray(nu, dtype=float)
+        n = nu.shape[0]
+        normals = {k: nu[:, j] for j, k in enumerate(self.keys)}
+        return self._predict_keys_batch({p: np.broadcast_to(v, (n,)) for p, v in params.items()}, normals, n)
+
+    def _predict_keys_batch(self, params, normals, n: int) -> dict:
+        from ..physics.form_factors import substituted_models
+        from ..uncertainties import inputs_at
+
+        inputs = inputs_at(self.model.sm, normals, self.scale)
+        with substituted_models(inputs.form_factor_models):
+            return self.model.with_sm(inputs.sm).predict(np.full(n, self.mX), **params)
+
+    @staticmethod
+    def constraint(nu: Sequence[float]) -> float:
+        """The Gaussian constraint sum nu^2 added to chi2."""
+        v = np.asarray(nu, dtype=float)
+        return float(v @ v)
+
+    def input_shifts(self, nu: Sequence[float]) -> dict[str, float]:
+        """{input: (fitted - central)/sigma} of every input the nuisances move (non-zero shifts)."""
+        from ..uncertainties import input_shifts
+
+        shifts = input_shifts(dict(zip(self.keys, (float(v) for v in nu))))
+        return {k: v for k, v in shifts.items() if v != 0.0}
+
+    def summary(self, values: Mapping[str, float], errors: Mapping[str, float]) -> dict:
+        """What a result reports: the nuisances' post-fit values and errors (``values``,
+        ``errors`` keyed by nuisance name), the constraint, the input shifts and the inert ones."""
+        nu = [values[n] for n in self.names]
+        return {"used": True, "scale": self.scale, "source": "data/theory_uncertainties.yaml",
+                "nuisances": {n: {"value": float(values[n]), "error": float(errors[n])} for n in self.names},
+                "constraint_chi2": self.constraint(nu),
+                "input_shifts_sigma": self.input_shifts(nu),
+                "inert": list(self.inert)}
+
+    def __repr__(self) -> str:
+        return (f"<TheoryNuisances {self.model.name} at mX = {self.mX:g} GeV: {len(self.names)} profiled, "
+                f"{len(self.inert)} inert, scale {self.scale:g}>")
