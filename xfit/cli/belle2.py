@@ -17,6 +17,7 @@ import sys
 from ..datasets import inputs_block
 from ..errors import InputError, require_finite_number
 from ..outputs import check_output_dir
+from . import COMMANDS
 from .common import dump_json
 
 
@@ -138,7 +139,7 @@ def register(subparsers) -> None:
     """Add ``xfit belle2 fit-sm`` and ``xfit belle2 scan``."""
     p = subparsers.add_parser(
         "belle2",
-        help="Belle II B+ -> K+ nu nubar likelihood: SM fit and B+ -> K+ X scan",
+        help=COMMANDS["belle2"],
         description="The published Belle II B+ -> K+ nu nubar likelihood (HEPData ins2947386) "
         "with a fast HistFactory implementation; data files from `xfit data fetch belle2-knunu`.",
     )
