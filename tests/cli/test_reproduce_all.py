@@ -13,29 +13,33 @@ from xfit.cli import main
 from xfit.hepdata import validation_errors
 from xfit.reproduce import fig2, fig3
 
-#: Fig. 1's mass grid in these tests (the full 260 masses: tests/analysis/test_run_yaml.py).
-SMALL_FIG1_MASSES = (1e-3, 0.26, 6)
 
-
-def _small_grids(monkeypatch):
+def _small_grids(monkeypatch, small_fig3):
     """Fig. 2 and Fig. 3 (and its Fig. 1) on small grids (the commands call the module functions)."""
     monkeypatch.setattr(fig2, "reproduce", functools.partial(fig2.reproduce, n_grid=12))
-    monkeypatch.setattr(fig3, "FIG1_MASSES", SMALL_FIG1_MASSES)
-    monkeypatch.setattr(fig3, "reproduce", functools.partial(fig3.reproduce, n_masses=4, executor="serial",
+    monkeypatch.setattr(fig3, "FIG1_MASSES", small_fig3.fig1_masses)
+    monkeypatch.setattr(fig3, "reproduce", functools.partial(fig3.reproduce, n_masses=small_fig3.n_masses,
+                                                             executor="serial",
                                                              progress=False))
 
 
 @pytest.fixture
-def small(monkeypatch):
-    _small_grids(monkeypatch)
+def small(monkeypatch, small_fig3):
+    _small_grids(monkeypatch, small_fig3)
+
+
+def _with_fig3_limits(small_fig3, out_dir):
+    """The limits of the session's small Fig. 3 (tests/conftest.py), for fig3.reproduce to resume."""
+    shutil.copytree(small_fig3.out / "chunks", out_dir / "chunks")
 
 
 @pytest.fixture(scope="module")
-def reproduced_all(tmp_path_factory):
+def reproduced_all(tmp_path_factory, small_fig3):
     """``xfit reproduce all`` on small grids, run once for this module: (folder, stdout)."""
     out = tmp_path_factory.mktemp("all")
+    _with_fig3_limits(small_fig3, out / "fig3")
     with pytest.MonkeyPatch.context() as mp:
-        _small_grids(mp)
+        _small_grids(mp, small_fig3)
         stdout = io.StringIO()
         with contextlib.redirect_stdout(stdout):
             assert main(["reproduce", "all", "--out", str(out)]) == 0
@@ -59,10 +63,9 @@ def test_reproduce_all_writes_everything_with_an_index(reproduced_all):
     assert "NA62:2025upx" in bib and "Belle-II:2023esi" in bib and "arXiv:2603.04394" in bib
 
 
-def test_reproduce_fig3_hepdata(tmp_path, small, capsys, reproduced_all):
+def test_reproduce_fig3_hepdata(tmp_path, small, capsys, small_fig3):
     hd = tmp_path / "hd"
-    # the limits of the same small Fig. 3, stored by `reproduce all` (computed there; resumed here)
-    shutil.copytree(reproduced_all[0] / "fig3" / "chunks", tmp_path / "f3" / "chunks")
+    _with_fig3_limits(small_fig3, tmp_path / "f3")
     assert main(["reproduce", "fig3", "--out", str(tmp_path / "f3"), "--hepdata", str(hd), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["hepdata"].endswith("submission.yaml")

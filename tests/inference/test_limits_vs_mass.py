@@ -215,12 +215,11 @@ def test_direct_search_and_naturalness_bands():
     assert float(anomalon_mass(1.0, 0.5, g)) == pytest.approx(100.0)
 
 
-def test_fig3_reproduce_summary(tmp_path, monkeypatch):
+def test_fig3_reproduce_summary(small_fig3):
     from xfit.reproduce import fig3
 
-    monkeypatch.setattr(fig3, "FIG1_MASSES", (1e-3, 0.26, 6))  # Fig. 1's full grid: tests/analysis
-    n = 8  # 1 MeV to 10 GeV (geometric): masses in the K, D and B windows and above them
-    summ = fig3.reproduce(tmp_path, n_masses=n, progress=False)
+    # fig3.reproduce(tmp_path, n_masses=n, executor="serial", progress=False), once per session
+    tmp_path, summ, n = small_fig3.out, small_fig3.summary, small_fig3.n_masses
     data = json.loads((tmp_path / "summary.json").read_text())
     detail = json.loads((tmp_path / "limits.json").read_text())
     limits = data["limits"]
