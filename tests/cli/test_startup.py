@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from xfit.cli import COMMANDS, build_parser, main
+from xfit.cli.belle2 import SUBCOMMAND_MODULES
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -32,7 +33,8 @@ def _modules_loaded(argv: list[str]) -> dict:
         "except SystemExit:\n"
         "    pass\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('numpy', 'scipy', 'matplotlib', 'emcee', 'pyhf', 'h5py') or m.startswith('xfit.cli.'))), "
+        "('numpy', 'scipy', 'matplotlib', 'emcee', 'pyhf', 'h5py') or m.startswith('xfit.cli.') "
+        "or m == 'xfit.belle2.posterior')), "
         "file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -55,6 +57,23 @@ def test_predict_loads_no_scipy_emcee_or_matplotlib():
     assert "numpy" in loaded and "xfit.cli.predict" in loaded  # the command did run
     assert not {m for m in loaded if m.split(".")[0] in ("scipy", "emcee", "matplotlib", "pyhf", "h5py")}
     assert {m for m in loaded if m.startswith("xfit.cli.")} == {"xfit.cli.predict", "xfit.cli.common"}
+
+
+def test_a_belle2_subcommand_loads_only_its_module():
+    loaded = _modules_loaded(["belle2", "scan", "--help"])
+    assert {m for m in loaded if m.startswith("xfit.")} == {"xfit.cli.belle2", "xfit.cli.common"}
+    loaded = _modules_loaded(["belle2", "posterior", "--help"])
+    assert {"xfit.cli.belle2_posterior", "xfit.belle2.posterior"} <= loaded and "xfit.cli.belle2_toys" not in loaded
+
+
+@pytest.mark.parametrize("name", list(SUBCOMMAND_MODULES))
+def test_each_belle2_subcommand_module_uses_the_table_help(name):
+    belle2 = _subparsers(build_parser(["belle2", name]))["belle2"]
+    sub = next(a for a in belle2._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {c.dest: c.help for c in sub._choices_actions}
+    assert {k: helps[k] for k in SUBCOMMAND_MODULES} == {k: h for k, (_, h) in SUBCOMMAND_MODULES.items()}
+    assert list(helps)[:3] == ["fit-sm", "scan", "export-pyhf"]
+    assert _subparsers(belle2)[name]._actions[1:], f"belle2 {name}: no options registered"
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

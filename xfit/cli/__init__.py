@@ -43,12 +43,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
 
 
+#: The command line :func:`build_parser` is building for (read by :func:`selected_subcommand`).
+_command_line: list[str] = []
+
+
 def selected_command(argv: list[str]) -> str | None:
     """The command named on the command line ``argv``: its first word that is not an option
     (the global options take no value), or None."""
     for word in argv:
         if not word.startswith("-"):
             return word if word in COMMANDS else None
+    return None
+
+
+def selected_subcommand(command: str) -> str | None:
+    """The sub-command of ``command`` named on the command line being parsed (the first word
+    after ``command`` that is not an option), or None: lets a command group import only the
+    module of the sub-command that runs."""
+    words = [w for w in _command_line if not w.startswith("-")]
+    if command in words:
+        rest = words[words.index(command) + 1:]
+        return rest[0] if rest else None
     return None
 
 
@@ -72,7 +87,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                         "same as XFIT_ALLOW_MODIFIED_DATA=1; see docs/data.md)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    selected = selected_command(sys.argv[1:] if argv is None else argv)
+    _command_line[:] = sys.argv[1:] if argv is None else argv
+    selected = selected_command(_command_line)
     for name, helptext in COMMANDS.items():
         if name == selected:
             importlib.import_module(f"{__name__}.{name}").register(sub)
