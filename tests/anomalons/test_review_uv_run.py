@@ -193,6 +193,10 @@ def test_cli_fig1_computes_fig1_only(tmp_path, monkeypatch, capsys):
         raise AssertionError("xfit reproduce fig1 must not run Fig. 3")
 
     monkeypatch.setattr(fig3, "fig3_limits", no_fig3)
+    # a small grid: the full 260 masses (the same as analyses/fig1.yaml) run in tests/analysis/test_run_yaml.py
+    full = load_analysis(REPO / "analyses" / "fig1.yaml").limits["masses"]
+    assert fig3.FIG1_MASSES == (full["min"], full["max"], full["n"])
+    monkeypatch.setattr(fig3, "FIG1_MASSES", (1e-3, 0.26, 6))
     assert main(["reproduce", "fig1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "NA62" not in out or "g_X A_XWW" in out

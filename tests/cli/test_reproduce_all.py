@@ -1,7 +1,10 @@
 """``xfit reproduce all`` (Figs. 1-3, Tables 2, 3, II, index.md), refs.bib and ``--hepdata`` of
 ``xfit reproduce fig3`` and ``xfit belle2 scan`` (small grids, serial)."""
+import contextlib
 import functools
+import io
 import json
+import shutil
 
 import pytest
 import yaml
@@ -11,17 +14,41 @@ from xfit.hepdata import validation_errors
 from xfit.reproduce import fig2, fig3
 
 
-@pytest.fixture
-def small(monkeypatch):
-    """Fig. 2 and Fig. 3 on small grids (the commands call the module functions)."""
+def _small_grids(monkeypatch, small_fig3):
+    """Fig. 2 and Fig. 3 (and its Fig. 1) on small grids (the commands call the module functions)."""
     monkeypatch.setattr(fig2, "reproduce", functools.partial(fig2.reproduce, n_grid=12))
-    monkeypatch.setattr(fig3, "reproduce", functools.partial(fig3.reproduce, n_masses=4, executor="serial",
+    monkeypatch.setattr(fig3, "FIG1_MASSES", small_fig3.fig1_masses)
+    monkeypatch.setattr(fig3, "reproduce", functools.partial(fig3.reproduce, n_masses=small_fig3.n_masses,
+                                                             executor="serial",
                                                              progress=False))
 
 
-def test_reproduce_all_writes_everything_with_an_index(tmp_path, small, capsys):
-    assert main(["reproduce", "all", "--out", str(tmp_path)]) == 0
-    assert "index.md" in capsys.readouterr().out
+@pytest.fixture
+def small(monkeypatch, small_fig3):
+    _small_grids(monkeypatch, small_fig3)
+
+
+def _with_fig3_limits(small_fig3, out_dir):
+    """The limits of the session's small Fig. 3 (tests/conftest.py), for fig3.reproduce to resume."""
+    shutil.copytree(small_fig3.out / "chunks", out_dir / "chunks")
+
+
+@pytest.fixture(scope="module")
+def reproduced_all(tmp_path_factory, small_fig3):
+    """``xfit reproduce all`` on small grids, run once for this module: (folder, stdout)."""
+    out = tmp_path_factory.mktemp("all")
+    _with_fig3_limits(small_fig3, out / "fig3")
+    with pytest.MonkeyPatch.context() as mp:
+        _small_grids(mp, small_fig3)
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout):
+            assert main(["reproduce", "all", "--out", str(out)]) == 0
+    return out, stdout.getvalue()
+
+
+def test_reproduce_all_writes_everything_with_an_index(reproduced_all):
+    tmp_path, stdout = reproduced_all
+    assert "index.md" in stdout
     for f in ("fig2/fig2_left.png", "fig3/fig3.png", "fig3/fig1.png", "table2.md", "table3.json",
               "tableII.md", "refs.bib", "fig2/refs.bib", "fig3/refs.bib"):
         assert (tmp_path / f).is_file(), f
@@ -36,8 +63,9 @@ def test_reproduce_all_writes_everything_with_an_index(tmp_path, small, capsys):
     assert "NA62:2025upx" in bib and "Belle-II:2023esi" in bib and "arXiv:2603.04394" in bib
 
 
-def test_reproduce_fig3_hepdata(tmp_path, small, capsys):
+def test_reproduce_fig3_hepdata(tmp_path, small, capsys, small_fig3):
     hd = tmp_path / "hd"
+    _with_fig3_limits(small_fig3, tmp_path / "f3")
     assert main(["reproduce", "fig3", "--out", str(tmp_path / "f3"), "--hepdata", str(hd), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["hepdata"].endswith("submission.yaml")

@@ -215,11 +215,11 @@ def test_direct_search_and_naturalness_bands():
     assert float(anomalon_mass(1.0, 0.5, g)) == pytest.approx(100.0)
 
 
-def test_fig3_reproduce_summary(tmp_path):
+def test_fig3_reproduce_summary(small_fig3):
     from xfit.reproduce import fig3
 
-    n = 15
-    summ = fig3.reproduce(tmp_path, n_masses=n, progress=False)
+    # fig3.reproduce(tmp_path, n_masses=n, executor="serial", progress=False), once per session
+    tmp_path, summ, n = small_fig3.out, small_fig3.summary, small_fig3.n_masses
     data = json.loads((tmp_path / "summary.json").read_text())
     detail = json.loads((tmp_path / "limits.json").read_text())
     limits = data["limits"]

@@ -51,6 +51,13 @@ def small_profile(lik, **kw):
                         start=[{"gX_AWW": 0.032}, {"gX_AWW": -0.032}], chunk_size=4, progress=False, **kw)
 
 
+@pytest.fixture(scope="module")
+def serial_scan(lik):
+    """:func:`small_profile` run serially, once for this module: the reference of the executor
+    and resume tests (read only)."""
+    return small_profile(lik, executor="serial")
+
+
 # --- vectorised grids ----------------------------------------------------------------------
 
 def test_fig2_plane_is_one_vectorised_call_and_fast(lik):
@@ -102,8 +109,8 @@ def test_1d_intervals_of_tau_model(lik):
 
 # --- profiling ---------------------------------------------------------------------------
 
-def test_profile_matches_independent_fits(lik):
-    res = small_profile(lik, executor="serial")
+def test_profile_matches_independent_fits(lik, serial_scan):
+    res = serial_scan
     assert res.profiled.keys() == {"gX_AWW"} and res.valid.all()
     for i in (0, 6, 12):
         y = res.axes[0].values[i]
@@ -186,8 +193,8 @@ class Stop(Exception):
     pass
 
 
-def test_interrupted_scan_resumes_to_identical_result(lik, tmp_path):
-    reference = small_profile(lik, executor="serial")
+def test_interrupted_scan_resumes_to_identical_result(lik, tmp_path, serial_scan):
+    reference = serial_scan
     store = tmp_path / "scan.jsonl"
     seen = []
 
@@ -225,8 +232,8 @@ def test_store_rejects_other_computation_and_drops_truncated_line(lik, tmp_path)
     assert len(st) == 4
 
 
-def test_process_pool_gives_identical_result(lik):
-    serial = small_profile(lik, executor="serial")
+def test_process_pool_gives_identical_result(lik, serial_scan):
+    serial = serial_scan
     procs = small_profile(lik, executor="process")
     np.testing.assert_array_equal(procs.chi2, serial.chi2)
     np.testing.assert_array_equal(procs.profiled["gX_AWW"], serial.profiled["gX_AWW"])
@@ -307,7 +314,7 @@ class FakeDaskClient:
         pass
 
 
-def test_dask_adapter_with_a_fake_client(lik):
+def test_dask_adapter_with_a_fake_client(lik, serial_scan):
     client = FakeDaskClient()
     assert is_dask_client(client) and not is_dask_client(SerialExecutor())
     with get_executor(client) as ex:
@@ -318,7 +325,7 @@ def test_dask_adapter_with_a_fake_client(lik):
         bad = ex.submit(divmod, 1, 0)
         with pytest.raises(ZeroDivisionError):
             bad.result()
-    serial = small_profile(lik, executor="serial")
+    serial = serial_scan
     client2 = FakeDaskClient()
     res = small_profile(lik, executor=client2)
     assert client2.submitted == 4  # one task per chunk

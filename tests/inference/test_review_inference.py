@@ -1,6 +1,7 @@
 """Review fixes of xfit.inference and xfit.belle2: corrupt resume files, input checks,
 flat directions, shared helpers."""
 import json
+import shutil
 
 import h5py
 import numpy as np
@@ -33,6 +34,22 @@ def small_profile(lik, **kw):
 
 # --- 1. ResultStore resume -----------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def written_store(lik, tmp_path_factory):
+    """The store of one complete :func:`small_profile` (computed once for this module)."""
+    store = tmp_path_factory.mktemp("store") / "scan.jsonl"
+    small_profile(lik, store=store)
+    return store
+
+
+@pytest.fixture
+def store(written_store, tmp_path):
+    """A fresh copy of :func:`written_store` in this test's folder, as ``small_profile`` writes it."""
+    path = tmp_path / "scan.jsonl"
+    shutil.copyfile(written_store, path)
+    return path
+
+
 def _rewrite(path, fn):
     lines = path.read_text().splitlines()
     recs = [json.loads(line) for line in lines]
@@ -40,9 +57,7 @@ def _rewrite(path, fn):
     path.write_text("".join(json.dumps(r) + "\n" for r in recs))
 
 
-def test_store_chunk_with_truncated_chi2_is_data_error(lik, tmp_path):
-    store = tmp_path / "scan.jsonl"
-    small_profile(lik, store=store)
+def test_store_chunk_with_truncated_chi2_is_data_error(lik, store):
 
     def cut(recs):
         recs[2]["result"]["chi2"] = recs[2]["result"]["chi2"][:1]
@@ -62,17 +77,13 @@ def test_store_chunk_with_truncated_chi2_is_data_error(lik, tmp_path):
     (lambda recs: recs[1].__setitem__("result", [1, 2]), "result mapping"),
     (lambda recs: recs[1]["result"]["profiled"].__setitem__("gX_AWW", [0.0]), "profiled.gX_AWW"),
 ])
-def test_store_corrupt_records_are_data_errors(lik, tmp_path, mangle, message):
-    store = tmp_path / "scan.jsonl"
-    small_profile(lik, store=store)
+def test_store_corrupt_records_are_data_errors(lik, store, mangle, message):
     _rewrite(store, mangle)
     with pytest.raises(DataError, match=message):
         small_profile(lik, store=store)
 
 
-def test_store_non_utf8_is_data_error(lik, tmp_path):
-    store = tmp_path / "scan.jsonl"
-    small_profile(lik, store=store)
+def test_store_non_utf8_is_data_error(store):
     with open(store, "ab") as fh:
         fh.write(b'{"type": "chunk", "index": 0, "result": {"chi2": "\xff\xfe"}}\n')
     header = json.loads(store.read_bytes().splitlines()[0])

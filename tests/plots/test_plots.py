@@ -29,6 +29,39 @@ def test_save_figure_writes_png_and_pdf_or_the_formats_asked(tmp_path):
     assert [p.name for p in paths] == ["g.svg"] and b"<svg" in paths[0].read_bytes()[:400]
 
 
+def _labelled_figure():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.0, 3.0))
+    ax.plot([0, 1], [0, 1], label=r"$\mathcal{A}_{WW}=-1$")
+    ax.set_xlabel(r"$g_X\,\mathcal{A}^{\rm SM}_{XWW}$")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))  # outside the axes: the tight box grows
+    return fig
+
+
+def test_save_figure_crops_as_savefig_tight(tmp_path):
+    """One tight box for every format: the PNG is byte for byte savefig(bbox_inches="tight")'s,
+    the PDF page that box (within a point of the PDF's own tight box)."""
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    setup_style()
+    reference = _labelled_figure()
+    reference.savefig(tmp_path / "ref.png", bbox_inches="tight")
+    reference.savefig(tmp_path / "ref.pdf", bbox_inches="tight")
+    plt.close(reference)
+    png, pdf = save_figure(_labelled_figure(), tmp_path, "f")
+    assert png.read_bytes() == (tmp_path / "ref.png").read_bytes()
+
+    def page(path):
+        box = next(ln for ln in path.read_bytes().split(b"\n") if b"/MediaBox" in ln)
+        return np.array(box.split(b"[")[1].split(b"]")[0].split(), dtype=float)[2:]
+
+    assert np.allclose(page(pdf), page(tmp_path / "ref.pdf"), atol=1.0)  # points
+    width_px = page(pdf)[0] / 72 * mpl.rcParams["savefig.dpi"]
+    assert abs(int.from_bytes(png.read_bytes()[16:20], "big") - width_px) < 2
+
+
 def test_no_backend_is_chosen_and_pyplot_not_imported_on_import():
     for f in PACKAGE.glob("*.py"):
         assert "matplotlib.use(" not in f.read_text(), f.name

@@ -1,7 +1,10 @@
 """The ``xfit`` command line.
 
 Each command group lives in its own module of this package and exposes
-``register(subparsers)``; :func:`main` collects them.  Any :class:`xfit.errors.XfitError`
+``register(subparsers)``.  :data:`COMMANDS` lists them with their one-line help (the modules'
+``add_parser`` calls read it); :func:`main` imports only the module of the command named on the
+command line, so ``xfit --help`` and every command start without loading the others (nor numpy,
+scipy or matplotlib when the command does not need them).  Any :class:`xfit.errors.XfitError`
 becomes a one-line message on stderr and a non-zero exit code, never a traceback.
 """
 from __future__ import annotations
@@ -13,9 +16,24 @@ import sys
 
 from ..errors import XfitError
 
-#: Modules of this package that add sub-commands (each has ``register(subparsers)``).
-COMMAND_MODULES = ("predict", "reproduce", "fit", "belle2", "workspace", "data", "mcmc", "run", "anomalons", "project",
-                   "terms", "cite", "scan", "limits")
+#: Every command, in the order of ``xfit --help``, with its one-line help.  The command NAME is added by
+#: ``xfit.cli.NAME.register(subparsers)``, which uses this help.
+COMMANDS = {
+    "predict": "print every prediction of a model at (m_X, g_X)",
+    "reproduce": "reproduce a figure of the papers (or all of them)",
+    "fit": "fit a model (or a plane) to likelihood terms at fixed m_X",
+    "belle2": "Belle II B+ -> K+ nu nubar likelihood: SM fit and B+ -> K+ X scan",
+    "workspace": "fit, CLs and upper limits of any pyhf workspace (fast HistFactory)",
+    "data": "download and check external data sets",
+    "mcmc": "posterior of a model's parameters at one m_X (emcee; resumable)",
+    "run": "run analyses described by YAML files (analyses/NAME.yaml)",
+    "anomalons": "anomaly cancellation and anomalon models (UV side)",
+    "project": "future sensitivity: Belle II Asimov projections, counting projections",
+    "terms": "list the likelihood terms (measurements) xfit knows",
+    "cite": "BibTeX of the inputs (paper, terms, PDG, form factors, Belle II)",
+    "scan": "1D/2D profile-likelihood scan of any parameter, m_X or prediction key",
+    "limits": "upper limit on g_X (or a parameter) versus m_X, term by term and combined",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,7 +43,37 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The command line :func:`build_parser` is building for (read by :func:`selected_subcommand`).
+_command_line: list[str] = []
+
+
+def selected_command(argv: list[str]) -> str | None:
+    """The command named on the command line ``argv``: its first word that is not an option
+    (the global options take no value), or None."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def selected_subcommand(command: str) -> str | None:
+    """The sub-command of ``command`` named on the command line being parsed (the first word
+    after ``command`` that is not an option), or None: lets a command group import only the
+    module of the sub-command that runs."""
+    words = [w for w in _command_line if not w.startswith("-")]
+    if command in words:
+        rest = words[words.index(command) + 1:]
+        return rest[0] if rest else None
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The ``xfit`` parser for the command line ``argv`` (default ``sys.argv[1:]``).
+
+    Every command is listed, but only the one named in ``argv`` is built in full (its module
+    imported and registered); the others are bare entries with their help.  ``build_parser(["NAME"])``
+    gives the full parser of command NAME.
+    """
     from .. import __version__
 
     parser = _Parser(
@@ -39,19 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "same as XFIT_ALLOW_MODIFIED_DATA=1; see docs/data.md)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:  # a command group not written yet
-            if exc.name == f"{__name__}.{name}":
-                continue
-            raise
-        module.register(sub)
+    _command_line[:] = sys.argv[1:] if argv is None else argv
+    selected = selected_command(_command_line)
+    for name, helptext in COMMANDS.items():
+        if name == selected:
+            importlib.import_module(f"{__name__}.{name}").register(sub)
+        else:  # never parsed: the command line names another command (or none)
+            sub.add_parser(name, help=helptext)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.allow_modified_data:  # for this process and the workers it starts
         from ..datasets import ALLOW_ENV

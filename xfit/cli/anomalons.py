@@ -17,6 +17,7 @@ The YAML schema of ``check`` is in docs/anomalons.md and xfit/anomalons/field_co
 from __future__ import annotations
 
 from ..errors import InputError, require_finite_number
+from . import COMMANDS
 from .common import dump_json
 
 FAMILIES = ("1ml1dl", "2dl", "1dl2ml")
@@ -25,7 +26,7 @@ FAMILIES = ("1ml1dl", "2dl", "1dl2ml")
 def register(sub) -> None:
     p = sub.add_parser(
         "anomalons",
-        help="anomaly cancellation and anomalon models (UV side)",
+        help=COMMANDS["anomalons"],
         description="Anomaly conditions, anomalon classification (Tables 2-3, App. A), "
         "finite naturalness, unitarity ceilings and chiral-tau models.",
     )

@@ -11,12 +11,14 @@ xfit belle2 plots [--out DIR]                               (xfit/cli/belle2_dia
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import sys
 
 from ..datasets import inputs_block
 from ..errors import InputError, require_finite_number
 from ..outputs import check_output_dir
+from . import COMMANDS, selected_subcommand
 from .common import dump_json
 
 
@@ -134,11 +136,24 @@ def cmd_export_pyhf(args) -> int:
     return 0
 
 
+#: Sub-commands of ``xfit belle2`` in modules of their own: name -> (module of xfit.cli, one-line
+#: help).  The module's ``register`` adds the sub-command with this help; only the module of the
+#: sub-command on the command line is imported (xfit.belle2.posterior alone takes ~0.6 s).
+SUBCOMMAND_MODULES = {
+    "fit-spectrum": ("belle2_spectrum", "fit the scale k of any q^2 spectrum (CSV q2,dBdq2) on top of the SM signal"),
+    "plots": ("belle2_diagnostics",
+              "pre/post-fit yields, pulls, impacts and correlations of the SM fit (PNG, PDF, CSV)"),
+    "posterior": ("belle2_posterior",
+                  "posterior in (m_X, B x P_inv), nuisances marginalised; Bayes factor SM + X vs SM"),
+    "toys": ("belle2_toys", "global significance of the B+ -> K+ X best fit from toys (look-elsewhere effect)"),
+}
+
+
 def register(subparsers) -> None:
-    """Add ``xfit belle2 fit-sm`` and ``xfit belle2 scan``."""
+    """Add ``xfit belle2`` with its sub-commands (those of :data:`SUBCOMMAND_MODULES` from their modules)."""
     p = subparsers.add_parser(
         "belle2",
-        help="Belle II B+ -> K+ nu nubar likelihood: SM fit and B+ -> K+ X scan",
+        help=COMMANDS["belle2"],
         description="The published Belle II B+ -> K+ nu nubar likelihood (HEPData ins2947386) "
         "with a fast HistFactory implementation; data files from `xfit data fetch belle2-knunu`.",
     )
@@ -190,9 +205,9 @@ def register(subparsers) -> None:
     e.add_argument("--out", default="xfit-output/belle2-export-pyhf", help="output directory")
     e.set_defaults(func=cmd_export_pyhf)
 
-    from . import belle2_diagnostics, belle2_posterior, belle2_spectrum, belle2_toys
-
-    belle2_spectrum.register(sub)
-    belle2_diagnostics.register(sub)
-    belle2_posterior.register(sub)
-    belle2_toys.register(sub)
+    selected = selected_subcommand("belle2")
+    for name, (module, helptext) in SUBCOMMAND_MODULES.items():
+        if name == selected:
+            importlib.import_module(f"{__package__}.{module}").register(sub)
+        else:  # never parsed: the command line names another sub-command (or none)
+            sub.add_parser(name, help=helptext)

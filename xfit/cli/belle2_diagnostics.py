@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..errors import InputError
 from ..outputs import check_output_dir
+from .belle2 import SUBCOMMAND_MODULES
 
 
 def _sm_model_and_fit():
@@ -49,7 +50,7 @@ def cmd_plots(args) -> int:
 def register(belle2_subparsers) -> None:
     """Add ``plots`` to the sub-parser group of ``xfit belle2``."""
     p = belle2_subparsers.add_parser(
-        "plots", help="pre/post-fit yields, pulls, impacts and correlations of the SM fit (PNG, PDF, CSV)",
+        "plots", help=SUBCOMMAND_MODULES["plots"][1],
         description="Figures of the first checks of the SM fit of the published Belle II likelihood: "
         "pre- and post-fit yields per channel with a data/model panel, the pulls of the nuisance "
         "parameters, the ranking of the largest impacts on mu and the largest correlations; "

@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from ..outputs import check_output_dir
+from .belle2 import SUBCOMMAND_MODULES
 from .common import dump_json
 
 
@@ -58,7 +59,7 @@ def register(belle2_subparsers) -> None:
     from ..belle2.signal import MX_NO_EFFICIENCY
 
     p = belle2_subparsers.add_parser(
-        "posterior", help="posterior in (m_X, B x P_inv), nuisances marginalised; Bayes factor SM + X vs SM",
+        "posterior", help=SUBCOMMAND_MODULES["posterior"][1],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Bayesian analysis of B+ -> K+ X with the Belle II likelihood: Laplace-marginal likelihood "
         "over the 231 nuisances on a grid, emcee posterior, dynesty evidence (pip install 'xfit[bayes]').")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import warnings
 
+from .belle2 import SUBCOMMAND_MODULES
 from .common import dump_json
 
 
@@ -40,7 +41,7 @@ def cmd_fit_spectrum(args) -> int:
 def register(belle2_subparsers) -> None:
     """Add ``fit-spectrum`` to the sub-parser group of ``xfit belle2``."""
     p = belle2_subparsers.add_parser(
-        "fit-spectrum", help="fit the scale k of any q^2 spectrum (CSV q2,dBdq2) on top of the SM signal",
+        "fit-spectrum", help=SUBCOMMAND_MODULES["fit-spectrum"][1],
         description="Fit a free scale factor k of the spectrum dB/dq2 given in FILE (CSV with columns "
         "q2 [GeV^2], dBdq2 [GeV^-2], linearly interpolated) on top of the SM B+ -> K+ nu nubar signal "
         "(fixed at mu = 1 unless --sm-free), with the Belle II likelihood and number densities.")

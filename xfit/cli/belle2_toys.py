@@ -14,6 +14,7 @@ import sys
 
 from ..errors import InputError, require_finite_number
 from ..outputs import check_output_dir
+from .belle2 import SUBCOMMAND_MODULES
 from .common import dump_json
 
 
@@ -60,7 +61,7 @@ def register(belle2_subparsers) -> None:
     from ..belle2.toys import DEFAULT_N_MASSES, DEFAULT_U0
 
     p = belle2_subparsers.add_parser(
-        "toys", help="global significance of the B+ -> K+ X best fit from toys (look-elsewhere effect)",
+        "toys", help=SUBCOMMAND_MODULES["toys"][1],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Pseudo-data from the SM-only fit, the mass scan (free fit per mass, q0) on each toy, the "
         "distribution of the maximal local q0: p_global, Z_global and the trials factor of the observed best "

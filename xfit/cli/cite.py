@@ -7,10 +7,11 @@ PDG 2024, the form-factor papers, the Belle II likelihood); :mod:`xfit.bibliogra
 from __future__ import annotations
 
 from ..errors import InputError
+from . import COMMANDS
 
 
 def register(sub) -> None:
-    p = sub.add_parser("cite", help="BibTeX of the inputs (paper, terms, PDG, form factors, Belle II)",
+    p = sub.add_parser("cite", help=COMMANDS["cite"],
                        description="Print the references of xfit's inputs: arXiv:2603.04394, the "
                        "publications of the likelihood terms, PDG 2024, the form-factor papers and the "
                        "Belle II likelihood. INSPIRE keys where verified; otherwise the key is the arXiv id "

@@ -13,6 +13,7 @@ import importlib
 import sys
 
 from ..errors import InputError, require_finite_number
+from . import COMMANDS
 
 #: Modules that register data sets with :mod:`xfit.datasets` when imported.
 DATASET_MODULES = ("xfit.belle2.files",)
@@ -68,7 +69,7 @@ def cmd_status(args) -> int:
 
 def register(subparsers) -> None:
     """Add ``xfit data fetch`` and ``xfit data status``."""
-    p = subparsers.add_parser("data", help="download and check external data sets")
+    p = subparsers.add_parser("data", help=COMMANDS["data"])
     sub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     sub.required = True
     known = ", ".join(FRONT_ENDS)

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from ..errors import InputError, require_finite_number
+from . import COMMANDS
 from .common import add_model_options, dump_json, model_from_args, theory_from_args
 
 PLANES = ("eft", "chiral")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("fit", help="fit a model (or a plane) to likelihood terms at fixed m_X",
+    p = sub.add_parser("fit", help=COMMANDS["fit"],
                        description="Fit g_X of a model, or the EFT plane (g_X A_WW, g_X A_YY), or the "
                        "chiral plane (alpha_L g_X, alpha_R g_X), to a sum of likelihood terms.")
     add_model_options(p)

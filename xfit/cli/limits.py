@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..errors import InputError, require_finite_number
+from . import COMMANDS
 from .common import dump_json
 from .scan import add_common_options, common_mapping, parse_assignments, parse_range, save_analysis, term_list, validate
 
@@ -77,7 +78,7 @@ def write_hepdata(directory: str, curves: Sequence, comment: str) -> str:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("limits", help="upper limit on g_X (or a parameter) versus m_X, term by term and combined",
+    p = sub.add_parser("limits", help=COMMANDS["limits"],
                        description="Upper limits versus m_X (kind 'limits' of an analysis file, docs/inference.md): "
                        "each likelihood term alone and their combination.")
     add_common_options(p, "limits")

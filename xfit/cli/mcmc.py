@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..datasets import inputs_block
 from ..errors import InputError, require_finite_number
+from . import COMMANDS
 from .common import add_model_options, dump_json, model_from_args
 
 DEFAULT_TERMS = "b_to_s_emiss,l3_z_gamma"
@@ -27,7 +28,7 @@ DEFAULT_OUT = "xfit-output/mcmc"
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "mcmc", help="posterior of a model's parameters at one m_X (emcee; resumable)",
+        "mcmc", help=COMMANDS["mcmc"],
         description="Sample the posterior of a model's parameters at fixed m_X with emcee (vectorised, "
         "reproducible with --seed). The chain is written to OUT/chain.h5 while it runs; the same command "
         "continues an interrupted chain. Default prior: gX uniform on [0, 0.1].")

@@ -6,6 +6,7 @@ import math
 from ..errors import InputError, require_finite_number
 from ..predictions import closed_channels, unphysical_rates
 from ..uncertainties import not_varied, propagate
+from . import COMMANDS
 from .common import add_model_options, dump_json, model_from_args
 
 #: The keys printed by ``xfit predict``, in order (the issue's list).
@@ -18,7 +19,7 @@ UNITS = {"v_X": "GeV"}
 
 
 def register(sub) -> None:
-    p = sub.add_parser("predict", help="print every prediction of a model at (m_X, g_X)",
+    p = sub.add_parser("predict", help=COMMANDS["predict"],
                        description="Print every prediction of a model at one (m_X, g_X). "
                        "Branching ratios are production rates; multiply by BR(X->invisible) "
                        "for the missing-energy signature.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InputError, require_finite_number
+from . import COMMANDS
 from .common import dump_json
 
 
@@ -77,7 +78,7 @@ def cmd_counting(args) -> int:
 
 def register(subparsers) -> None:
     """Add ``xfit project belle2`` and ``xfit project counting``."""
-    p = subparsers.add_parser("project", help="future sensitivity: Belle II Asimov projections, counting projections")
+    p = subparsers.add_parser("project", help=COMMANDS["project"])
     sub = p.add_subparsers(dest="project_command", metavar="SUBCOMMAND")
     sub.required = True
     b = sub.add_parser("belle2", help="expected B+ -> K+ X limits and discovery reach at a luminosity",

@@ -5,6 +5,7 @@ import importlib
 
 from ..errors import InputError
 from ..outputs import check_output_dir
+from . import COMMANDS
 from .common import add_theory_options, dump_json
 
 #: figure name -> (module under xfit.reproduce, its function, description)
@@ -29,7 +30,7 @@ TABLES = {
 
 
 def register(sub) -> None:
-    p = sub.add_parser("reproduce", help="reproduce a figure of the papers (or all of them)",
+    p = sub.add_parser("reproduce", help=COMMANDS["reproduce"],
                        description="Reproduce a figure of the papers. Known: "
                        + "; ".join(f"{k}: {d}" for k, (_, _, d) in FIGURES.items())
                        + "; all: Figs. 1-3 and Tables 2, 3, II into one folder with an index.md")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from ..errors import InputError
 from ..outputs import check_output_dir
+from . import COMMANDS
 from .common import dump_json
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="run analyses described by YAML files (analyses/NAME.yaml)",
+    p = sub.add_parser("run", help=COMMANDS["run"],
                        description="Run analyses described by YAML files: profile scans, limits versus "
                        "m_X, figure reproductions. The file format is documented in docs/inference.md.")
     p.add_argument("files", nargs="+", metavar="FILE", help="analysis file(s), e.g. analyses/fig3.yaml")

@@ -14,6 +14,7 @@ No ``--hepdata`` here: a profile scan is a Delta chi2 surface, not a limit curve
 from __future__ import annotations
 
 from ..errors import InputError, require_finite_number
+from . import COMMANDS
 from .common import CHARGE_OPTIONS, CHIRAL_OPTIONS, TRACE_OPTIONS, add_model_options, dump_json, theory_from_args
 
 #: analysis-file keys -> the flags that set them (so that validation messages name flags)
@@ -49,7 +50,7 @@ def add_common_options(p, command: str) -> None:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("scan", help="1D/2D profile-likelihood scan of any parameter, m_X or prediction key",
+    p = sub.add_parser("scan", help=COMMANDS["scan"],
                        description="Profile-likelihood scan (kind 'scan' of an analysis file, docs/inference.md): "
                        "1 or 2 axes among the model parameters, mX and the prediction keys; the other "
                        "parameters are profiled.")

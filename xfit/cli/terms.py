@@ -1,11 +1,12 @@
 """``xfit terms``: every registered likelihood term (one per measurement data file, plus code terms)."""
 from __future__ import annotations
 
+from . import COMMANDS
 from .common import dump_json
 
 
 def register(sub) -> None:
-    p = sub.add_parser("terms", help="list the likelihood terms (measurements) xfit knows",
+    p = sub.add_parser("terms", help=COMMANDS["terms"],
                        description="List every registered likelihood term: its name, how the measurement "
                        "enters the likelihood, the predictions it needs, its m_X range, citation and whether "
                        "it is a projection (projections enter fits only when asked for).")

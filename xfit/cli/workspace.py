@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ..errors import DataError, InputError, require_finite_number
+from . import COMMANDS
 from .common import dump_json
 
 
@@ -174,7 +175,7 @@ def cmd_limit(args) -> int:
 def register(subparsers) -> None:
     """Add ``xfit workspace fit|cls|limit``."""
     p = subparsers.add_parser(
-        "workspace", help="fit, CLs and upper limits of any pyhf workspace (fast HistFactory)",
+        "workspace", help=COMMANDS["workspace"],
         description="Any pyhf workspace (JSON) with xfit's HistFactory backend: maximum-likelihood fit, "
         "CLs (q~_mu, asymptotic, as pyhf's hypotest) and CLs upper limits.")
     sub = p.add_subparsers(dest="workspace_command", metavar="SUBCOMMAND")

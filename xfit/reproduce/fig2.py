@@ -47,11 +47,17 @@ def plane_grid(n: int = 200, x_range=(-0.03, 0.03), y_range=(-0.12, 0.12)):
     return x, y, *np.meshgrid(x, y, indexing="xy")
 
 
+def plane_predictions(X, Y, mX: float = MX, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
+                      goldstone: bool = False) -> dict[str, np.ndarray]:
+    """The predictions on the grid, vectorised (one call for all points)."""
+    plane = EFTPlane(loop_normalisation=loop_normalisation, goldstone=goldstone)
+    return plane.predict(mX, gX_AWW=X, gX_AYY=Y)
+
+
 def plane_chi2(likelihood, X, Y, mX: float = MX, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
                goldstone: bool = False) -> np.ndarray:
     """chi2 on the grid, vectorised (one call for all points)."""
-    plane = EFTPlane(loop_normalisation=loop_normalisation, goldstone=goldstone)
-    return likelihood.chi2(plane.predict(mX, gX_AWW=X, gX_AYY=Y))
+    return likelihood.chi2(plane_predictions(X, Y, mX, loop_normalisation, goldstone))
 
 
 def fit_models(models=MODELS, terms=TERMS_FULL, mX: float = MX, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
@@ -99,8 +105,8 @@ def plot_left(out_dir, results, n: int = 200, loop_normalisation: str = DEFAULT_
     z_only = build_likelihood(["l3_z_gamma"])
     w = x_half_width(loop_normalisation)
     _, _, X, Y = plane_grid(n, x_range=(-w, w))
-    chi2 = plane_chi2(full, X, Y, loop_normalisation=loop_normalisation, goldstone=goldstone)
-    dz = plane_chi2(z_only, X, Y, loop_normalisation=loop_normalisation, goldstone=goldstone)
+    predictions = plane_predictions(X, Y, loop_normalisation=loop_normalisation, goldstone=goldstone)
+    chi2, dz = full.chi2(predictions), z_only.chi2(predictions)
     levels = [delta_chi2_for_sigma(s, 2) for s in (1, 2, 3)]
     models = {name: get_model(name) for name in results}
     lines = [ModelLine(name, m.A_WW, m.A_YY, results[name].values["gX"]) for name, m in models.items()]
@@ -109,12 +115,22 @@ def plot_left(out_dir, results, n: int = 200, loop_normalisation: str = DEFAULT_
                       loop_normalisation)
 
 
-def improvement_curve(terms, g, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION, goldstone: bool = False):
+def improvement_curves(term_sets, g, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
+                       goldstone: bool = False) -> list[np.ndarray]:
+    """chi2(SM) - chi2(g_X) of the tau-flavour model on ``g`` for each set of terms in
+    ``term_sets`` (the predictions computed once)."""
     model = get_model("tau-flavor", loop_normalisation=loop_normalisation, goldstone=goldstone)
-    lik = build_likelihood(terms)
-    chi2 = lik.chi2(model.predict(MX, gX=g))
-    chi2_sm = lik.chi2(model.predict(MX, gX=0.0))
-    return chi2_sm - chi2
+    at_g, at_sm = model.predict(MX, gX=g), model.predict(MX, gX=0.0)
+    curves = []
+    for terms in term_sets:
+        lik = build_likelihood(terms)
+        curves.append(lik.chi2(at_sm) - lik.chi2(at_g))
+    return curves
+
+
+def improvement_curve(terms, g, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION, goldstone: bool = False):
+    """chi2(SM) - chi2(g_X) of the tau-flavour model on ``g`` with ``terms``."""
+    return improvement_curves([terms], g, loop_normalisation, goldstone)[0]
 
 
 def plot_right(out_dir, g_max: float | None = None, n: int = 400,
@@ -122,9 +138,8 @@ def plot_right(out_dir, g_max: float | None = None, n: int = 400,
     """The right panel (:func:`xfit.plots.fig2.draw_improvement`) on g_X in [0, ``g_max``]."""
     g_max = x_half_width(loop_normalisation) if g_max is None else g_max
     g = np.linspace(0.0, g_max, n)
-    return draw_improvement(out_dir, g, improvement_curve(TERMS_FULL, g, loop_normalisation, goldstone),
-                            improvement_curve(("b_to_s_emiss",), g, loop_normalisation, goldstone),
-                            BELLE2_NUNU_SIGMA, MX, loop_normalisation)
+    full, b_to_s_only = improvement_curves([TERMS_FULL, ("b_to_s_emiss",)], g, loop_normalisation, goldstone)
+    return draw_improvement(out_dir, g, full, b_to_s_only, BELLE2_NUNU_SIGMA, MX, loop_normalisation)
 
 
 def reproduce(out_dir: str | Path = "xfit-output/fig2", n_grid: int = 200,

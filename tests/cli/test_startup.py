@@ -1,0 +1,102 @@
+"""Start-up of the ``xfit`` command line: every command and sub-command keeps its help, and
+only the named command's module is loaded (``xfit --help`` loads none, nor numpy/scipy/matplotlib)."""
+import argparse
+import json
+import subprocess
+import sys
+
+import pytest
+
+from xfit.cli import COMMANDS, build_parser, main
+from xfit.cli.belle2 import SUBCOMMAND_MODULES
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    return next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+
+
+def _command_lines(parser: argparse.ArgumentParser, prefix: tuple[str, ...]):
+    """Every (sub-)command line below ``parser``, e.g. ("belle2", "scan")."""
+    for name, sub in _subparsers(parser).items():
+        yield (*prefix, name)
+        yield from _command_lines(sub, (*prefix, name))
+
+
+def _modules_loaded(argv: list[str]) -> dict:
+    """Run ``main(argv)`` in a fresh interpreter; which of numpy, scipy, ... and the command
+    modules it loaded."""
+    code = (
+        "import json, sys\n"
+        "from xfit.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('numpy', 'scipy', 'matplotlib', 'emcee', 'pyhf', 'h5py') or m.startswith('xfit.cli.') "
+        "or m == 'xfit.belle2.posterior')), "
+        "file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def test_top_level_help_lists_every_command_and_loads_none(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name, helptext in COMMANDS.items():
+        assert name in out and helptext[:30] in out
+    assert _modules_loaded(["--help"]) == set()
+    assert _modules_loaded(["--version"]) == set()
+
+
+def test_predict_loads_no_scipy_emcee_or_matplotlib():
+    loaded = _modules_loaded(["predict", "--model", "tau-flavor", "--mX", "2.1", "--gX", "0.018", "--json"])
+    assert "numpy" in loaded and "xfit.cli.predict" in loaded  # the command did run
+    assert not {m for m in loaded if m.split(".")[0] in ("scipy", "emcee", "matplotlib", "pyhf", "h5py")}
+    assert {m for m in loaded if m.startswith("xfit.cli.")} == {"xfit.cli.predict", "xfit.cli.common"}
+
+
+def test_a_belle2_subcommand_loads_only_its_module():
+    loaded = _modules_loaded(["belle2", "scan", "--help"])
+    assert {m for m in loaded if m.startswith("xfit.")} == {"xfit.cli.belle2", "xfit.cli.common"}
+    loaded = _modules_loaded(["belle2", "posterior", "--help"])
+    assert {"xfit.cli.belle2_posterior", "xfit.belle2.posterior"} <= loaded and "xfit.cli.belle2_toys" not in loaded
+
+
+@pytest.mark.parametrize("name", list(SUBCOMMAND_MODULES))
+def test_each_belle2_subcommand_module_uses_the_table_help(name):
+    belle2 = _subparsers(build_parser(["belle2", name]))["belle2"]
+    sub = next(a for a in belle2._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {c.dest: c.help for c in sub._choices_actions}
+    assert {k: helps[k] for k in SUBCOMMAND_MODULES} == {k: h for k, (_, h) in SUBCOMMAND_MODULES.items()}
+    assert list(helps)[:3] == ["fit-sm", "scan", "export-pyhf"]
+    assert _subparsers(belle2)[name]._actions[1:], f"belle2 {name}: no options registered"
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_command_module_uses_the_table_help(name):
+    sub = next(a for a in build_parser([name])._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {c.dest: c.help for c in sub._choices_actions}
+    assert helps == COMMANDS  # the registered command and the placeholders of the others
+    assert _subparsers(build_parser([name]))[name]._actions[1:], f"{name}: no options registered"
+
+
+def test_every_command_and_subcommand_has_help(capsys):
+    lines = [line for name in COMMANDS for line in _command_lines(build_parser([name]), ()) if line[0] == name]
+    assert len(lines) > len(COMMANDS)  # the sub-commands are there too (belle2 scan, workspace fit, ...)
+    for line in lines:
+        with pytest.raises(SystemExit) as exc:
+            main([*line, "--help"])
+        assert exc.value.code == 0, line
+        assert capsys.readouterr().out.startswith(f"usage: xfit {' '.join(line)}"), line
+
+
+def test_unknown_command_is_a_two_line_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["no-such-command"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "invalid choice: 'no-such-command'" in err[0] and "--help" in err[1]
