@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from ..errors import ConvergenceError, InputError, XfitError, require_finite_number
 from ..likelihood import LikelihoodBase
@@ -42,13 +42,13 @@ def significance_from_delta_chi2(delta_chi2: float, dof: int) -> float:
     """Gaussian-equivalent significance of a chi2 improvement with ``dof`` parameters."""
     if delta_chi2 <= 0:
         return 0.0
-    p = stats.chi2.sf(delta_chi2, dof)
-    return float(stats.norm.isf(p / 2.0))
+    p = special.chdtrc(dof, delta_chi2)  # chi2 survival function (as scipy.stats.chi2.sf)
+    return float(-special.ndtri(p / 2.0))
 
 
 def delta_chi2_for_sigma(n_sigma: float, dof: int) -> float:
     """Delta chi2 of an n-sigma region for ``dof`` parameters (2.30, 6.18, 11.83 for dof=2)."""
-    return float(stats.chi2.isf(2.0 * stats.norm.sf(n_sigma), dof))
+    return float(special.chdtri(dof, 2.0 * special.ndtr(-n_sigma)))
 
 
 @dataclass(repr=False)
@@ -325,7 +325,7 @@ class Fit:
         nuisances: MINOS in many dimensions at a bound where chi2 is flat is slow and wanders)."""
         from scipy.optimize import brentq
 
-        target = float(m.fval) + delta_chi2_for_sigma(stats.norm.isf(0.05), 1)  # 2.71: two-sided 90 %
+        target = float(m.fval) + delta_chi2_for_sigma(-special.ndtri(0.05), 1)  # 2.71: two-sided 90 %
         best = {q: float(m.values[q]) for q in self.parameters}
         hi_limit = (self.limits.get(p) or (None, None))[1]
         try:
