@@ -137,6 +137,68 @@ def _first_order(model, theta):
     return theta, val, grad, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd
 
 
+def nll_and_grad_many(model, thetas):
+    """(-ln L, gradient) of each row of ``thetas`` (W, npars) in one pass over stacked arrays:
+    (W,) and (W, npars); inf and NaN where a bin yield is not valid.
+
+    The same arithmetic as :func:`evaluate` per row (the Python and dispatch costs are paid
+    once for all W points); rows with a factor exactly 0 go through :func:`evaluate`.
+    """
+    c = model.compiled
+    thetas = np.array(thetas, dtype=float, ndmin=2)
+    W, npar = thetas.shape
+    T = np.repeat(model._nominal[None, :], W, axis=0)
+    hw = None
+    if len(c.histo_param):
+        hw = model._histosys_weights(thetas[:, c.histo_param])  # six (W, K)
+        T += hw[0] @ model._histo_up + hw[1] @ model._histo_dn
+    E = len(c.entry_row)
+    phi = np.empty((W, E + 1))
+    phi[:, E] = 1.0
+    phi[:, c.entry_linear] = thetas[:, c.entry_linear_param]
+    dphi = np.ones((W, E))
+    if len(c.normsys_param):
+        f, df, _ = model._normsys_factor(thetas[:, c.normsys_param], c.normsys_log_hi, c.normsys_log_lo,
+                                         c.normsys_table)
+        phi[:, c.entry_normsys] = f[:, c.entry_term]
+        dphi[:, c.entry_normsys] = df[:, c.entry_term]
+    F = phi[:, c.row_entries]  # (W, R, S)
+    S = F.shape[2]
+    if S > 8:
+        Q = np.prod(F, axis=2)
+    else:
+        Q = F[:, :, 0].copy()
+        for j in range(1, S):
+            Q *= F[:, :, j]
+    lam = bin_sum(model, T * Q)  # (W, nb)
+    obs = model.observed
+    vals = np.full(W, math.inf)
+    grads = np.full((W, npar), np.nan)
+    zero = (phi[:, :E] == 0.0).any(axis=1)
+    ok = ~zero & (lam > 0).all(axis=1) & np.isfinite(lam).all(axis=1)
+    for w in np.flatnonzero(zero | ~ok):  # rare: a zero factor or yield
+        vals[w], grads[w], _ = evaluate(model, thetas[w], hessian=False)
+    if not ok.any():
+        return vals, grads
+    if not ok.all():
+        thetas, T, Q, lam, phi, dphi = thetas[ok], T[ok], Q[ok], lam[ok], phi[ok], dphi[ok]
+        hw = None if hw is None else tuple(h[ok] for h in hw)
+    n = len(thetas)
+    vals[ok] = (np.sum(lam - xlogy(obs, lam), axis=1) + model._main_const + model.constraints.nll_many(thetas))
+    G = (1.0 - obs / lam)[:, c.row_bin]
+    er = c.entry_row
+    dQ = dphi * (Q[:, er] / phi[:, :E])
+    GT = G * T
+    flat = (np.arange(n)[:, None] * npar + c.entry_param[None, :]).ravel()
+    grad = np.bincount(flat, weights=(GT[:, er] * dQ).ravel(), minlength=n * npar).reshape(n, npar)
+    if hw is not None:
+        GQ = G * Q
+        grad[:, c.histo_param] += hw[2] * (GQ @ model._histo_up.T) + hw[3] * (GQ @ model._histo_dn.T)
+    model.constraints.add_grad(grad, thetas)
+    grads[ok] = grad
+    return vals, grads
+
+
 def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd) -> HessianBlocks:
     """The Hessian blocks from the first-order pieces."""
     c = model.compiled
