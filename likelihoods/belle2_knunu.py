@@ -100,7 +100,7 @@ class Belle2KNuNu(LikelihoodTerm):
         self._profiles: dict = {}  # (mX, width) -> ProfileFits, the most recent last
 
     #: masses whose batched fits (and their reference solutions) are kept
-    MAX_PROFILES = 8
+    MAX_PROFILES = 4
 
     def __getstate__(self):
         state = dict(self.__dict__)
