@@ -112,3 +112,35 @@ def test_profile_fits_reject_a_bad_index():
     m = HistFactoryModel(toy_workspace())
     with pytest.raises(InputError, match="parameter index"):
         ProfileFits(m, m.npars)
+
+
+def test_points_that_do_not_converge_fast_become_references():
+    m = HistFactoryModel(toy_workspace())
+    i = m.poi_index
+    values = np.array([0.5, 1.0, 1.5, 2.0, 2.5])
+    # rate ~ 0: any point not converged at its start fails the contraction test; max_rounds 0:
+    # after one round every failed point is fitted on its own as a reference
+    prof = ProfileFits(m, i, rate=1e-300, max_rounds=0)
+    nll, X, ok = prof.fit(values)
+    assert ok.all() and prof.stats["references"] == len(values)
+    for k, v in enumerate(values):
+        assert nll[k] == pytest.approx(minimize(m, fix={i: v}).nll, rel=1e-9, abs=1e-8)
+
+
+def test_a_failed_exact_fit_is_reported_not_raised(monkeypatch):
+    from xfit.errors import ConvergenceError
+    from xfit.histfactory import profile
+
+    m = HistFactoryModel(toy_workspace())
+    i = m.poi_index
+    real = profile.minimize
+
+    def failing(model, init=None, fix=None, **kw):
+        if fix[i] == 7.0:
+            raise ConvergenceError("no")
+        return real(model, init=init, fix=fix, **kw)
+
+    monkeypatch.setattr(profile, "minimize", failing)
+    prof = ProfileFits(m, i, rate=1e-300, max_rounds=0)  # every point is fitted exactly
+    nll, X, ok = prof.fit(np.array([1.0, 7.0, 2.0]))
+    assert ok.tolist() == [True, False, True] and np.isnan(nll[1]) and np.isfinite(nll[[0, 2]]).all()
