@@ -112,6 +112,24 @@ def evaluate(model, theta, hessian: bool):
     return val, grad.copy(), _hessian(model, theta, *st[3:])
 
 
+def gauss_newton(model, theta) -> HessianBlocks | None:
+    """The Gauss-Newton part of the Hessian: sum_b W_b J_bp J_bq plus the constraint terms,
+    i.e. the exact Hessian without the terms weighted by G_b = 1 - n_b / lambda_b (positive
+    semi-definite; the constraints make it definite in their parameters).  The Newton
+    minimiser steps with it where the exact Hessian is not positive definite (Fisher scoring).
+    None where -ln L is not finite."""
+    st = model._eval_cache
+    if st is None or not np.array_equal(st[0], theta):
+        st = _first_order(model, theta)
+        model._eval_cache = st
+    if not math.isfinite(st[1]):
+        return None
+    theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd = st[0], *st[3:]
+    zero = np.zeros_like
+    return _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, zero(G), dQ, zero(GT),
+                    None if hu is None else zero(hu), None if hd is None else zero(hd))
+
+
 def _first_order(model, theta):
     """(theta, -ln L, gradient, pieces needed by the Hessian)."""
     c = model.compiled
