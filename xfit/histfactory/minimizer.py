@@ -38,6 +38,9 @@ class FitResult:
 
 #: Convergence target of the Newton minimiser: expected NLL decrease g.H^-1.g/2.
 NEWTON_EDM = 1e-9
+#: Expected decrease (g.H^-1.g/2 of a Fisher-scoring step) above which the next step is a
+#: Fisher-scoring step as well, without trying the exact Hessian first (far from the minimum).
+FISHER_EDM = 1.0
 #: MIGRAD tolerance for method="migrad" (EDM < 0.002 * tol * 0.5).
 MIGRAD_TOL = 0.001
 
@@ -112,14 +115,19 @@ def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
     damping, edm, last_edm = 0.0, math.inf, math.inf
     Hb = fac = fac_free = None
     approx = False  # Hb is the Gauss-Newton part, not the exact Hessian
+    fisher_next = False  # far from the minimum after a Fisher step: the next one is one too
     for _ in range(max_iter):
         free = ~(fixed | ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
         if fac is not None and not np.array_equal(free, fac_free):
             fac = None
         if fac is None:
             if Hb is None:
-                Hb, approx = model.nll_grad_hess(x)[2], False
+                if fisher_next:
+                    Hb, approx = evaluate.gauss_newton(model, x), True
+                else:
+                    Hb, approx = model.nll_grad_hess(x)[2], False
                 nfcn += 1
+                fisher_next = False
             try:
                 fac = Hb.factorize(free, damping)
             except np.linalg.LinAlgError:
@@ -155,6 +163,7 @@ def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
             t *= 0.25
         if accepted:
             x, f, g = xn, fn, gn
+            fisher_next = approx and damping == 0.0 and t == 1.0 and edm > FISHER_EDM
             Hb = None
             if t < 1.0 or damping or approx:
                 fac = None
