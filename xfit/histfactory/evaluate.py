@@ -124,10 +124,7 @@ def gauss_newton(model, theta) -> HessianBlocks | None:
         model._eval_cache = st
     if not math.isfinite(st[1]):
         return None
-    theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd = st[0], *st[3:]
-    zero = np.zeros_like
-    return _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, zero(G), dQ, zero(GT),
-                    None if hu is None else zero(hu), None if hd is None else zero(hd))
+    return _hessian(model, st[0], *st[3:], second_order=False)
 
 
 def _first_order(model, theta):
@@ -217,8 +214,10 @@ def nll_and_grad_many(model, thetas):
     return vals, grads
 
 
-def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd) -> HessianBlocks:
-    """The Hessian blocks from the first-order pieces."""
+def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd,
+             second_order: bool = True) -> HessianBlocks:
+    """The Hessian blocks from the first-order pieces; without the terms weighted by G
+    (the second derivatives of the yields) if not ``second_order``: the Gauss-Newton part."""
     c = model.compiled
     obs = model.observed
     er, ep = c.entry_row, c.entry_param
@@ -238,6 +237,9 @@ def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, 
     Jb = Jb.reshape(nb, m)
     D = W[:, None, None] * Jb[:, :, None] * Jb[:, None, :]
     B = Jg[c.local_bin].T * (W[c.local_bin] * Jl)[None, :]
+    if not second_order:
+        A = Jg.T @ (W[:, None] * Jg)
+        return _with_constraints(model, theta, A, B, D, W, Jb, rank_one=True)
     # sum_r G_r d2(lambda_r): the global-global terms in one scatter
     GdQ = G[er] * dQ
     a_values = [GT[c.entries_global_row] * d2phi[eg] * Qm_e[eg]]
@@ -260,12 +262,18 @@ def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, 
         B += _scatter(c.scatter_pgl, w[c.pair_gl], B.shape)
         D += _scatter(c.scatter_pll, w[c.pair_ll], D.shape)
     A = Jg.T @ (W[:, None] * Jg) + _scatter(c.scatter_a, np.concatenate(a_values), (ng, ng))
-    delta = np.zeros((nb, m))  # the constraint (diagonal) part of the local blocks
+    return _with_constraints(model, theta, A, B, D, W, Jb, rank_one=not len(c.pair_ll))
+
+
+def _with_constraints(model, theta, A, B, D, W, Jb, rank_one: bool) -> HessianBlocks:
+    """Add the (diagonal) constraint terms and make the blocks."""
+    c = model.compiled
+    delta = np.zeros(Jb.shape)  # the constraint (diagonal) part of the local blocks
     for idx, values in model.constraints.hess_diag(theta):  # constraints are diagonal
         _add_diag(c, A, D, delta, idx, values)
-    # without local-local pairs each block is diagonal plus rank one: D_b = diag(delta_b) + W_b Jb_b Jb_b^T
-    rank_one = (delta, W, Jb) if not len(c.pair_ll) else None
-    return HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)), rank_one)
+    # without local-local terms each block is diagonal plus rank one: D_b = diag(delta_b) + W_b Jb_b Jb_b^T
+    return HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)),
+                         (delta, W, Jb) if rank_one else None)
 
 
 def _valid(lam, obs) -> bool:
