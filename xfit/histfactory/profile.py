@@ -15,9 +15,12 @@ value and gradient for all points per iteration, :meth:`HistFactoryModel.nll_and
 * it is converged by the criterion of :func:`~.minimizer.minimize`: expected decrease
   g.H^-1.g / 2 < ``edm`` (:data:`~.minimizer.NEWTON_EDM`) with the same set of free parameters
   (none reaching a bound that the reference does not have);
-* a point whose steps do not shrink the expected decrease by 5 per iteration (the reference
-  is too far), that changes its active bounds, or whose step is rejected, becomes a new
-  reference itself: an exact Newton fit warm-started from where it got to.
+* a point whose steps do not shrink the expected decrease by the factor ``rate`` (default
+  0.2, as :func:`~.minimizer.minimize` before it recomputes a reused Hessian) per iteration
+  (the reference is too far), that changes its active bounds, or whose step is rejected,
+  becomes a new reference itself: an exact Newton fit warm-started from where it got to.
+  The contraction test bounds the mismatch of H_ref, so the true g.H^-1.g/2 is within a
+  small factor of the target.
 
 Every result is thus a minimum to the tolerance of :func:`~.minimizer.minimize`; no value is
 interpolated.  Nothing here knows about a particular analysis.
@@ -53,7 +56,9 @@ class ProfileFits:
     ``fix``: other parameters held fixed ({index: value}); ``edm``: convergence target;
     ``max_references``: references kept (the oldest are dropped); ``max_iter``: iterations
     of a batch; ``max_rounds``: rounds of new references (one per round, at the median of
-    the points that failed) before each point still failing is fitted as a reference.
+    the points that failed) before each point still failing is fitted as a reference;
+    ``rate``: a point fails unless each step lowers its expected decrease g.H_ref^-1.g/2 by at
+    least this factor; ``max_solutions``: solved points remembered as starting points.
     """
 
     def __init__(self, model, index: int, fix: dict | None = None, edm: float = NEWTON_EDM,
