@@ -65,11 +65,15 @@ def test_solver_solves_many_right_hand_sides_and_hessian_column(model):
     _, g, blocks = model.nll_grad_hess(th)
     free = ~model.fixed
     free[model.poi_index] = False
-    fac = blocks.factorize(free)
+    some = free.copy()
+    some[model.compiled.local_params[::3]] = False  # some local parameters fixed as well
     rhs = g[None, :] + np.random.default_rng(3).normal(size=(4, model.npars))
-    many = fac.solve(rhs)
-    for w in range(len(rhs)):
-        assert np.allclose(many[w], fac.solve(rhs[w]), rtol=1e-12, atol=1e-14)
+    for fr in (free, some):
+        fac = blocks.factorize(fr)
+        many = fac.solve(rhs)
+        for w in range(len(rhs)):
+            assert np.allclose(many[w], fac.solve(rhs[w]), rtol=1e-12, atol=1e-14)
+        assert np.all(many[:, ~fr] == 0)
     H = blocks.dense()
     for p in range(model.npars):
         assert np.array_equal(blocks.column(p), H[:, p])

@@ -169,14 +169,15 @@ class BlockSolver:
         c = self.model.compiled
         nb, m = self.Dinv.shape[:2]
         W = len(grads)
-        gg = grads[:, c.global_params] * self.fg
-        gl = grads[:, c.local_params] * self.fl
-        glb = np.zeros((W, nb * m))
-        glb[:, c.local_flat] = gl
+        gg = grads[:, c.global_params]
+        # the gradient in the block layout; a slot without a free local parameter takes any
+        # value: its row of D^-1 is the identity and its column of B is 0, so it changes
+        # nothing else, and its result is dropped below
+        glb = grads[:, c.block_param]
         yl = np.einsum("bij,wbj->wbi", self.Dinv, glb.reshape(W, nb, m)).reshape(W, nb * m)
-        xg = (gg - yl @ self.Bf.T) @ self.Sinv.T
+        xg = (gg - yl @ self.Bf.T) @ self.Sinv.T  # a fixed global's S^-1 row is its unit vector
         xl = (yl - xg @ self.Y.reshape(nb * m, -1).T)[:, c.local_flat]
-        x = np.zeros_like(grads, dtype=float)
-        x[:, c.global_params] = xg * self.fg
-        x[:, c.local_params] = xl * self.fl
+        x = np.empty((W, grads.shape[1]))
+        x[:, c.global_params] = xg if self.fg.all() else xg * self.fg
+        x[:, c.local_params] = xl if self.fl.all() else xl * self.fl
         return x
