@@ -13,8 +13,11 @@ chi2(B, m_X) = 2 NLL_prof(B_X = BR(B+->K+X) x BR(X->invisible), m_X) - 2 NLL_SM
 Above m_X = 4.675 GeV (q^2 = 21.855 GeV^2) the Belle II tables have no signal efficiency, so
 the likelihood is flat (chi2 = 0): the term's mass range ends there.
 
-Points are evaluated one by one in order of (m_X, B) with warm starts from the previous
-solution; templates are cached per m_X (a profile fit from a warm start takes a few ms).
+At each m_X the points are fitted together (:class:`xfit.histfactory.ProfileFits`: batched
+Newton steps from the nearest already-solved B, each point converged to the tolerance of an
+exact fit, nothing interpolated), so all walkers of an MCMC step cost one batched pass; the
+fits kept per m_X warm-start later calls.  A point the batch cannot converge is fitted on its
+own (warm start, SM-fit restart, MIGRAD).  Templates are cached per m_X.
 """
 from __future__ import annotations
 
@@ -94,6 +97,15 @@ class Belle2KNuNu(LikelihoodTerm):
         self._x = None
         self._mass = None
         self._signal = False
+        self._profiles: dict = {}  # (mX, width) -> ProfileFits, the most recent last
+
+    #: masses whose batched fits (and their reference solutions) are kept
+    MAX_PROFILES = 4
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_profiles"] = {}  # large and rebuilt on demand: not pickled to executors
+        return state
 
     def _setup(self) -> None:
         if self._kx is None:
@@ -107,6 +119,19 @@ class Belle2KNuNu(LikelihoodTerm):
         from xfit.belle2.signal import BR_UNIT
         from xfit.inference import mle
 
+        if not self._prepare_mass(mX):
+            return 0.0
+        kx = self._kx
+        fix = kx.fix(mu_X=BR / BR_UNIT)
+        # warm start from the previous point; if Newton fails (e.g. after a jump to a huge
+        # signal), restart from the SM best fit, then with MIGRAD; else ConvergenceError
+        r = mle.fit(kx.model, init=self._x, fix=fix, fallback=False,
+                    retries=((self._x_sm, "newton"), (self._x_sm, "migrad")))
+        self._x = r.x
+        return 2.0 * (r.nll - self._nll_sm)
+
+    def _prepare_mass(self, mX: float) -> bool:
+        """Put the templates of m_X into the model; False where the X has no efficiency."""
         self._setup()
         kx = self._kx
         # the KXModel may be shared with other copies of this term: check its own mass
@@ -115,15 +140,31 @@ class Belle2KNuNu(LikelihoodTerm):
         if self._mass != (mX, self.width):
             self._mass = (mX, self.width)
             self._signal = sum(float(t.sum()) for t in kx.templates(mX, self.width).values()) > 0.0
-        if not self._signal:
-            return 0.0
-        fix = kx.fix(mu_X=BR / BR_UNIT)
-        # warm start from the previous point; if Newton fails (e.g. after a jump to a huge
-        # signal), restart from the SM best fit, then with MIGRAD; else ConvergenceError
-        r = mle.fit(kx.model, init=self._x, fix=fix, fallback=False,
-                    retries=((self._x_sm, "newton"), (self._x_sm, "migrad")))
-        self._x = r.x
-        return 2.0 * (r.nll - self._nll_sm)
+        return self._signal
+
+    def chi2_at_mass(self, mX: float, BR) -> np.ndarray:
+        """chi2 at one m_X for an array of B_X, fitted together (see module docstring)."""
+        from xfit.belle2.signal import BR_UNIT
+        from xfit.histfactory import ProfileFits
+
+        br = np.asarray(BR, dtype=float).reshape(-1)
+        if not self._prepare_mass(mX):
+            return np.zeros(len(br))
+        kx = self._kx
+        key = (float(mX), self.width)
+        prof = self._profiles.pop(key, None)
+        if prof is None or prof.model is not kx.model:
+            prof = ProfileFits(kx.model, kx.ix, fix=kx.fixed_sm, rate=0.1)
+        self._profiles[key] = prof  # most recent last
+        while len(self._profiles) > self.MAX_PROFILES:
+            del self._profiles[next(iter(self._profiles))]
+        nll, X, ok = prof.fit(br / BR_UNIT, init=self._x)
+        out = 2.0 * (nll - self._nll_sm)
+        if ok.any():
+            self._x = X[np.flatnonzero(ok)[-1]].copy()
+        for i in np.flatnonzero(~ok):  # on its own, with restarts (ConvergenceError if all fail)
+            out[i] = self.chi2_point(mX, float(br[i]))
+        return out
 
     def _chi2(self, predictions: Mapping[str, np.ndarray]) -> np.ndarray:
         mX = np.real_if_close(np.asarray(predictions["mX"]))
@@ -133,8 +174,9 @@ class Belle2KNuNu(LikelihoodTerm):
         mX, br = np.asarray(mX, float), np.asarray(br, float)
         if not (np.all(np.isfinite(br)) and np.all(br >= 0)):
             raise InputError("belle2_knunu: BR(B+->K+X) x BR(X->invisible) must be finite and >= 0")
+        mX, br = np.broadcast_arrays(mX, br)
         out = np.empty(mX.shape)
-        order = np.lexsort((br, mX))  # neighbouring points give good warm starts
-        for i in order:
-            out[i] = self.chi2_point(float(mX[i]), float(br[i]))
+        for m in np.unique(mX):  # one batch per mass
+            sel = mX == m
+            out[sel] = self.chi2_at_mass(float(m), br[sel])
         return out

@@ -11,6 +11,7 @@ Nothing here knows about a particular analysis.  Modules, one job each:
 * :mod:`.evaluate` -- -ln L, exact gradient and block Hessian in one pass;
 * :mod:`.blocks` -- block linear algebra (Schur complement over per-bin local blocks);
 * :mod:`.minimizer` -- projected Newton with MIGRAD fallback, covariance;
+* :mod:`.profile` -- many fits at many values of one parameter, advanced together;
 * :mod:`.model` -- :class:`HistFactoryModel`, :class:`ExtraSample`.
 
 See docs/histfactory.md.
@@ -26,6 +27,7 @@ from .minimizer import (
 )
 from .model import ExtraSample, HistFactoryModel
 from .modifiers import INTERPOLATION_CODES, SUPPORTED_MODIFIERS
+from .profile import ProfileFits
 from .workspace import from_workspace, load_spec, validate
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
            "FitResult",
            "HessianBlocks",
            "HistFactoryModel",
+           "ProfileFits",
            "covariance",
            "from_workspace",
            "load_spec",

@@ -43,6 +43,20 @@ class HessianBlocks:
         H[np.ix_(loc, loc)] = np.where(same, blockvals, 0.0)
         return H
 
+    def column(self, p: int) -> np.ndarray:
+        """Column ``p`` of the Hessian (npars,), without forming the dense matrix."""
+        mdl, c = self.model, self.model.compiled
+        col = np.zeros(mdl.npars)
+        gp, lp = c.global_pos[p], c.local_pos[p]
+        if gp >= 0:
+            col[c.global_params] = self.A[:, gp]
+            col[c.local_params] = self.B[gp]
+        else:
+            col[c.global_params] = self.B[:, lp]
+            same = np.flatnonzero(c.local_bin == c.local_bin[lp])
+            col[c.local_params[same]] = self.D[c.local_bin[lp], c.local_slot[same], c.local_slot[lp]]
+        return col
+
     def factorize(self, free, damping: float = 0.0) -> BlockSolver:
         """Factorise H over the ``free`` parameters (Schur complement over the per-bin local
         blocks); ``damping`` adds damping * |diag| (Levenberg).  Raises np.linalg.LinAlgError
@@ -130,9 +144,12 @@ class BlockSolver:
     Sinv: np.ndarray   # (ng, ng) inverse Schur complement
 
     def solve(self, grad) -> np.ndarray:
-        """x with H x = grad on the free parameters, 0 on the others."""
+        """x with H x = grad on the free parameters, 0 on the others; ``grad`` (npars,), or
+        (W, npars) for W right-hand sides at once."""
         mdl, c = self.model, self.model.compiled
         nb, m = self.Dinv.shape[:2]
+        if np.ndim(grad) == 2:
+            return self._solve_many(grad)
         gg, gl = grad[c.global_params], grad[c.local_params]
         all_free = self.fg.all() and self.fl.all()
         if not all_free:
@@ -145,4 +162,22 @@ class BlockSolver:
         x = np.zeros(mdl.npars)
         x[c.global_params] = xg if all_free else np.where(self.fg, xg, 0.0)
         x[c.local_params] = xl if all_free else np.where(self.fl, xl, 0.0)
+        return x
+
+    def _solve_many(self, grads) -> np.ndarray:
+        """:meth:`solve` for each row of ``grads`` (W, npars)."""
+        c = self.model.compiled
+        nb, m = self.Dinv.shape[:2]
+        W = len(grads)
+        gg = grads[:, c.global_params]
+        # the gradient in the block layout; a slot without a free local parameter takes any
+        # value: its row of D^-1 is the identity and its column of B is 0, so it changes
+        # nothing else, and its result is dropped below
+        glb = grads[:, c.block_param]
+        yl = np.einsum("bij,wbj->wbi", self.Dinv, glb.reshape(W, nb, m)).reshape(W, nb * m)
+        xg = (gg - yl @ self.Bf.T) @ self.Sinv.T  # a fixed global's S^-1 row is its unit vector
+        xl = (yl - xg @ self.Y.reshape(nb * m, -1).T)[:, c.local_flat]
+        x = np.empty((W, grads.shape[1]))
+        x[:, c.global_params] = xg if self.fg.all() else xg * self.fg
+        x[:, c.local_params] = xl if self.fl.all() else xl * self.fl
         return x

@@ -150,6 +150,7 @@ class CompiledModel:
     local_slot: np.ndarray  # (nl,) its slot in the per-bin block
     block_size: int  # m: largest number of locals in one bin
     local_flat: np.ndarray  # (nl,) local_bin * m + local_slot: position in the (nb * m) block layout
+    block_param: np.ndarray  # (nb * m,) parameter at each slot of the block layout (0 where unused)
     slot_used: np.ndarray  # (nb, m) True where a bin's block slot holds a local parameter
     histo_gpos: np.ndarray  # (K,) global position of each histosys parameter
     entries_global: np.ndarray  # entries whose parameter is global
@@ -319,6 +320,7 @@ def _split_parameters(c: dict, npars: int, nbins: int) -> dict:
         "local_slot": lslot,
         "block_size": m,
         "local_flat": lbin * m + lslot,
+        "block_param": _block_param(loc, lbin * m + lslot, nbins * m),
         "slot_used": slot_used,
         "histo_gpos": hpos,
         "entries_global": eg,
@@ -345,3 +347,9 @@ def _split_parameters(c: dict, npars: int, nbins: int) -> dict:
         "scatter_pgl": gpos[ep[a[pgl]]] * nl + lpos[ep[b[pgl]]],
         "scatter_pll": (lbin[la] * m + lslot[la]) * m + lslot[lb],
     }
+
+
+def _block_param(local_params, local_flat, size) -> np.ndarray:
+    out = np.zeros(size, dtype=int)
+    out[local_flat] = local_params
+    return out

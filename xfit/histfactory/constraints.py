@@ -79,13 +79,24 @@ class Constraints:
             val += float(np.sum(rate - xlogy(self.pois_aux, rate))) + self.pois_const
         return val
 
-    def add_grad(self, grad, theta) -> None:
-        """Add the constraint gradient to ``grad`` (in place)."""
+    def nll_many(self, thetas) -> np.ndarray:
+        """:meth:`nll` of each row of ``thetas`` (W, npars)."""
+        val = np.zeros(len(thetas))
         if len(self.gauss_param):
-            grad[self.gauss_param] += (theta[self.gauss_param] - self.gauss_aux) * self.gauss_inv_var
+            d = thetas[:, self.gauss_param] - self.gauss_aux
+            val += 0.5 * ((d * d) @ self.gauss_inv_var) + self.gauss_const
         if len(self.pois_param):
-            th = theta[self.pois_param]
-            grad[self.pois_param] += self.pois_factor - np.divide(
+            rate = thetas[:, self.pois_param] * self.pois_factor
+            val += np.sum(rate - xlogy(self.pois_aux, rate), axis=1) + self.pois_const
+        return val
+
+    def add_grad(self, grad, theta) -> None:
+        """Add the constraint gradient to ``grad`` (in place); ``theta`` (npars,) or (W, npars)."""
+        if len(self.gauss_param):
+            grad[..., self.gauss_param] += (theta[..., self.gauss_param] - self.gauss_aux) * self.gauss_inv_var
+        if len(self.pois_param):
+            th = theta[..., self.pois_param]
+            grad[..., self.pois_param] += self.pois_factor - np.divide(
                 self.pois_aux, th, out=np.zeros_like(th), where=self.pois_aux != 0
             )
 

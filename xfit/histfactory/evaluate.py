@@ -112,6 +112,21 @@ def evaluate(model, theta, hessian: bool):
     return val, grad.copy(), _hessian(model, theta, *st[3:])
 
 
+def gauss_newton(model, theta) -> HessianBlocks | None:
+    """The Gauss-Newton part of the Hessian: sum_b W_b J_bp J_bq plus the constraint terms,
+    i.e. the exact Hessian without the terms weighted by G_b = 1 - n_b / lambda_b (positive
+    semi-definite; the constraints make it definite in their parameters).  The Newton
+    minimiser steps with it where the exact Hessian is not positive definite (Fisher scoring).
+    None where -ln L is not finite."""
+    st = model._eval_cache
+    if st is None or not np.array_equal(st[0], theta):
+        st = _first_order(model, theta)
+        model._eval_cache = st
+    if not math.isfinite(st[1]):
+        return None
+    return _hessian(model, st[0], *st[3:], second_order=False)
+
+
 def _first_order(model, theta):
     """(theta, -ln L, gradient, pieces needed by the Hessian)."""
     c = model.compiled
@@ -137,8 +152,72 @@ def _first_order(model, theta):
     return theta, val, grad, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd
 
 
-def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd) -> HessianBlocks:
-    """The Hessian blocks from the first-order pieces."""
+def nll_and_grad_many(model, thetas):
+    """(-ln L, gradient) of each row of ``thetas`` (W, npars) in one pass over stacked arrays:
+    (W,) and (W, npars); inf and NaN where a bin yield is not valid.
+
+    The same arithmetic as :func:`evaluate` per row (the Python and dispatch costs are paid
+    once for all W points); rows with a factor exactly 0 go through :func:`evaluate`.
+    """
+    c = model.compiled
+    thetas = np.array(thetas, dtype=float, ndmin=2)
+    W, npar = thetas.shape
+    T = np.repeat(model._nominal[None, :], W, axis=0)
+    hw = None
+    if len(c.histo_param):
+        hw = model._histosys_weights(thetas[:, c.histo_param])  # six (W, K)
+        T += hw[0] @ model._histo_up + hw[1] @ model._histo_dn
+    E = len(c.entry_row)
+    phi = np.empty((W, E + 1))
+    phi[:, E] = 1.0
+    phi[:, c.entry_linear] = thetas[:, c.entry_linear_param]
+    dphi = np.ones((W, E))
+    if len(c.normsys_param):
+        f, df, _ = model._normsys_factor(thetas[:, c.normsys_param], c.normsys_log_hi, c.normsys_log_lo,
+                                         c.normsys_table)
+        phi[:, c.entry_normsys] = f[:, c.entry_term]
+        dphi[:, c.entry_normsys] = df[:, c.entry_term]
+    F = phi[:, c.row_entries]  # (W, R, S)
+    S = F.shape[2]
+    if S > 8:
+        Q = np.prod(F, axis=2)
+    else:
+        Q = F[:, :, 0].copy()
+        for j in range(1, S):
+            Q *= F[:, :, j]
+    lam = bin_sum(model, T * Q)  # (W, nb)
+    obs = model.observed
+    vals = np.full(W, math.inf)
+    grads = np.full((W, npar), np.nan)
+    zero = (phi[:, :E] == 0.0).any(axis=1)
+    ok = ~zero & (lam > 0).all(axis=1) & np.isfinite(lam).all(axis=1)
+    for w in np.flatnonzero(zero | ~ok):  # rare: a zero factor or yield
+        vals[w], grads[w], _ = evaluate(model, thetas[w], hessian=False)
+    if not ok.any():
+        return vals, grads
+    if not ok.all():
+        thetas, T, Q, lam, phi, dphi = thetas[ok], T[ok], Q[ok], lam[ok], phi[ok], dphi[ok]
+        hw = None if hw is None else tuple(h[ok] for h in hw)
+    n = len(thetas)
+    vals[ok] = (np.sum(lam - xlogy(obs, lam), axis=1) + model._main_const + model.constraints.nll_many(thetas))
+    G = (1.0 - obs / lam)[:, c.row_bin]
+    er = c.entry_row
+    dQ = dphi * (Q[:, er] / phi[:, :E])
+    GT = G * T
+    flat = (np.arange(n)[:, None] * npar + c.entry_param[None, :]).ravel()
+    grad = np.bincount(flat, weights=(GT[:, er] * dQ).ravel(), minlength=n * npar).reshape(n, npar)
+    if hw is not None:
+        GQ = G * Q
+        grad[:, c.histo_param] += hw[2] * (GQ @ model._histo_up.T) + hw[3] * (GQ @ model._histo_dn.T)
+    model.constraints.add_grad(grad, thetas)
+    grads[ok] = grad
+    return vals, grads
+
+
+def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, G, dQ, GT, hu, hd,
+             second_order: bool = True) -> HessianBlocks:
+    """The Hessian blocks from the first-order pieces; without the terms weighted by G
+    (the second derivatives of the yields) if not ``second_order``: the Gauss-Newton part."""
     c = model.compiled
     obs = model.observed
     er, ep = c.entry_row, c.entry_param
@@ -158,6 +237,9 @@ def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, 
     Jb = Jb.reshape(nb, m)
     D = W[:, None, None] * Jb[:, :, None] * Jb[:, None, :]
     B = Jg[c.local_bin].T * (W[c.local_bin] * Jl)[None, :]
+    if not second_order:
+        A = Jg.T @ (W[:, None] * Jg)
+        return _with_constraints(model, theta, A, B, D, W, Jb, rank_one=True)
     # sum_r G_r d2(lambda_r): the global-global terms in one scatter
     GdQ = G[er] * dQ
     a_values = [GT[c.entries_global_row] * d2phi[eg] * Qm_e[eg]]
@@ -180,12 +262,18 @@ def _hessian(model, theta, T, Q, hw, Qm_e, dphi, d2phi, F, phi_e, nonzero, lam, 
         B += _scatter(c.scatter_pgl, w[c.pair_gl], B.shape)
         D += _scatter(c.scatter_pll, w[c.pair_ll], D.shape)
     A = Jg.T @ (W[:, None] * Jg) + _scatter(c.scatter_a, np.concatenate(a_values), (ng, ng))
-    delta = np.zeros((nb, m))  # the constraint (diagonal) part of the local blocks
+    return _with_constraints(model, theta, A, B, D, W, Jb, rank_one=not len(c.pair_ll))
+
+
+def _with_constraints(model, theta, A, B, D, W, Jb, rank_one: bool) -> HessianBlocks:
+    """Add the (diagonal) constraint terms and make the blocks."""
+    c = model.compiled
+    delta = np.zeros(Jb.shape)  # the constraint (diagonal) part of the local blocks
     for idx, values in model.constraints.hess_diag(theta):  # constraints are diagonal
         _add_diag(c, A, D, delta, idx, values)
-    # without local-local pairs each block is diagonal plus rank one: D_b = diag(delta_b) + W_b Jb_b Jb_b^T
-    rank_one = (delta, W, Jb) if not len(c.pair_ll) else None
-    return HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)), rank_one)
+    # without local-local terms each block is diagonal plus rank one: D_b = diag(delta_b) + W_b Jb_b Jb_b^T
+    return HessianBlocks(model, 0.5 * (A + A.T), B, 0.5 * (D + D.transpose(0, 2, 1)),
+                         (delta, W, Jb) if rank_one else None)
 
 
 def _valid(lam, obs) -> bool:

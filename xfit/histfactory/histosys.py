@@ -37,7 +37,8 @@ _CODE4P_POLY = np.array([
 
 
 def code4p(alpha):
-    """Weights (w_up, w_dn) of pyhf code4p and their first and second derivatives.
+    """Weights (w_up, w_dn) of pyhf code4p and their first and second derivatives (each of
+    the shape of ``alpha``: (K,) or a batch (..., K)).
 
     |alpha| <= 1: one matrix product of the powers of alpha with :data:`_CODE4P_POLY`.  Beyond
     +-1 the weights are the linear continuation from the boundary (w_up = alpha, w_dn = 0
@@ -45,12 +46,28 @@ def code4p(alpha):
     boundary slope times (alpha - clip(alpha)); the second derivatives vanish at +-1.
     """
     a = np.asarray(alpha, dtype=float)
+    if a.ndim != 1:  # a batch (..., K)
+        return _code4p_batch(a)
     if np.abs(a).max(initial=0.0) <= 1.0:
         return tuple(_CODE4P_POLY @ np.vander(a, 7, increasing=True).T)
     ac = np.minimum(np.maximum(a, -1.0), 1.0)  # clip(a, -1, 1), faster on small arrays
     w = _CODE4P_POLY @ np.vander(ac, 7, increasing=True).T  # (6, K)
     w[:2] += w[2:4] * (a - ac)
     return tuple(w)
+
+
+def _code4p_batch(a):
+    """:func:`code4p` on a batch (..., K), evaluated elementwise (Horner) instead of through
+    the power matrix."""
+    ac = np.minimum(np.maximum(a, -1.0), 1.0)
+    a2 = ac * ac
+    g = a2 * (15.0 + a2 * (-10.0 + 3.0 * a2)) / 16.0  # w_up/dn = alpha/2 +- g inside +-1
+    dg = ac * (30.0 + a2 * (-40.0 + 18.0 * a2)) / 16.0
+    d2g = (30.0 + a2 * (-120.0 + 90.0 * a2)) / 16.0
+    half = 0.5 * ac
+    up, dn, dup, ddn = half + g, half - g, 0.5 + dg, 0.5 - dg
+    beyond = a - ac  # the linear continuation beyond +-1 (second derivatives 0 there)
+    return (up + dup * beyond, dn + ddn * beyond, dup, ddn, d2g, -d2g)
 
 
 def code0(alpha):

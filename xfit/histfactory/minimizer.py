@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConvergenceError, InputError
+from . import evaluate
 from .model import HistFactoryModel
 
 
@@ -37,6 +38,9 @@ class FitResult:
 
 #: Convergence target of the Newton minimiser: expected NLL decrease g.H^-1.g/2.
 NEWTON_EDM = 1e-9
+#: Expected decrease (g.H^-1.g/2 of a Fisher-scoring step) above which the next step is a
+#: Fisher-scoring step as well, without trying the exact Hessian first (far from the minimum).
+FISHER_EDM = 1.0
 #: MIGRAD tolerance for method="migrad" (EDM < 0.002 * tol * 0.5).
 MIGRAD_TOL = 0.001
 
@@ -94,8 +98,11 @@ def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = 
 def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
     """Projected Newton iterations with the block-structured exact Hessian.
 
-    Levenberg damping (added to the diagonal) while the Hessian is not positive definite,
-    lowered by 100 after every full step.  The factorised Hessian is reused for further steps
+    Where the exact Hessian is not positive definite, a step with its Gauss-Newton part
+    (:func:`~.evaluate.gauss_newton`, Fisher scoring); Levenberg damping (added to the
+    diagonal) while that is not positive definite either or its step fails, lowered by 100
+    after every full step.  Convergence is only declared with the exact, undamped Hessian.
+    The factorised Hessian is reused for further steps
     while they converge fast (a reused step needs only the gradient); it is recomputed at the
     current point when the expected decrease falls by less than a factor 5 per step, when the
     line search shortens a step, or when the set of parameters at their bounds changes.
@@ -107,17 +114,26 @@ def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
         return FitResult(x, f, nfcn, math.inf, False, fixed)
     damping, edm, last_edm = 0.0, math.inf, math.inf
     Hb = fac = fac_free = None
+    approx = False  # Hb is the Gauss-Newton part, not the exact Hessian
+    fisher_next = False  # far from the minimum after a Fisher step: the next one is one too
     for _ in range(max_iter):
         free = ~(fixed | ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
         if fac is not None and not np.array_equal(free, fac_free):
             fac = None
         if fac is None:
             if Hb is None:
-                Hb = model.nll_grad_hess(x)[2]
+                if fisher_next:
+                    Hb, approx = evaluate.gauss_newton(model, x), True
+                else:
+                    Hb, approx = model.nll_grad_hess(x)[2], False
                 nfcn += 1
+                fisher_next = False
             try:
                 fac = Hb.factorize(free, damping)
             except np.linalg.LinAlgError:
+                if damping == 0.0 and not approx:  # not positive definite: Fisher scoring
+                    Hb, approx = evaluate.gauss_newton(model, x), True
+                    continue
                 damping = 1e-3 if damping == 0.0 else 10.0 * damping
                 if damping > 1e10:
                     break
@@ -126,9 +142,11 @@ def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
         step = fac.solve(g)
         edm = 0.5 * float(g @ step)
         if edm < edm_target:
-            if damping == 0.0:
+            if damping == 0.0 and not approx:
                 return FitResult(x, f, nfcn, edm, True, fixed, grad=g)
-            damping, fac = 0.0, None  # confirm with the undamped Hessian
+            damping, fac = 0.0, None  # confirm with the exact, undamped Hessian
+            if approx:
+                Hb = None
             continue
         if edm > 0.2 * last_edm or edm < 0:  # the reused Hessian no longer converges fast
             fac = Hb = None
@@ -145,12 +163,13 @@ def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
             t *= 0.25
         if accepted:
             x, f, g = xn, fn, gn
+            fisher_next = approx and damping == 0.0 and t == 1.0 and edm > FISHER_EDM
             Hb = None
-            if t < 1.0 or damping:
+            if t < 1.0 or damping or approx:
                 fac = None
                 if t == 1.0:
                     damping = damping * 0.01 if damping > 1e-5 else 0.0
-        elif edm < 100 * edm_target and damping == 0.0:  # at the numerical precision of the NLL
+        elif edm < 100 * edm_target and damping == 0.0 and not approx:  # at the numerical precision of the NLL
             return FitResult(x, f, nfcn, edm, True, fixed, grad=g)
         else:
             damping = 1e-3 if damping == 0.0 else 10.0 * damping

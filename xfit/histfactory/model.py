@@ -236,6 +236,10 @@ class HistFactoryModel:
         out = evaluate.evaluate(self, np.asarray(theta, dtype=float), hessian=False)
         return out[0], out[1]
 
+    def nll_and_grad_many(self, thetas):
+        """(-ln L, gradient) of each row of ``thetas`` (W, npars), in one pass: (W,), (W, npars)."""
+        return evaluate.nll_and_grad_many(self, thetas)
+
     def nll_grad_hess(self, theta):
         """(-ln L, gradient, Hessian blocks) -- see :class:`~xfit.histfactory.HessianBlocks`."""
         return evaluate.evaluate(self, np.asarray(theta, dtype=float), hessian=True)

@@ -57,10 +57,13 @@ def code4_table(coef) -> np.ndarray:
 def code4(alpha, log_hi, log_lo, table):
     """Factor f(alpha) and its first two derivatives, pyhf code4 (alpha0 = 1).
 
-    ``alpha``, ``log_hi``, ``log_lo``: shape (U,); ``table``: (3, U, 7) from :func:`code4_table`.
+    ``alpha``: shape (U,) or a batch (..., U); ``log_hi``, ``log_lo``: (U,); ``table``:
+    (3, U, 7) from :func:`code4_table`.
     For |alpha| < 1 one contraction of the powers of alpha with the table.
     """
     a = np.asarray(alpha, dtype=float)
+    if a.ndim != 1:  # a batch (..., U)
+        return _code4_batch(a, log_hi, log_lo, table)
     f, df, d2f = np.einsum("kui,ui->ku", table, np.vander(a, 7, increasing=True))
     if np.abs(a).max(initial=0.0) >= 1.0:  # exponential: f = exp(alpha * slope)
         out = np.abs(a) >= 1.0
@@ -68,6 +71,22 @@ def code4(alpha, log_hi, log_lo, table):
         slope = np.where(ao > 0.0, log_hi[out], -log_lo[out])
         e = np.exp(ao * slope)
         f[out], df[out], d2f[out] = e, slope * e, slope * slope * e
+    return f, df, d2f
+
+
+def _code4_batch(a, log_hi, log_lo, table):
+    """:func:`code4` on a batch (..., U): one contraction of the powers of alpha with the table,
+    then the exponential where |alpha| >= 1."""
+    powers = np.empty(a.shape + (7,))
+    powers[..., 0] = 1.0
+    powers[..., 1:] = a[..., None]
+    np.cumprod(powers, axis=-1, out=powers)
+    f, df, d2f = np.einsum("kui,...ui->k...u", table, powers)
+    out = np.abs(a) >= 1.0
+    if out.any():
+        slope = np.where(a > 0.0, log_hi, -log_lo)
+        e = np.exp(a * slope)
+        f, df, d2f = np.where(out, e, f), np.where(out, slope * e, df), np.where(out, slope * slope * e, d2f)
     return f, df, d2f
 
 

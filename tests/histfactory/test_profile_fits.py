@@ -1,0 +1,150 @@
+"""Batched evaluation (many parameter vectors in one pass) and :class:`ProfileFits` (many fits
+at many values of one parameter, advanced together) against the one-at-a-time code paths."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hf_toys import random_points, toy_workspace
+
+from xfit.histfactory import HistFactoryModel, ProfileFits, histosys, minimize, normsys
+
+SETTINGS = {
+    "default": None,
+    "both_other_codes": {"normsys": {"interpcode": "code1"}, "histosys": {"interpcode": "code0"}},
+}
+
+
+@pytest.fixture(scope="module", params=list(SETTINGS))
+def model(request) -> HistFactoryModel:
+    return HistFactoryModel(toy_workspace(), modifier_settings=SETTINGS[request.param])
+
+
+def test_interpolation_codes_on_a_batch_equal_one_row_at_a_time():
+    rng = np.random.default_rng(7)
+    a = rng.uniform(-2.5, 2.5, (5, 9))
+    a[0, :3] = [-1.0, 0.0, 1.0]  # the joins of code4p and code4
+    for func in (histosys.code4p, histosys.code0):
+        batch = func(a)
+        for w in range(len(a)):
+            for got, want in zip(batch, func(a[w])):
+                assert np.allclose(got[w], want, rtol=1e-13, atol=1e-14)
+    hi, lo = rng.uniform(1.01, 1.6, 9), rng.uniform(0.5, 0.99, 9)
+    table = normsys.code4_table(normsys.code4_coefficients(hi, lo))
+    for func in (normsys.code4, normsys.code1):
+        batch = func(a, np.log(hi), np.log(lo), table)
+        for w in range(len(a)):
+            for got, want in zip(batch, func(a[w], np.log(hi), np.log(lo), table)):
+                assert np.allclose(got[w], want, rtol=1e-13, atol=1e-14)
+
+
+def test_nll_and_grad_many_equals_one_point_at_a_time(model):
+    pts = random_points(model, 6, seed=11)
+    pts[2] = pts[2].copy()
+    pts[2][model.poi_index] = 0.0  # a zero factor: goes through the one-point path
+    X = np.array(pts)
+    vals, grads = model.nll_and_grad_many(X)
+    for w, th in enumerate(pts):
+        v, g = model.nll_and_grad(th)
+        assert vals[w] == pytest.approx(v, rel=1e-13)
+        assert np.allclose(grads[w], g, rtol=1e-11, atol=1e-11 * np.max(np.abs(g)))
+
+
+def test_invalid_points_in_a_batch_are_inf():
+    m = HistFactoryModel(toy_workspace())
+    th = random_points(m, 2, seed=2)
+    bad = th[0].copy()
+    bad[m.bounds[:, 0] < 0] = -40.0  # alphas far below: histosys drive yields below 0
+    assert m.nll(bad) == np.inf
+    vals, grads = m.nll_and_grad_many(np.array([th[1], bad]))
+    assert vals[0] == pytest.approx(m.nll(th[1]), rel=1e-13) and vals[1] == np.inf
+    assert np.all(np.isnan(grads[1]))
+
+
+def test_solver_solves_many_right_hand_sides_and_hessian_column(model):
+    th = minimize(model, init=random_points(model, 1, seed=4)[0]).x
+    _, g, blocks = model.nll_grad_hess(th)
+    free = ~model.fixed
+    free[model.poi_index] = False
+    some = free.copy()
+    some[model.compiled.local_params[::3]] = False  # some local parameters fixed as well
+    rhs = g[None, :] + np.random.default_rng(3).normal(size=(4, model.npars))
+    for fr in (free, some):
+        fac = blocks.factorize(fr)
+        many = fac.solve(rhs)
+        for w in range(len(rhs)):
+            assert np.allclose(many[w], fac.solve(rhs[w]), rtol=1e-12, atol=1e-14)
+        assert np.all(many[:, ~fr] == 0)
+    H = blocks.dense()
+    for p in range(model.npars):
+        assert np.array_equal(blocks.column(p), H[:, p])
+
+
+@pytest.mark.parametrize("settings", list(SETTINGS))
+def test_profile_fits_equal_exact_fits(settings):
+    m = HistFactoryModel(toy_workspace(), modifier_settings=SETTINGS[settings])
+    i = m.poi_index
+    values = np.array([0.3, 0.6, 0.65, 0.9, 1.0, 1.3, 2.0, 3.0, 0.0, 1.01])
+    prof = ProfileFits(m, i)
+    for batch in (values, values[::-1] * 1.02, np.array([1.5])):
+        nll, X, ok = prof.fit(batch)
+        assert ok.all()
+        for k, v in enumerate(batch):
+            exact = minimize(m, fix={i: v})
+            assert nll[k] == pytest.approx(exact.nll, rel=1e-9, abs=1e-8)
+            assert nll[k] >= exact.nll - 1e-8
+            assert X[k, i] == v
+            assert np.max(np.abs(X[k] - exact.x)) < 1e-3
+    assert prof.stats["batched"] > 0 and prof.stats["references"] >= 1
+
+
+def test_profile_fits_with_other_parameters_fixed():
+    m = HistFactoryModel(toy_workspace())
+    i = m.poi_index
+    other = int(np.flatnonzero(m.bounds[:, 0] < 0)[0])  # an alpha
+    prof = ProfileFits(m, i, fix={other: 0.5}, max_references=2)
+    values = np.linspace(0.2, 2.5, 12)
+    nll, X, ok = prof.fit(values)
+    assert ok.all() and np.all(X[:, other] == 0.5)
+    assert len(prof.references) <= 2
+    for k, v in enumerate(values):
+        assert nll[k] == pytest.approx(minimize(m, fix={i: v, other: 0.5}).nll, rel=1e-9, abs=1e-8)
+
+
+def test_profile_fits_reject_a_bad_index():
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    with pytest.raises(InputError, match="parameter index"):
+        ProfileFits(m, m.npars)
+
+
+def test_points_that_do_not_converge_fast_become_references():
+    m = HistFactoryModel(toy_workspace())
+    i = m.poi_index
+    values = np.array([0.5, 1.0, 1.5, 2.0, 2.5])
+    # rate ~ 0: any point not converged at its start fails the contraction test; max_rounds 0:
+    # after one round every failed point is fitted on its own as a reference
+    prof = ProfileFits(m, i, rate=1e-300, max_rounds=0)
+    nll, X, ok = prof.fit(values)
+    assert ok.all() and prof.stats["references"] == len(values)
+    for k, v in enumerate(values):
+        assert nll[k] == pytest.approx(minimize(m, fix={i: v}).nll, rel=1e-9, abs=1e-8)
+
+
+def test_a_failed_exact_fit_is_reported_not_raised(monkeypatch):
+    from xfit.errors import ConvergenceError
+    from xfit.histfactory import profile
+
+    m = HistFactoryModel(toy_workspace())
+    i = m.poi_index
+    real = profile.minimize
+
+    def failing(model, init=None, fix=None, **kw):
+        if fix[i] == 7.0:
+            raise ConvergenceError("no")
+        return real(model, init=init, fix=fix, **kw)
+
+    monkeypatch.setattr(profile, "minimize", failing)
+    prof = ProfileFits(m, i, rate=1e-300, max_rounds=0)  # every point is fitted exactly
+    nll, X, ok = prof.fit(np.array([1.0, 7.0, 2.0]))
+    assert ok.tolist() == [True, False, True] and np.isnan(nll[1]) and np.isfinite(nll[[0, 2]]).all()
