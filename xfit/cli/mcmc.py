@@ -58,7 +58,12 @@ def register(sub) -> None:
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     p.add_argument("--overwrite", action="store_true",
                    help="start afresh when OUT/chain.h5 holds a chain with other settings")
-    p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    p.add_argument("--progress", action="store_true",
+                   help="progress on stderr (the default: a bar on a terminal, else a line per 10%%)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--theory-nuisances", action="store_true",
+                   help="sample the theory inputs (form factors, CKM, masses, EW inputs) as N(0,1) nuisances "
+                        "beside the model's parameters (docs/physics.md, 'Theory nuisances')")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
 
@@ -99,6 +104,10 @@ def _run(args) -> int:
     if mX <= 0:
         raise InputError(f"--mX must be > 0 GeV, got {args.mX}")
 
+    if args.theory_nuisances and args.evidence:
+        raise InputError("--evidence with --theory-nuisances is not available (the evidence integrates the model's "
+                         "parameters only); drop one of them")
+
     from ..inference.priors import as_prior_set
     from .fit import likelihood_from_option
 
@@ -124,7 +133,7 @@ def _run(args) -> int:
         cpu0 = time.process_time()
         chain = sample_model(model, likelihood, mX, priors, nwalkers=walkers, nsteps=steps, seed=seed,
                              chain_file=chain_file, init=args.init, burn=burn, overwrite=args.overwrite,
-                             progress=args.progress)
+                             progress=not args.quiet, theory_nuisances=args.theory_nuisances)
         sampling_cpu = time.process_time() - cpu0
         if chain.resumed:
             _, stored = read_chain_settings(chain_file)
@@ -141,7 +150,8 @@ def _run(args) -> int:
         summary = chain.summary(hpd=args.hpd)
         predictions = chain.predictive_summary(args.observable, hpd=args.hpd) if args.observable else None
         title = f"{model.name}, $m_X$ = {mX:g} GeV: {' + '.join(likelihood.names)}"
-        corner_files = chain.corner_plot(out, "corner", title=title)
+        # the model's parameters (the theory nuisances' posteriors are in the summary)
+        corner_files = chain.corner_plot(out, "corner", title=title, parameters=model.parameters)
         evidence = None
         if args.evidence:
             from ..inference.evidence import bayes_factor, model_evidence, sm_evidence
@@ -187,6 +197,11 @@ def _run(args) -> int:
         "files": {"chain": str(chain_file), "corner": [str(f) for f in corner_files],
                   "summary": str(out / "summary.json")},
     })
+    nuisance_names = [n for n in chain.parameters if n not in params]
+    result["theory_nuisances"] = {"used": bool(args.theory_nuisances)}
+    if nuisance_names:  # posterior of each standardised input (prior N(0, 1))
+        result["theory_nuisances"].update({"source": "data/theory_uncertainties.yaml",
+                                           "posterior": {n: summary[n] for n in nuisance_names}})
     if predictions is not None:
         result["predictions"] = predictions
     if evidence is not None:

@@ -220,13 +220,19 @@ class Chain:
 
     # plots -----------------------------------------------------------------------------
     def corner_plot(self, out_dir: str | Path | None = None, stem: str = "corner",
-                    discard: int | None = None, title: str | None = None, truths=None):
+                    discard: int | None = None, title: str | None = None, truths=None,
+                    parameters: Sequence[str] | None = None):
         """Corner plot (``corner``) with the parameters' LaTeX labels, 16/50/84 % quantiles
         marked; written as PNG + PDF when ``out_dir`` is given (returns the paths), else the
-        figure is returned."""
+        figure is returned.  ``parameters``: the columns to draw (default: all)."""
         from ...plots.corner import corner_plot
 
-        return corner_plot(self.samples(discard), [self.labels[p] for p in self.parameters], out_dir, stem,
+        names = list(self.parameters if parameters is None else parameters)
+        unknown = [p for p in names if p not in self.parameters]
+        if unknown:
+            raise InputError(f"corner plot of unknown parameter(s) {unknown}; the chain has {', '.join(self.parameters)}")
+        cols = [self.parameters.index(p) for p in names]
+        return corner_plot(self.samples(discard)[:, cols], [self.labels[p] for p in names], out_dir, stem,
                            title=title, truths=truths)
 
     def to_dict(self, hpd: bool = False, warn: bool = True) -> dict:

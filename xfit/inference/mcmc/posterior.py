@@ -61,6 +61,42 @@ class ModelLogLikelihood:
         return float(-0.5 * np.asarray(self.likelihood.chi2(self.predictor(**sm)), dtype=float))
 
 
+class NuisanceLogLikelihood(ModelLogLikelihood):
+    """ln L(theta, nu) with the theory inputs as standardised nuisances ``nu`` (issue 13).
+
+    Columns: the model's parameters, then the active nuisances of ``nuisances`` (a
+    :class:`~xfit.inference.nuisances.TheoryNuisances`); their N(0, 1) priors are the
+    constraint, so ln L here is -chi2/2 of the likelihood alone, evaluated with the inputs
+    shifted point by point in one vectorised call (``TheoryNuisances.predict_batch``).
+    """
+
+    def __init__(self, model, likelihood, mX, nuisances):
+        super().__init__(model, likelihood, mX)
+        self.nuisances = nuisances
+        self.model_parameters = tuple(model.parameters)
+        self.parameters = self.model_parameters + tuple(nuisances.names)
+
+    def params(self, theta) -> dict[str, np.ndarray]:
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        return {p: theta[:, i] for i, p in enumerate(self.model_parameters)}
+
+    def predict(self, theta) -> dict[str, np.ndarray]:
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        return self.nuisances.predict_batch(self.params(theta), theta[:, len(self.model_parameters):])
+
+    def __call__(self, theta) -> np.ndarray:
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        chi2 = np.broadcast_to(np.asarray(self.likelihood.chi2(self.predict(theta)), dtype=float), (theta.shape[0],))
+        lnl = -0.5 * chi2
+        return np.where(np.isfinite(lnl), lnl, -np.inf)
+
+    def sm(self) -> float:
+        if self.nuisances.moves_sm:
+            raise InputError("--evidence with --theory-nuisances: the SM likelihood depends on the theory inputs "
+                             "here, so ln Z(SM) would need its own integral; run the evidence without nuisances")
+        return super().sm()
+
+
 class LogPosterior:
     """The vectorised log-probability handed to emcee (``vectorize=True``).
 

@@ -14,7 +14,7 @@ from ...errors import ConvergenceError, DataError, InputError, require_finite_nu
 from ..priors import PriorSet, as_prior_set
 from .backend import CHAIN_FORMAT, checkpointed_backend_class, normalise_settings, read_chain_settings
 from .chain import Chain
-from .posterior import LogPosterior, ModelLogLikelihood, check_prior_domain
+from .posterior import LogPosterior, ModelLogLikelihood, NuisanceLogLikelihood, check_prior_domain
 
 #: emcee moves by name.  "de" (default) is differential evolution (ter Braak 2006; emcee's
 #: DEMove): integrated autocorrelation times of ~4 steps in one dimension and ~8 in two,
@@ -75,6 +75,17 @@ def _initial_state(initial, priors: PriorSet, nwalkers: int, rng, logpost: LogPo
 
     # hand the values to emcee so that the start is evaluated once
     return emcee.State(p0, log_prob=values[:, 0].copy(), blobs=values[:, 1].copy())
+
+
+def _run_steps(sampler, state, n: int, total: int, done: int, progress: bool) -> None:
+    """``n`` emcee steps from ``state`` (what ``run_mcmc`` does), reported by
+    :class:`~xfit.inference.progress.Progress` (a bar on a terminal, else a line per 10 %)."""
+    from ..progress import Progress
+
+    with Progress(total, "xfit mcmc", unit="steps", initial=done, enabled=progress,
+                  resume_hint="Ctrl-C keeps every finished step; run again to resume") as bar:
+        for _ in sampler.sample(state, iterations=n):
+            bar.update()
 
 
 def sample(log_likelihood: Callable[[np.ndarray], np.ndarray], priors: PriorSet, nwalkers: int = DEFAULT_WALKERS,
@@ -145,14 +156,14 @@ def sample(log_likelihood: Callable[[np.ndarray], np.ndarray], priors: PriorSet,
             done = int(sampler.backend.iteration)
             if done < nsteps:
                 steps_run = nsteps - done
-                sampler.run_mcmc(None, steps_run, progress=progress)
+                _run_steps(sampler, sampler.get_last_sample(), steps_run, nsteps, done, progress)
         else:
             rng = np.random.default_rng(seed)
             emcee_seed = int(rng.integers(2**32 - 1))
             p0 = _initial_state(initial, priors, nwalkers, rng, logpost)
             sampler.random_state = np.random.RandomState(emcee_seed).get_state()
             steps_run = nsteps
-            sampler.run_mcmc(p0, nsteps, progress=progress)
+            _run_steps(sampler, p0, nsteps, nsteps, 0, progress)
     finally:  # also on Ctrl-C: keep every finished step
         if hasattr(sampler.backend, "flush"):
             sampler.backend.flush()
@@ -202,30 +213,57 @@ def fit_initializer(model, likelihood, mX, priors: PriorSet, nwalkers: int, widt
     return init
 
 
+def _with_nuisance_draws(init: Callable, n_nuisances: int) -> Callable:
+    """An initializer of the model's parameters extended by N(0, 1) draws of the nuisances
+    (their prior)."""
+    def extended(rng):
+        p0 = init(rng)
+        return np.hstack([p0, rng.standard_normal((p0.shape[0], n_nuisances))])
+
+    return extended
+
+
 def sample_model(model, likelihood, mX, priors=None, nwalkers: int = DEFAULT_WALKERS, nsteps: int = 2000,
                  seed: int | None = None, *, chain_file: str | Path | None = None, init: str = "fit",
                  burn: int | None = None, overwrite: bool = False, progress: bool = False,
-                 settings: Mapping | None = None, moves: str = "de", checkpoint_seconds: float = 1.0) -> Chain:
+                 settings: Mapping | None = None, moves: str = "de", checkpoint_seconds: float = 1.0,
+                 theory_nuisances: bool = False) -> Chain:
     """The posterior of ``model``'s parameters at fixed ``mX`` given ``likelihood``.
 
     ``priors``: a :class:`PriorSet`, {name: Prior or "kind:args"}, a list of CLI specs
     (``"gX:loguniform:1e-4:0.1"``) or None (defaults: g_X uniform on [0, 0.1]).
     ``init="fit"`` starts the walkers in a ball around the best fit, ``"prior"`` from prior
-    draws.  See :func:`sample` for the chain file, resuming and seeds.
+    draws.  ``theory_nuisances=True`` samples the theory inputs too, as standardised
+    nuisances with N(0, 1) priors (:class:`~xfit.inference.nuisances.TheoryNuisances`; the
+    chain's columns gain their names).  See :func:`sample` for the chain file, resuming and
+    seeds.
     """
     priors = as_prior_set(priors, model.parameters)
     check_prior_domain(model, priors)
-    lnl = ModelLogLikelihood(model, likelihood, mX)
-    nwalkers_i = positive_int(nwalkers, "number of walkers", minimum=min_walkers(priors.ndim))
+    if theory_nuisances:
+        from ..nuisances import TheoryNuisances
+        from ..priors import Gaussian
+
+        nuisances = TheoryNuisances(model, likelihood, mX)
+        lnl = NuisanceLogLikelihood(model, likelihood, mX, nuisances)
+        priors = PriorSet({**priors.priors, **{n: Gaussian(0.0, 1.0) for n in nuisances.names}})
+    else:
+        lnl = ModelLogLikelihood(model, likelihood, mX)
+    nwalkers_i = positive_int(nwalkers, "--walkers (number of walkers)", minimum=min_walkers(priors.ndim))
     if init == "fit":
-        initial = fit_initializer(model, likelihood, lnl.mX, priors, nwalkers_i)
+        model_priors = PriorSet({p: priors[p] for p in model.parameters})
+        initial = fit_initializer(model, likelihood, lnl.mX, model_priors, nwalkers_i)
+        if theory_nuisances:
+            initial = _with_nuisance_draws(initial, priors.ndim - len(model.parameters))
     elif init == "prior":
         initial = None
     else:
         raise InputError(f"init must be 'fit' or 'prior', got {init!r}")
     full = {"model": model.describe(), "mX": lnl.mX, "terms": list(likelihood.names), "init": init,
+            **({"theory_nuisances": list(lnl.parameters[len(model.parameters):])} if theory_nuisances else {}),
             **dict(settings or {})}
     labels = {p: model.label(p) for p in model.parameters}
+    labels.update({p: p for p in lnl.parameters[len(model.parameters):]})
     return sample(lnl, priors, nwalkers_i, nsteps, seed, initial=initial, chain_file=chain_file,
                   settings=full, overwrite=overwrite, burn=burn, progress=progress, labels=labels,
                   moves=moves, checkpoint_seconds=checkpoint_seconds)
