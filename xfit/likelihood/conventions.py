@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache, partial
 
 import numpy as np
+
 from ..errors import DataError, InputError
 from .core import Citation, LikelihoodTerm
 

@@ -230,7 +230,8 @@ class Chain:
         names = list(self.parameters if parameters is None else parameters)
         unknown = [p for p in names if p not in self.parameters]
         if unknown:
-            raise InputError(f"corner plot of unknown parameter(s) {unknown}; the chain has {', '.join(self.parameters)}")
+            raise InputError(f"corner plot of unknown parameter(s) {unknown}; "
+                             f"the chain has {', '.join(self.parameters)}")
         cols = [self.parameters.index(p) for p in names]
         return corner_plot(self.samples(discard)[:, cols], [self.labels[p] for p in names], out_dir, stem,
                            title=title, truths=truths)
