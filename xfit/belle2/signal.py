@@ -56,14 +56,17 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
-from ..histfactory import ExtraSample, HistFactoryModel
 from ..physics.constants import DEFAULT_SM
 from ..physics.kinematics import kallen
 from . import files
+
+if TYPE_CHECKING:  # the model is built inside KXModel (histfactory imports scipy.linalg)
+    from ..histfactory import HistFactoryModel
 
 #: SM branching fraction of the simulated signal (HPQCD f+, 0 < q^2 < 22.885 GeV^2).
 B_SM = 4.97e-6
@@ -238,6 +241,8 @@ class KXModel:
         self.efficiency = efficiency_table(self.densities, sm)  # once, not per mass
         self.channel_names = files.channel_name_map(spec)
         zero = {self.channel_names[k]: np.zeros(len(files.signal_templates(spec)[k])) for k in files.SIGNAL_SAMPLES}
+        from ..histfactory import ExtraSample, HistFactoryModel  # scipy.linalg: only when a model is built
+
         extra = ExtraSample(X_SAMPLE, X_PARAMETER, zero, x_sample_modifiers(spec),
                             norm_bounds=(0.0, MU_X_MAX), norm_init=0.0)
         self.model = HistFactoryModel(spec, [extra])
