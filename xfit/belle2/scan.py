@@ -112,6 +112,7 @@ class Scanner:
         self.width = float(width)
         self.calc = AsymptoticCalculator(self.kx.model, poi_index=self.kx.ix, fix=self.kx.fix())
         self.sm_fit = self.calc.bkg_fit
+        self._last_limits = None  # the limits of the last mass: first trial values of the next
 
     def set_mass(self, mX: float) -> float:
         """Templates of mX in the observed and Asimov models; expected X events at B = 1e-5."""
@@ -138,7 +139,8 @@ class Scanner:
         q0 = ts.q0(self.sm_fit.nll, r.nll)
         mp = MassPoint(float(mX), mu_hat * BR_UNIT, q0, r.nll, ev)
         if limits:
-            ul = upper_limit(self.calc, cl=CL, mu_max=MU_X_MAX, free=r)
+            ul = upper_limit(self.calc, cl=CL, mu_max=MU_X_MAX, free=r, start=self._last_limits)
+            self._last_limits = ul if ul.obs_limit is not None else None
             mp.BR_95_expected = {k: v * BR_UNIT for k, v in ul.exp_limits.items()}
             mp.BR_95 = None if ul.obs_limit is None else ul.obs_limit * BR_UNIT
             if ul.obs_limit is None:
