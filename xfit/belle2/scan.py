@@ -118,6 +118,7 @@ class Scanner:
         """Templates of mX in the observed and Asimov models; expected X events at B = 1e-5."""
         ev = self.kx.set_mass(mX, self.width)
         self.kx.set_mass(mX, self.width, model=self.calc.asimov)
+        self.calc.new_templates()
         return ev
 
     def free_fit(self, init=None):

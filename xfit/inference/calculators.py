@@ -148,8 +148,9 @@ class AsymptoticCalculator(Calculator):
         self.asimov_min = self.asimov.nll(self.bkg_fit.x)
         self._x_obs = self.bkg_fit.x.copy()
         self._x_asimov = self.bkg_fit.x.copy()
-        #: recent conditional fits {asimov: [(mu, x), ...]}: each fit starts from the nearest mu
+        #: recent conditional fits {asimov: [(mu, x, epoch), ...]}: starting points
         self._starts: dict[bool, list] = {False: [], True: []}
+        self._epoch = 0
 
     # .. fits ..............................................................................
     def free_fit(self, init=None):
@@ -165,18 +166,32 @@ class AsymptoticCalculator(Calculator):
         is the partial derivative (envelope theorem), so it comes with the fit.
         """
         m = self.asimov if asimov else self.model
-        hist = self._starts[asimov]
-        if hist:  # the fit nearest in mu (this mass or the last one)
-            start = min(hist, key=lambda e: abs(e[0] - mu))[1].copy()
-        else:
-            start = (self._x_asimov if asimov else self._x_obs).copy()
-        r = mle.fixed_poi_fit(m, mu, self.poi, init=start, fix=self.fix, method=self.method)
+        r = mle.fixed_poi_fit(m, mu, self.poi, init=self._start(mu, asimov), fix=self.fix, method=self.method)
         if asimov:
             self._x_asimov = r.x
-        hist.append((float(mu), r.x))
+        hist = self._starts[asimov]
+        hist.append((float(mu), r.x, self._epoch))
         del hist[:-MAX_STARTS]
         g = r.grad if r.grad is not None else m.nll_and_grad(r.x)[1]
         return r.nll, float(g[self.poi])
+
+    def new_templates(self) -> None:
+        """Tell the calculator that the models changed (e.g. a new X mass in a scan): the
+        conditional fits made so far remain starting points, but are not extrapolated."""
+        self._epoch += 1
+
+    def _start(self, mu: float, asimov: bool):
+        """Starting point of a conditional fit at ``mu``: the line through the two fits
+        nearest in mu since the models last changed (nuisances move smoothly with mu), else
+        the nearest fit, else the last fit."""
+        hist = self._starts[asimov]
+        if not hist:
+            return (self._x_asimov if asimov else self._x_obs).copy()
+        near = sorted((e for e in hist if e[2] == self._epoch), key=lambda e: abs(e[0] - mu))[:2]
+        if len(near) == 2 and near[0][0] != near[1][0]:
+            (m1, x1, _), (m2, x2, _) = near
+            return x1 + (x2 - x1) * ((mu - m1) / (m2 - m1))
+        return min(hist, key=lambda e: abs(e[0] - mu))[1].copy()
 
     # .. test statistics ...................................................................
     def q_asimov(self, mu: float) -> tuple[float, float]:

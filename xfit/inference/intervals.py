@@ -101,6 +101,13 @@ def _solve_band(model, target: float, mu: float) -> float:
 
 def expected_limits(calc, sigma_guess: float, cl: float = CL, mu_max: float = math.inf,
                     guesses: dict | None = None) -> dict[str, float]:
+    """Expected CLs upper limits on the POI at N = -2..2 sigma: {"-2": mu, ..., "2": mu}
+    (:func:`_expected_limits`, whose docstring says how)."""
+    return _expected_limits(calc, sigma_guess, cl, mu_max, guesses)[0]
+
+
+def _expected_limits(calc, sigma_guess: float, cl: float = CL, mu_max: float = math.inf,
+                     guesses: dict | None = None) -> tuple[dict[str, float], list]:
     """Expected CLs upper limits on the POI at N = -2..2 sigma: {"-2": mu, ..., "2": mu}.
 
     ``calc``: an :class:`~xfit.inference.calculators.AsymptoticCalculator` (its ``q_asimov``);
@@ -146,25 +153,47 @@ def expected_limits(calc, sigma_guess: float, cl: float = CL, mu_max: float = ma
                 break
         out[str(n)] = mu
         scale = mu / target
-    return out
+    return out, pts
+
+
+def _asimov_interpolant(pts):
+    """q_A(mu) and its slope from the Asimov fits ``pts`` of :func:`_expected_limits`, for
+    mu between the lowest and highest fit (None elsewhere): sigma(mu) interpolated as in
+    :func:`_sigma_model` (a first Newton trial only; its error is ~1e-5 relative)."""
+    if len(pts) < 2:
+        return None
+    model = _sigma_model(pts, 0.0)
+    lo, hi = min(p[0] for p in pts), max(p[0] for p in pts)
+
+    def qa(mu):
+        if not lo <= mu <= hi:
+            return None
+        f, d = model(mu)
+        s = mu / f
+        return s * s, 2.0 * s * (f - mu * d) / (f * f)
+    return qa
 
 
 def observed_limit(calc, mu_hat: float, nll_hat: float, guess: float, cl: float = CL,
-                   mu_max: float = math.inf) -> float | None:
+                   mu_max: float = math.inf, asimov_model=None) -> float | None:
     """Observed CLs upper limit on the POI (None if above ``mu_max``).
 
     ``mu_hat``, ``nll_hat``: the free fit to the observed data; ``guess``: the first trial
     value (e.g. the expected median plus mu_hat).  Raises :class:`ConvergenceError` if the
     iteration does not converge in 60 steps.  Newton stops once the predicted error of the
     next iterate (from the change of the slope between iterates) is below 1e-9.
+    ``asimov_model``: mu -> (q_A, d q_A / d mu) or None, used for the first trial only (the
+    interpolated Asimov curve of the expected limits: one Asimov fit less); every later
+    iterate, and so the result, uses fitted q_A.
     """
     log_alpha = math.log(1.0 - cl)
     lo, hi = max(mu_hat, 0.0), None  # CLs(lo) >= 0.5: q~ = 0 there
     mu = max(guess, mu_hat + 1e-6, 1e-6)
     slopes: list[tuple[float, float]] = []
-    for _ in range(60):
+    for it in range(60):
         qt, dqt = calc.q_tilde(mu, mu_hat, nll_hat)
-        qa, dqa = calc.q_asimov(mu)
+        approx = asimov_model(mu) if (it == 0 and asimov_model is not None) else None
+        qa, dqa = approx if approx is not None else calc.q_asimov(mu)
         cls = cls_from_q(qt, qa)[2]
         h = math.log(max(cls, 1e-300)) - log_alpha
         if h > 0:
@@ -190,6 +219,11 @@ def observed_limit(calc, mu_hat: float, nll_hat: float, guess: float, cl: float 
                 new = mu_max
         elif not (lo < new < hi):
             new = 0.5 * (lo + hi)
+        if approx is not None:  # an interpolated q_A: never the last iterate, nor a bracket end
+            lo, hi = max(mu_hat, 0.0), None
+            slopes.clear()
+            mu = new if math.isfinite(new) and new > mu_hat else mu * (1 + 1e-3)
+            continue
         if abs(new - mu) <= RTOL * mu or (hi is not None and hi - lo <= RTOL * hi):
             return float(new if hi is None or lo < new < hi else mu)
         if slope < 0 and lo < new and (hi is None or new < hi) and new <= mu_max \
@@ -230,12 +264,13 @@ def upper_limit(calc, cl: float = CL, mu_max: float | None = None, free=None,
     mu_hat = float(free.x[calc.poi])
     prev = start if start is not None and start.exp_limits.get("0") else None
     sigma = 1.0 if prev is not None else calc.asimov_sigma()
-    exp = expected_limits(calc, sigma, cl, mu_max, guesses=None if prev is None else prev.exp_limits)
+    exp, pts = _expected_limits(calc, sigma, cl, mu_max, guesses=None if prev is None else prev.exp_limits)
     guess = exp["0"] + mu_hat
     if prev is not None and prev.obs_limit is not None and math.isfinite(prev.mu_hat):
         # the excess over mu_hat in units of the expected median, carried over
         guess = mu_hat + (prev.obs_limit - prev.mu_hat) * exp["0"] / prev.exp_limits["0"]
-    obs = observed_limit(calc, mu_hat, free.nll, guess=guess, cl=cl, mu_max=mu_max)
+    obs = observed_limit(calc, mu_hat, free.nll, guess=guess, cl=cl, mu_max=mu_max,
+                         asimov_model=_asimov_interpolant(pts))
     return UpperLimitResult(obs, exp, cl, mu_hat, float(free.nll))
 
 
