@@ -175,6 +175,12 @@ class AsymptoticCalculator(Calculator):
         g = r.grad if r.grad is not None else m.nll_and_grad(r.x)[1]
         return r.nll, float(g[self.poi])
 
+    def reset_starts(self) -> None:
+        """Start the next fits from the background-only fit, as a fresh calculator does."""
+        self._x_obs = self.bkg_fit.x.copy()
+        self._x_asimov = self.bkg_fit.x.copy()
+        self._starts = {False: [], True: []}
+
     def new_templates(self) -> None:
         """Tell the calculator that the models changed (e.g. a new X mass in a scan): the
         conditional fits made so far remain starting points, but are not extrapolated."""
