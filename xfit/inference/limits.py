@@ -506,15 +506,34 @@ def _rate_limit(curve: _RateCurve, threshold, g_min, g_max, guess: float | None)
     """
     c0 = curve(0.0)
     if guess is None or not (guess > 0 and math.isfinite(guess)):
-        # the first mass: bisect the coarse grid index for the first point threshold above chi2(0)
+        # the first mass: the first point of the coarse grid threshold above chi2(0), by an
+        # exponential search from the middle of the grid and bisection (the largest couplings,
+        # where a profile fit may struggle, are rarely evaluated)
         n = max(math.ceil(2 * math.log10(g_max / g_min)), 2) + 1
         grid = np.geomspace(g_min, g_max, n)
-        if curve(float(grid[-1])) - c0 < threshold:
-            return None
-        lo_i, hi_i = -1, n - 1
+
+        def above(i):
+            return curve(float(grid[i])) - c0 >= threshold
+
+        lo_i, hi_i, i, step = -1, None, n // 2, 1
+        while hi_i is None:
+            if above(i):
+                hi_i = i
+            else:
+                lo_i = i
+                if i == n - 1:
+                    return None
+                i, step = min(i + step, n - 1), 2 * step
+        step = 1
+        while lo_i == -1 and hi_i > 0:
+            i = max(hi_i - step, 0)
+            if above(i):
+                hi_i, step = i, 2 * step
+            else:
+                lo_i = i
         while hi_i - lo_i > 1:
             mid = (lo_i + hi_i) // 2
-            if curve(float(grid[mid])) - c0 >= threshold:
+            if above(mid):
                 hi_i = mid
             else:
                 lo_i = mid
@@ -738,6 +757,31 @@ def _limit_chunk(task: Mapping[str, Any]) -> dict:
     return out
 
 
+def _merged_chunks(tasks, store, callback) -> list:
+    """:func:`_limit_chunk` for a fast likelihood: the chunks not yet in ``store`` computed in
+    one vectorised pass (every step of the root finding is then one call for all their
+    masses; each mass's result does not depend on the others), then stored chunk by chunk."""
+    done = dict(store.completed()) if store is not None else {}
+    todo = [i for i in range(len(tasks)) if i not in done]
+    if todo:
+        merged = {**tasks[todo[0]], "masses": np.concatenate([np.asarray(tasks[i]["masses"], float) for i in todo])}
+        for key in ("known", "guesses"):
+            if tasks[todo[0]].get(key) is not None:
+                merged[key] = [v for i in todo for v in tasks[i][key]]
+        res = _limit_chunk(merged)
+        start = 0
+        for i in todo:
+            n = len(tasks[i]["masses"])
+            part = {k: v[start:start + n] for k, v in res.items()}
+            start += n
+            if store is not None:
+                part = store.append(i, part)
+            done[i] = part
+            if callback is not None:
+                callback(i, part)
+    return [done[i] for i in range(len(tasks))]
+
+
 def seconds_per_point(
     model: Model,
     likelihood: LikelihoodBase,
@@ -868,9 +912,12 @@ def coupling_limit(
             }
             for a, b in spans
         ]
-        results = run_chunks(
-            _limit_chunk, tasks, pool, store=st, progress=progress, desc=f"limits {name}", callback=callback
-        )
+        if slow:
+            results = run_chunks(
+                _limit_chunk, tasks, pool, store=st, progress=progress, desc=f"limits {name}", callback=callback
+            )
+        else:
+            results = _merged_chunks(tasks, st, callback)
 
     def cat(key):
         return [v for r in results for v in r[key]]
