@@ -332,6 +332,9 @@ def _rate_terms(lik) -> list:
     return [t for t in lik.terms if getattr(t, "rate_profile", False)]
 
 
+#: Relative tolerance of the crossing in the rate (secant steps; the next iterate's error
+#: is far below it): 1e-9, three orders below the 1e-6 to which limits are reproducible.
+RATE_RTOL = 1e-9
 #: Couplings at which :class:`_RateCurve` checks that the predictions are powers of g.
 REF_COUPLINGS = G_REF * np.array([1.0, 2.0, 4.0])
 
@@ -445,23 +448,30 @@ class _RateCurve:
 
 
 def _parabolic_min(F, pts, rtol=1e-6, ftol=1e-10, max_iter=60):
-    """Minimum of F by successive parabolic interpolation, safeguarded by golden sections.
+    """Minimum of F by successive parabolic interpolation through the three lowest points,
+    safeguarded by golden sections inside the bracket around the best point.
     ``pts``: evaluated [(x, F(x))] containing a bracket (an inner point below both ends).
     Stops when the parabola's vertex moves the best point by less than ``rtol`` (relative)
     or lies less than ``ftol`` below it (profile chi2 values are exact to ~1e-9 only)."""
     pts = sorted(pts)
     for _ in range(max_iter):
         j = min(range(1, len(pts) - 1), key=lambda i: pts[i][1])
-        (x0, f0), (x1, f1), (x2, f2) = pts[j - 1], pts[j], pts[j + 1]
-        num = (x1 - x0) ** 2 * (f1 - f2) - (x1 - x2) ** 2 * (f1 - f0)
-        den = (x1 - x0) * (f1 - f2) - (x1 - x2) * (f1 - f0)
-        x = x1 - 0.5 * num / den if den != 0 else math.nan
-        if not (x0 < x < x2) or not math.isfinite(x):
-            x = x1 + 0.381966 * ((x2 - x1) if x2 - x1 > x1 - x0 else (x0 - x1))
-        curv = ((f2 - f1) / (x2 - x1) - (f1 - f0) / (x1 - x0)) / (x2 - x0)
+        x1, f1 = pts[j]
+        lo, hi = pts[j - 1][0], pts[j + 1][0]
+        (a0, g0), (a1, g1), (a2, g2) = sorted(sorted(pts, key=lambda e: e[1])[:3])
+        curv = ((g2 - g1) / (a2 - a1) - (g1 - g0) / (a1 - a0)) / (a2 - a0)
+        x = math.nan
+        if curv > 0:
+            # vertex of the parabola through the three lowest points
+            num = (a1 - a0) ** 2 * (g1 - g2) - (a1 - a2) ** 2 * (g1 - g0)
+            den = (a1 - a0) * (g1 - g2) - (a1 - a2) * (g1 - g0)
+            x = a1 - 0.5 * num / den if den != 0 else math.nan
+        if not (lo < x < hi) or not math.isfinite(x):
+            x = x1 + 0.381966 * ((hi - x1) if hi - x1 > x1 - lo else (lo - x1))
+            curv = math.inf
         if abs(x - x1) <= rtol * abs(x1) or curv * (x - x1) ** 2 < ftol:
             return x1, f1
-        pts = sorted([*pts[max(j - 2, 0):j + 3], (x, F(x))])
+        pts = sorted([*pts, (x, F(x))])
     j = min(range(len(pts)), key=lambda i: pts[i][1])
     return pts[j]
 
@@ -485,21 +495,23 @@ def _secant_root(T, x_a, f_a, x_b, lo, hi, rtol):
     raise ConvergenceError("the limit crossing did not converge")
 
 
-def _rate_limit(curve: _RateCurve, threshold, g_min, g_max, guess: float | None):
+def _rate_limit(curve: _RateCurve, threshold, g_min, g_max, guess: float | None, hat_ratio: float | None = None):
     """(limit, best fit, chi2(0) - chi2_min, method) at one mass from a :class:`_RateCurve`,
     or None where the crossing is not found near the guess (then the grid method decides).
 
     chi2 is assumed unimodal in g >= 0 (true for the profile likelihood of a signal rate,
     alone or plus half-Gaussian limits):
 
-    * minimum: probes at 0.3 x the guess (the limit of the previous mass, or of the rate
-      term alone), then 10 x lower each, until one lies below chi2(0) (a preference for
+    * minimum: probes at ``hat_ratio`` (the best fit over the limit at the previous mass;
+      default 0.3) x the guess (the limit of the previous mass, or of the rate term alone),
+      then 10 x lower each, until one lies below chi2(0) (a preference for
       signal) or within 1e-10 of it (none: the minimum is at g = 0); a dip is refined by
       successive parabolic interpolation in the rate B (near-quadratic in B), until the
-      parabola promises less than 1e-10 in chi2 or 1e-6 relative in B;
+      parabola promises less than 1e-10 in chi2 or 1e-6
+      relative in B;
     * crossing chi2 = chi2_min + threshold: the parabola through the minimum and the
       nearest evaluated point predicts it, secant steps in B refine it until a step is below
-      1e-11 relative (the tolerance of the grid method's ``brentq``).
+      :data:`RATE_RTOL` (1e-9) relative.
 
     Without a power law B(g) the minimum is refined in log10 g (bounded Brent) and the
     crossing bracketed by steps from the guess and solved with ``brentq`` in g.
@@ -541,7 +553,7 @@ def _rate_limit(curve: _RateCurve, threshold, g_min, g_max, guess: float | None)
     # --- the minimum
     cmin, ghat = c0, 0.0
     ladder, dip = [], None
-    p = 0.3 * guess
+    p = (hat_ratio if hat_ratio is not None and 1e-3 < hat_ratio < 0.9 else 0.3) * guess
     while p >= g_min * 1e-3:
         v = curve(p) - c0
         ladder.append(p)
@@ -647,7 +659,7 @@ def _rate_limit_in_rate(curve: _RateCurve, threshold, g_max, guess, c0, dip, rig
         hi = b_max
     if not (lo < x0 and (hi is None or x0 < hi)):
         x0 = 0.5 * (lo + hi) if hi is not None else 2.0 * max(lo, b_a)
-    b_root = _secant_root(lambda b: F(b) - thr, b_a, t_a, x0, lo, hi, rtol=1e-11)
+    b_root = _secant_root(lambda b: F(b) - thr, b_a, t_a, x0, lo, hi, rtol=RATE_RTOL)
     return g_of(b_root), g_of(bhat), c0 - cmin, "root"
 
 
@@ -690,7 +702,7 @@ def _limits_at(model, lik, par, fixed, thr, masses, g_min, g_max, per_decade, kn
         term = rate[0]
         others = [t for t in lik.terms if t is not term]
         rest_lik = CombinedLikelihood(others) if others else None
-        guess = None
+        guess, ratio = None, None
         idx = np.flatnonzero(applies)
         allpred = model.predict(np.repeat(masses[idx], 3), **{
             **{k: np.full(3 * idx.size, v) for k, v in fixed.items()}, par: np.tile(REF_COUPLINGS, idx.size)})
@@ -700,7 +712,7 @@ def _limits_at(model, lik, par, fixed, thr, masses, g_min, g_max, per_decade, kn
             g_i = guess  # the previous mass; else the given guess (e.g. the rate term's own limit)
             if g_i is None and guesses is not None and np.isfinite(guesses[i]):
                 g_i = float(guesses[i])
-            res = _rate_limit(curve, thr, g_min, g_max, g_i)
+            res = _rate_limit(curve, thr, g_min, g_max, g_i, ratio)
             if res is None:  # not bracketed near the guess: the grid method at this mass
                 l2, b2, d2, m2 = _root_limits(model, lik, par, fixed, masses[i:i + 1], thr, g_min, g_max,
                                               per_decade)
@@ -709,6 +721,7 @@ def _limits_at(model, lik, par, fixed, thr, masses, g_min, g_max, per_decade, kn
             out_known[int(i)] = curve.known()
             if np.isfinite(limit[i]):
                 guess = float(limit[i])
+                ratio = float(best[i]) / guess if np.isfinite(best[i]) and best[i] > 0 else None
     limit = np.where(limit <= g_max, limit, np.nan)
     for i in np.flatnonzero(~np.isfinite(limit)):
         method[i] = "none"
