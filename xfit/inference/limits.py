@@ -23,7 +23,7 @@ Two methods, chosen per mass:
   threshold| < 1e-9 threshold); all masses in one vectorised call.
 * **root finding** — otherwise: chi2 on a log grid of g (``points_per_decade``, default
   2, one vectorised call for all masses of a chunk), the minimum refined by a golden-section
-  search in log10 g (to 1e-6) between the grid neighbours of the lowest point, then the
+  search in log10 g (to 1e-5) between the grid neighbours of the lowest point, then the
   Illinois variant of regula falsi on log10 g (to 1e-11) between the grid points that
   bracket the first crossing above the minimum; every step is one vectorised call for the
   masses not yet converged (slow likelihoods: one mass at a time).  Raise
@@ -192,8 +192,8 @@ def _closed_form(model, lik, parameter, fixed, masses, threshold, g_ref=G_REF):
 
 
 #: Tolerance (in log10 g) of the vectorised golden-section refinement of the minimum
-#: (chi2_min exact to ~1e-12 for the curvatures met here).
-GOLDEN_XTOL = 1e-6
+#: (chi2_min exact to ~1e-9 for the curvatures met here; the former Brent used 1e-4).
+GOLDEN_XTOL = 1e-5
 #: Tolerance (in log10 g) of the crossing (the xtol of the former scalar ``brentq``).
 ROOT_XTOL = 1e-11
 
