@@ -128,8 +128,10 @@ class AsymptoticCalculator(Calculator):
     model); ``method``: minimiser of :func:`xfit.inference.mle.fit`.
 
     The background-only fit (POI = 0) and the Asimov data set are computed once.  Fits are
-    warm-started: the observed-data fits from the last free fit, the Asimov fits from the
-    last Asimov fit (a scan in mu or in a template parameter moves smoothly).  The observed
+    warm-started: the free fit from the last one; each conditional fit on the line through
+    the two conditional fits nearest in mu since the templates last changed
+    (:meth:`new_templates`), else from the nearest one (a scan in mu or in a template
+    parameter moves smoothly).  The observed
     and Asimov models (``model``, ``asimov``) are separate objects: a caller that changes a
     template (e.g. the X mass) changes it in both.
     """

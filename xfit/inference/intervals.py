@@ -15,7 +15,10 @@ fits (a few ms each for the 232-parameter Belle II model):
   whenever a step would leave the bracket [lo, hi] (CLs(lo) > 1 - CL > CLs(hi)); until a
   bracket exists steps may grow the guess by at most a factor 4.
 
-Convergence: relative step or bracket width below 1e-5.  A limit above ``mu_max`` is None.
+Convergence: relative step or bracket width below 1e-5, or a predicted error of the next
+Newton iterate below :data:`ACCEPT_RTOL` (1e-9; the curvature from the slopes of two fits),
+so that a good first trial (the previous band through the interpolated Asimov curve, the
+previous mass of a scan) costs one or two fits.  A limit above ``mu_max`` is None.
 """
 from __future__ import annotations
 
