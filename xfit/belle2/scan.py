@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import optimize
 
 from ..errors import ConvergenceError, DataError, InputError
 from ..inference import test_statistics as ts
@@ -338,6 +337,8 @@ def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | 
     lo = ms[ib - 1] if ib > 0 else ms[ib]
     hi = ms[ib + 1] if ib + 1 < len(ms) else ms[ib]
     if hi > lo and ok[ib].q0 > 0:
+        from scipy import optimize  # here: the scan itself does not need scipy.optimize
+
         res = optimize.minimize_scalar(sc.profile_nll, bounds=(lo, hi), method="bounded",
                                        options={"xatol": 1e-4})
         if res.fun < best_nll:
