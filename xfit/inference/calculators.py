@@ -22,10 +22,10 @@ Asymptotics (pyhf's "-mu_hat/sigma" form):
 from __future__ import annotations
 
 import abc
+import functools
 import math
 from dataclasses import dataclass, field
-
-from scipy import stats
+from statistics import NormalDist
 
 from ..errors import ConvergenceError
 from . import mle
@@ -34,6 +34,14 @@ from .results import Result
 
 #: Bands of the expected CLs and limits (N sigma of the background-only hypothesis).
 BANDS = (-2, -1, 0, 1, 2)
+#: Conditional fits remembered as starting points (per data set, observed and Asimov).
+MAX_STARTS = 12
+
+
+def normal_sf(x: float) -> float:
+    """Survival function of the standard normal, 1 - Phi(x) = erfc(x / sqrt 2) / 2 (the
+    scalar form of ``scipy.stats.norm.sf``, without its per-call overhead)."""
+    return 0.5 * math.erfc(x / math.sqrt(2.0))
 
 
 def cls_from_q(qtilde: float, q_asimov: float) -> tuple[float, float, float]:
@@ -43,8 +51,8 @@ def cls_from_q(qtilde: float, q_asimov: float) -> tuple[float, float, float]:
         return 1.0, 1.0, 1.0
     sqa = math.sqrt(qa)
     t = math.sqrt(qt) - sqa if qt <= qa else (qt - qa) / (2.0 * sqa)
-    clsb = float(stats.norm.sf(t + sqa))
-    clb = float(stats.norm.sf(t))
+    clsb = normal_sf(t + sqa)
+    clb = normal_sf(t)
     return clsb, clb, clsb / clb if clb > 0 else math.nan
 
 
@@ -58,16 +66,18 @@ def expected_cls(q_asimov: float, bands=BANDS) -> list[float]:
     out = []
     for n in bands:
         t = -float(n)
-        clsb, clb = float(stats.norm.sf(t + sqa)), float(stats.norm.sf(t))
+        clsb, clb = normal_sf(t + sqa), normal_sf(t)
         out.append(clsb / clb if clb > 0 else math.nan)
     return out
 
 
+@functools.lru_cache(maxsize=64)
 def expected_sqrt_qa(n_sigma: float, cl: float = 0.95) -> float:
     """sqrt(q_mu,A) at which the expected CLs at the N-sigma quantile equals 1 - cl
     (Cowan et al. Eq. 89 with CLs: mu_up / sigma = N + Phi^-1(1 - alpha Phi(N)))."""
     alpha = 1.0 - cl
-    return n_sigma + float(stats.norm.ppf(1.0 - alpha * stats.norm.cdf(n_sigma)))
+    unit = NormalDist()  # the standard library's Phi and Phi^-1 (no scipy.stats import)
+    return n_sigma + unit.inv_cdf(1.0 - alpha * unit.cdf(n_sigma))
 
 
 @dataclass(repr=False)
@@ -118,8 +128,10 @@ class AsymptoticCalculator(Calculator):
     model); ``method``: minimiser of :func:`xfit.inference.mle.fit`.
 
     The background-only fit (POI = 0) and the Asimov data set are computed once.  Fits are
-    warm-started: the observed-data fits from the last free fit, the Asimov fits from the
-    last Asimov fit (a scan in mu or in a template parameter moves smoothly).  The observed
+    warm-started: the free fit from the last one; each conditional fit on the line through
+    the two conditional fits nearest in mu since the templates last changed
+    (:meth:`new_templates`), else from the nearest one (a scan in mu or in a template
+    parameter moves smoothly).  The observed
     and Asimov models (``model``, ``asimov``) are separate objects: a caller that changes a
     template (e.g. the X mass) changes it in both.
     """
@@ -138,6 +150,9 @@ class AsymptoticCalculator(Calculator):
         self.asimov_min = self.asimov.nll(self.bkg_fit.x)
         self._x_obs = self.bkg_fit.x.copy()
         self._x_asimov = self.bkg_fit.x.copy()
+        #: recent conditional fits {asimov: [(mu, x, epoch), ...]}: starting points
+        self._starts: dict[bool, list] = {False: [], True: []}
+        self._epoch = 0
 
     # .. fits ..............................................................................
     def free_fit(self, init=None):
@@ -153,12 +168,38 @@ class AsymptoticCalculator(Calculator):
         is the partial derivative (envelope theorem), so it comes with the fit.
         """
         m = self.asimov if asimov else self.model
-        start = (self._x_asimov if asimov else self._x_obs).copy()
-        r = mle.fixed_poi_fit(m, mu, self.poi, init=start, fix=self.fix, method=self.method)
+        r = mle.fixed_poi_fit(m, mu, self.poi, init=self._start(mu, asimov), fix=self.fix, method=self.method)
         if asimov:
             self._x_asimov = r.x
+        hist = self._starts[asimov]
+        hist.append((float(mu), r.x, self._epoch))
+        del hist[:-MAX_STARTS]
         g = r.grad if r.grad is not None else m.nll_and_grad(r.x)[1]
         return r.nll, float(g[self.poi])
+
+    def reset_starts(self) -> None:
+        """Start the next fits from the background-only fit, as a fresh calculator does."""
+        self._x_obs = self.bkg_fit.x.copy()
+        self._x_asimov = self.bkg_fit.x.copy()
+        self._starts = {False: [], True: []}
+
+    def new_templates(self) -> None:
+        """Tell the calculator that the models changed (e.g. a new X mass in a scan): the
+        conditional fits made so far remain starting points, but are not extrapolated."""
+        self._epoch += 1
+
+    def _start(self, mu: float, asimov: bool):
+        """Starting point of a conditional fit at ``mu``: the line through the two fits
+        nearest in mu since the models last changed (nuisances move smoothly with mu), else
+        the nearest fit, else the last fit."""
+        hist = self._starts[asimov]
+        if not hist:
+            return (self._x_asimov if asimov else self._x_obs).copy()
+        near = sorted((e for e in hist if e[2] == self._epoch), key=lambda e: abs(e[0] - mu))[:2]
+        if len(near) == 2 and near[0][0] != near[1][0]:
+            (m1, x1, _), (m2, x2, _) = near
+            return x1 + (x2 - x1) * ((mu - m1) / (m2 - m1))
+        return min(hist, key=lambda e: abs(e[0] - mu))[1].copy()
 
     # .. test statistics ...................................................................
     def q_asimov(self, mu: float) -> tuple[float, float]:

@@ -111,6 +111,10 @@ class LikelihoodTerm(LikelihoodBase):
     likelihood: str = ""
     #: a future-experiment projection, not a measurement (fits of data leave it out)
     projection: bool = False
+    #: chi2 at fixed m_X depends on the predictions only through the product of
+    #: ``observables`` (a rate B) and is not homogeneous in it (e.g. a profiled likelihood):
+    #: limits skip the closed-form test and find the limit once in B (xfit.inference.limits)
+    rate_profile: bool = False
     #: legend label (matplotlib mathtext) and colour for plots
     label: str = ""
     colour: str = ""
