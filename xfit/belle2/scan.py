@@ -253,7 +253,7 @@ def _point_or_failure(sc: Scanner, mX: float, limits: bool) -> MassPoint:
 def _scan_chunk(task: dict) -> list[dict]:
     """The points of one chunk of neighbouring masses (on an executor): a Scanner built once
     per worker process, reset at the start of the chunk, warm-started inside it (local
-    process workers run BLAS single-threaded: :func:`~xfit.inference.executors.single_threaded_blas`)."""
+    process workers run BLAS single-threaded: :func:`~xfit.inference.workers.single_threaded_blas`)."""
     key = (task["width"], task["sm_free"])
     if key not in _WORKER_SCANNERS:
         _WORKER_SCANNERS[key] = Scanner(width=task["width"], sm_free=task["sm_free"])

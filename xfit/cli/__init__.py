@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from ..errors import XfitError
 
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.allow_modified_data:  # for this process and the workers it starts
         from ..datasets import ALLOW_ENV
         os.environ[ALLOW_ENV] = "1"
+    previous = _terminate_as_interrupt()
     try:
         return int(args.func(args) or 0)
     except XfitError as exc:
@@ -114,6 +117,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"xfit {args.command}: interrupted (partial results, if any, are saved)", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _terminate_as_interrupt():
+    """SIGTERM (``kill``) ends a command like Ctrl-C: stores flushed, worker processes
+    stopped (:mod:`xfit.inference.workers`).  Returns the previous handler (None when not
+    in the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 if __name__ == "__main__":  # pragma: no cover

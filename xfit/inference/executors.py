@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import InputError
+from .workers import init_worker, stop_workers
 
 #: Default number of local worker processes (the project's machines have 2 cores to spare).
 DEFAULT_MAX_WORKERS = 2
@@ -141,23 +142,6 @@ def _dask_client(address: str | None):
     return Client(LocalCluster(n_workers=DEFAULT_MAX_WORKERS, threads_per_worker=1))
 
 
-#: Environment variables that limit the BLAS/OpenMP thread pools of a process.
-BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
-
-
-def single_threaded_blas() -> None:
-    """Worker initializer: one BLAS thread per worker process (the workers already use every
-    core).  With threadpoolctl installed the loaded pools are limited; the environment
-    variables take effect for libraries loaded after this (spawned workers)."""
-    for var in BLAS_THREAD_VARIABLES:
-        os.environ.setdefault(var, "1")
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(1)
-
-
 def default_workers() -> int:
     return max(1, min(DEFAULT_MAX_WORKERS, os.cpu_count() or 1))
 
@@ -173,7 +157,11 @@ class ManagedExecutor:
         return self.executor
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self.owned:
+        if not self.owned:
+            return
+        if exc_type is not None and isinstance(self.executor, cf.ProcessPoolExecutor):
+            stop_workers(self.executor)  # interrupted: finished chunks are stored; do not wait for the rest
+        else:
             self.executor.shutdown(wait=True, cancel_futures=exc_type is not None)
 
 
@@ -195,7 +183,8 @@ def get_executor(spec: Any = None, max_workers: int | None = None) -> ManagedExe
         return get_executor(kind)
     if spec is None or (isinstance(spec, str) and spec in ("process", "processes")):
         n = max_workers or default_workers()
-        return ManagedExecutor(cf.ProcessPoolExecutor(max_workers=n, initializer=single_threaded_blas), owned=True)
+        return ManagedExecutor(cf.ProcessPoolExecutor(max_workers=n, initializer=init_worker, initargs=(os.getpid(),)),
+                               owned=True)
     if isinstance(spec, str):
         if spec == "serial":
             return ManagedExecutor(SerialExecutor(), owned=True)

@@ -1,4 +1,4 @@
-"""Worker processes that never outlive the run that started them.
+"""Worker processes: one BLAS thread each, and never outliving the run that started them.
 
 A ``ProcessPoolExecutor`` worker blocks on its task queue; when the parent is killed
 (``kill``, ``kill -9``, a closed terminal) nothing tells the worker, and it keeps computing
@@ -9,8 +9,11 @@ and then waits for ever: an orphan.  :func:`guard_worker` is the pool's ``initia
 * everywhere it also starts a daemon thread that checks every second whether the parent
   process still exists, and ends the worker when it does not.
 
-:func:`stop_workers` ends a pool's workers without waiting for their running tasks (for an
-interrupted run, whose finished chunks are already stored).
+:func:`single_threaded_blas` limits the worker's BLAS/OpenMP pools to one thread (the
+workers already use every core).  :func:`init_worker` does both; it is the ``initializer``
+of the process pools of :mod:`xfit.inference.executors`.  :func:`stop_workers` ends a pool's
+workers without waiting for their running tasks (for an interrupted run, whose finished
+chunks are already stored).
 """
 from __future__ import annotations
 
@@ -52,6 +55,29 @@ def guard_worker(parent: int | None = None) -> None:
     threading.Thread(target=_watch, args=(parent,), name="xfit-parent-watchdog", daemon=True).start()
 
 
+#: Environment variables that limit the BLAS/OpenMP thread pools of a process.
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    """One BLAS thread in this (worker) process.  With threadpoolctl installed the loaded
+    pools are limited; the environment variables take effect for libraries loaded after this
+    (spawned workers)."""
+    for var in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(var, "1")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1)
+
+
+def init_worker(parent: int | None = None) -> None:
+    """The process pools' initializer: :func:`guard_worker` and :func:`single_threaded_blas`."""
+    guard_worker(parent)
+    single_threaded_blas()
+
+
 def stop_workers(executor) -> None:
     """Terminate the worker processes of a ``ProcessPoolExecutor`` (no-op for others)."""
     processes = getattr(executor, "_processes", None) or {}
@@ -63,4 +89,4 @@ def stop_workers(executor) -> None:
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-__all__ = ["guard_worker", "stop_workers"]
+__all__ = ["BLAS_THREAD_VARIABLES", "guard_worker", "init_worker", "single_threaded_blas", "stop_workers"]
