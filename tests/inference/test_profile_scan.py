@@ -15,7 +15,6 @@ from xfit.inference.executors import (
     get_executor,
     is_dask_client,
     iter_seeds,
-    progress_enabled,
     run_chunks,
 )
 from xfit.inference.fit import Fit, delta_chi2_for_sigma
@@ -248,14 +247,16 @@ def test_seeds_are_reproducible():
     assert iter_seeds(1, 4)[:2] == iter_seeds(1, 2)
 
 
-def test_progress_bar_only_on_a_terminal(monkeypatch):
-    import sys
+def test_run_chunks_reports_progress_off_a_terminal_and_is_silenced_by_progress_false(monkeypatch, capsys):
+    from xfit.inference import progress as progress_mod
 
-    assert progress_enabled(False) is False
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    assert progress_enabled(True) is False
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    assert progress_enabled(True) is True and progress_enabled(False) is False
+    clock = iter(range(0, 1000, 5))  # every call 5 s later: past the 2 s of a short run
+    monkeypatch.setattr(progress_mod.time, "monotonic", lambda: float(next(clock)))
+    assert run_chunks(abs, [-1, -2, -3], executor="serial", desc="demo") == [1, 2, 3]
+    err = capsys.readouterr().err
+    assert "xfit demo: 3/3 chunks (100%)" in err
+    assert run_chunks(abs, [-1, -2], executor="serial", desc="demo", progress=False) == [1, 2]
+    assert capsys.readouterr().err == ""
 
 
 def test_unknown_executor():

@@ -28,7 +28,6 @@ import concurrent.futures as cf
 import importlib.util
 import os
 import pickle
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -272,16 +271,6 @@ def resolve_likelihood(obj):
 
 # --- the chunk loop ------------------------------------------------------------------------
 
-def progress_enabled(progress: bool | None) -> bool:
-    """Progress bars only when asked for (default) and stderr is a terminal."""
-    if progress is False:
-        return False
-    try:
-        return bool(sys.stderr.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
 def run_chunks(func: Callable[[Any], Mapping], tasks: Sequence[Any], executor: Any = None,
                store=None, progress: bool | None = True, desc: str = "xfit",
                callback: Callable[[int, Mapping], None] | None = None) -> list:
@@ -294,21 +283,25 @@ def run_chunks(func: Callable[[Any], Mapping], tasks: Sequence[Any], executor: A
       process pool (or None), the work runs in the calling process.
     * ``callback(index, result)`` is called after each new result is stored (progress
       reporting; an exception raised there stops the run, with the stored chunks kept).
+    * ``progress`` (default on; False silences it): :class:`~xfit.inference.progress.Progress`,
+      a bar on a terminal, else a line per ~10 % once the run has taken 2 s, a notice when it
+      resumes and when it will take more than 10 minutes.
     * Results must be JSON-serialisable mappings when a store is used.
     """
-    from tqdm.auto import tqdm
+    from .progress import Progress
 
     tasks = list(tasks)
     done: dict[int, Any] = dict(store.completed()) if store is not None else {}
     todo = [i for i in range(len(tasks)) if i not in done]
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=desc,
-               disable=not progress_enabled(progress), leave=False)
+    bar = Progress(len(tasks), desc if desc.startswith("xfit") else f"xfit {desc}", unit="chunks",
+                   initial=len(tasks) - len(todo), enabled=progress is not False, after_seconds=2.0,
+                   resume_hint="Ctrl-C keeps the finished chunks; run again to resume" if store is not None else None)
 
     def _record(i: int, res) -> None:
         if store is not None:
             res = store.append(i, res)
         done[i] = res
-        bar.update(1)
+        bar.update()
         if callback is not None:
             callback(i, res)
 
@@ -355,4 +348,4 @@ def iter_seeds(seed: int | None, n: int) -> list[int]:
 __all__ = ["SerialExecutor", "DaskExecutor", "ManagedExecutor", "get_executor", "is_dask_client",
            "dask_available", "run_chunks", "chunk_indices", "iter_seeds", "portable_likelihood",
            "prepare_likelihood", "resolve_likelihood", "FrozenLikelihood", "freeze",
-           "DEFAULT_MAX_WORKERS", "EXECUTOR_NAMES", "progress_enabled"]
+           "DEFAULT_MAX_WORKERS", "EXECUTOR_NAMES"]

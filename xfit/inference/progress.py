@@ -59,12 +59,14 @@ class Progress:
     def __init__(self, total: int, desc: str, unit: str = "items", initial: int = 0,
                  enabled: bool = True, stream: TextIO | None = None,
                  seconds_per_unit: float | None = None, resume_hint: str | None = None,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None, after_seconds: float = 0.0):
         self.total, self.desc, self.unit = int(total), desc, unit
         self.done = self.initial = int(initial)
         self.enabled = bool(enabled) and self.total > 0
         self.stream = sys.stderr if stream is None else stream
         self.resume_hint, self.log = resume_hint, log
+        #: without a terminal, no progress line before this many seconds (short runs stay quiet)
+        self.after_seconds = float(after_seconds)
         self._start = time.monotonic()
         self._warned = False
         self._next_line = self.initial + max(1, round(LINE_FRACTION * self.total))
@@ -111,7 +113,7 @@ class Progress:
             self._maybe_warn(eta)
         if self._bar is not None:
             self._bar.update(n)
-        elif self.done >= self._next_line or self.done >= self.total:
+        elif (self.done >= self._next_line or self.done >= self.total) and elapsed >= self.after_seconds:
             self._next_line = self.done + max(1, round(LINE_FRACTION * self.total))
             pct = 100.0 * self.done / self.total
             tail = f", ETA {_duration(eta)}" if self.done < self.total and eta == eta else ""
