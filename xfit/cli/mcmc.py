@@ -157,7 +157,7 @@ def _run(args) -> int:
             from ..inference.evidence import bayes_factor, model_evidence, sm_evidence
 
             ev = model_evidence(model, likelihood, mX, priors, seed=seed, n_temps=temps, nsteps=ev_steps,
-                                nwalkers=max(ev_walkers, 2 * len(model.parameters)))
+                                nwalkers=max(ev_walkers, 2 * len(model.parameters)), progress=not args.quiet)
             sm = sm_evidence(likelihood, mX, model=model)
             bf = bayes_factor(ev, sm)
             evidence = {"ln_evidence": ev.ln_z, "ln_evidence_error": ev.ln_z_error,

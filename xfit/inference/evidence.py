@@ -211,13 +211,19 @@ def _rung_statistics(lnl: np.ndarray, iid: bool = False) -> tuple[float, float, 
 def thermodynamic_integration(log_likelihood: Callable[[np.ndarray], np.ndarray], priors: PriorSet,
                               n_temps: int = 24, power: float = 5.0, nwalkers: int = 128, nsteps: int = 200,
                               burn: int | None = None, seed: int | None = None, moves: str = "de",
-                              label: str = "") -> EvidenceResult:
+                              label: str = "", progress: bool = False) -> EvidenceResult:
     """ln Z of ``log_likelihood`` (points (n, ndim) -> ln L (n,)) under ``priors``.
 
     One emcee chain of ``nsteps`` steps (``burn`` discarded, default a quarter) and
     ``nwalkers`` walkers per rung of the ladder (:func:`power_ladder`); rung 0 (beta = 0)
     is ``nwalkers x (nsteps - burn)`` exact prior draws.  Reproducible with ``seed``.
+    ``progress``: report the rungs (:class:`~xfit.inference.progress.Progress`), with the
+    duration estimated from the cost of rung 0's evaluations, announced if over 10 minutes.
     """
+    import time
+
+    from .progress import Progress
+
     if not isinstance(priors, PriorSet):
         raise InputError("priors must be a PriorSet")
     betas = power_ladder(n_temps, power)
@@ -233,7 +239,9 @@ def thermodynamic_integration(log_likelihood: Callable[[np.ndarray], np.ndarray]
 
     # beta = 0: exact draws from the prior
     theta0 = priors.sample(nwalkers * n_keep, rng)
+    cpu0 = time.process_time()
     lnl0 = np.asarray(log_likelihood(theta0), dtype=float).reshape(n_keep, nwalkers)
+    per_point = (time.process_time() - cpu0) / theta0.shape[0]
     if not np.all(np.isfinite(lnl0)):
         raise ConvergenceError("ln L = -inf (or NaN) at points inside the prior support: thermodynamic "
                                "integration needs a likelihood that is finite wherever the prior is not zero")
@@ -242,9 +250,12 @@ def thermodynamic_integration(log_likelihood: Callable[[np.ndarray], np.ndarray]
     ln_l_max = float(lnl0.max())
     position = theta0[-nwalkers:]
     rung_seeds = rng.integers(2**32 - 1, size=betas.size)
+    bar = Progress(betas.size - 1, "xfit evidence (thermodynamic integration)", unit="temperatures",
+                   enabled=progress, seconds_per_unit=per_point * nwalkers * nsteps)
     for k in range(1, betas.size):
         chain = sample(log_likelihood, priors, nwalkers, nsteps, int(rung_seeds[k]), initial=position,
                        beta=float(betas[k]), burn=burn, moves=moves)
+        bar.update()
         lnl = chain.get_log_likelihood()
         if not np.all(np.isfinite(lnl)):
             raise ConvergenceError(f"ln L = -inf in the chain at beta = {betas[k]:.3g}")
@@ -252,6 +263,7 @@ def thermodynamic_integration(log_likelihood: Callable[[np.ndarray], np.ndarray]
         acceptance.append(chain.acceptance_fraction)
         ln_l_max = max(ln_l_max, float(lnl.max()))
         position = chain.coords[-1]
+    bar.close()
     mean, var, se, se_var, tau = (np.array(col) for col in zip(*stats))
     res = integrate_ladder(betas, mean, var, se, se_var, power=power)
     return EvidenceResult(ln_z=res["ln_z"], ln_z_error=res["error"], method="thermodynamic integration",
