@@ -153,7 +153,8 @@ def test_cli_bad_prior_and_json(capsys, tmp_path):
     with pytest.raises(InputError, match="--prior-BR"):
         args.func(args)
     args = ap.parse_args(["posterior", "--json", "--quiet", "--mX-min", "2.0", "--mX-max", "2.2", "--BR-max", "3e-5",
-                          "--n-BR", "9", "--walkers", "12", "--steps", "100", "--nlive", "60"])
+                          "--n-BR", "9", "--walkers", "12", "--steps", "100", "--nlive", "60",
+                          "--out", str(tmp_path / "posterior")])
     assert args.func(args) == 0
     d = json.loads(capsys.readouterr().out)
     assert {"mX", "BR", "ln_bayes_factor", "priors", "method", "n_effective", "inputs"} <= set(d)
@@ -187,8 +188,10 @@ def test_sm_free_short_run(kx, tmp_path):
     (["--prior-BR", "log-uniform", "--BR-min", "0"], "--BR-min"),
     (["--seed", "-1"], "--seed"),
 ])
-def test_cli_bad_options_one_line(argv, flag):
+def test_cli_bad_options_one_line(argv, flag, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default --out is xfit-output/belle2-posterior in the working folder
     args = _parser().parse_args(["posterior", "--quiet", *argv])
     with pytest.raises(InputError) as e:
         args.func(args)
     assert flag in str(e.value) and "\n" not in str(e.value)
+    assert not (tmp_path / "xfit-output").exists()  # nothing partial left behind

@@ -533,8 +533,6 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
 
     t_cpu = time.process_time()
     outp = Path(out) if out is not None else None
-    if outp is not None:
-        _check_out(outp, settings, resume)
     if nsteps < 10 * THIN or nsteps % THIN:
         raise InputError(f"--steps must be a multiple of {THIN} and at least {10 * THIN}, got {nsteps}")
     burn = nsteps // 4 if burn is None else int(burn)
@@ -545,6 +543,8 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
     ndim = len(settings.names)
     if nwalkers < 2 * ndim + 2 or nwalkers % 2:
         raise InputError(f"--walkers must be even and >= {2 * ndim + 2}, got {nwalkers}")
+    if outp is not None:  # after every check of the options: bad input leaves no folder behind
+        _check_out(outp, settings, resume)
     if kx is None:
         kx = KXModel(sm_free=settings.sm_free)
     grid = build_grid(settings, kx, outp / GRID_FILE if outp else None, log=log)

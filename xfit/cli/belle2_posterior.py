@@ -64,7 +64,8 @@ def register(belle2_subparsers) -> None:
         description="Bayesian analysis of B+ -> K+ X with the Belle II likelihood: Laplace-marginal likelihood "
         "over the 231 nuisances on a grid, emcee posterior, dynesty evidence (pip install 'xfit[bayes]').")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--out", default=None, metavar="DIR", help="directory for samples, plots, checkpoints (resumable)")
+    p.add_argument("--out", default="xfit-output/belle2-posterior", metavar="DIR",
+                   help="directory for samples, plots, checkpoints (resumable; default xfit-output/belle2-posterior)")
     p.add_argument("--prior-BR", dest="prior_BR", default="uniform", metavar="KIND",
                    help="prior of B: " + " or ".join(PRIOR_KINDS))
     p.add_argument("--BR-max", dest="BR_max", metavar="B", default=DEFAULT_BR_MAX, help="upper bound of the B prior")

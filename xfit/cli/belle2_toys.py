@@ -1,7 +1,7 @@
 """``xfit belle2 toys``: the global significance of the B+ -> K+ X best fit from toys
 (look-elsewhere effect in m_X), with the Gross-Vitells up-crossing estimate for comparison.
 
-    xfit belle2 toys --n-toys N [--seed S] [--json] [--executor serial|process] [--out DIR]
+    xfit belle2 toys --n-toys N [--seed S] [--json] [--executor serial|process] [--out DIR (default xfit-output/belle2-toys)]
                      [--n-masses N] [--mX-min M] [--mX-max M] [--u0 U]
 
 :func:`register` adds the sub-command to the ``xfit belle2`` sub-parsers.
@@ -71,7 +71,7 @@ def register(belle2_subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (toy k is reproducible alone)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--executor", default="process", help="serial or process (local worker processes)")
-    p.add_argument("--out", default="belle2_toys", metavar="DIR",
+    p.add_argument("--out", default="xfit-output/belle2-toys", metavar="DIR",
                    help="directory for toys.jsonl (resumable) and toys_summary.json")
     p.add_argument("--n-masses", dest="n_masses", type=int, default=DEFAULT_N_MASSES, help="number of masses")
     p.add_argument("--mX-min", dest="mX_min", default=0.0, metavar="M",
