@@ -213,3 +213,37 @@ def test_a_workspace_is_validated_once(monkeypatch):
         with pytest.raises(InputError, match="invalid workspace"):
             validate(bad)
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("case", ["belle2", "toy"])
+def test_diagnostics_constraints_from_the_cached_layout_are_pyhf_s(case):
+    """Pulls read theta_0, widths and modifier types from the layout: without pyhf on a hit, and
+    identical to what pyhf's config gives."""
+    from xfit.inference import diagnostics
+
+    spec = files.load_workspace() if case == "belle2" else toy_workspace()
+    HistFactoryModel(copy.deepcopy(spec))
+    cached = HistFactoryModel(copy.deepcopy(spec))
+    got = diagnostics.constraints(cached)
+    assert from_cache(cached)
+    cfg = cached.pyhf_model.config  # the reference: pyhf's parameter sets, read directly
+    types = {}
+    for name, mtype in cfg.modifiers:
+        types.setdefault(name, mtype)
+    want = {}
+    for pname in cfg.auxdata_order:
+        ps = cfg.param_set(pname)
+        sl = cfg.par_slice(pname)
+        tau = list(ps.factors) if ps.pdf_type == "poisson" else [np.nan] * ps.n_parameters
+        for k in range(ps.n_parameters):
+            theta0 = ps.auxdata[k] / tau[k] if ps.pdf_type == "poisson" else ps.auxdata[k]
+            want[sl.start + k] = (cfg.par_names[sl.start + k], ps.pdf_type, types[pname], theta0, ps.width()[k],
+                                  tau[k])
+    assert list(got.index) == sorted(want)
+    for j, i in enumerate(got.index):
+        name, kind, mod, theta0, width, tau = want[i]
+        assert (got.names[j], got.kind[j], got.modifier[j]) == (name, kind, mod)
+        assert got.theta0[j] == theta0 and got.sigma[j] == width
+        assert got.tau[j] == tau or (np.isnan(tau) and np.isnan(got.tau[j]))
+    if case == "toy":
+        assert "poisson" in got.kind and "shapesys" in got.modifier

@@ -17,12 +17,16 @@ class ConstraintTerm:
     """The constraint of one constrained parameter (one entry of pyhf's ``auxdata_order``).
 
     ``pdf_type``: ``"normal"`` or ``"poisson"``; ``values``: the Gaussian widths (``None``: all 1)
-    or the Poisson factors tau, one per component.
+    or the Poisson factors tau, one per component; ``widths``: pyhf's pre-fit widths
+    (``param_set.width()``: the Gaussian widths, or 1/sqrt(tau)); ``modifier``: the type of the
+    modifier that declares the parameter (normsys, histosys, staterror, shapesys, lumi).
     """
 
     name: str
     pdf_type: str
     values: list[float] | None
+    widths: list[float]
+    modifier: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class Layout:
     def from_pyhf_config(cls, cfg) -> Layout:
         """The layout of a ``pyhf.Model.config`` (numbers become Python floats, exactly)."""
         terms = []
+        types: dict[str, str] = {}
+        for name, mtype in cfg.modifiers:
+            types.setdefault(name, mtype)
         for name in cfg.auxdata_order:
             ps = cfg.param_set(name)
             if ps.pdf_type == "normal":
@@ -54,7 +61,8 @@ class Layout:
                 values = None if sig is None else [float(v) for v in sig]
             else:
                 values = [float(v) for v in ps.factors] if ps.pdf_type == "poisson" else None
-            terms.append(ConstraintTerm(str(name), str(ps.pdf_type), values))
+            terms.append(ConstraintTerm(str(name), str(ps.pdf_type), values, [float(w) for w in ps.width()],
+                                        str(types.get(name, "?"))))
         slices = {}
         for n in cfg.par_order:
             sl = cfg.par_slice(n)
@@ -103,7 +111,8 @@ class Layout:
             auxdata=[float(v) for v in data["auxdata"]],
             constraint_terms=[
                 ConstraintTerm(str(t["name"]), str(t["pdf_type"]),
-                               None if t["values"] is None else [float(v) for v in t["values"]])
+                               None if t["values"] is None else [float(v) for v in t["values"]],
+                               [float(w) for w in t["widths"]], str(t["modifier"]))
                 for t in data["constraint_terms"]
             ],
         )
@@ -123,7 +132,7 @@ class Layout:
         naux = 0
         for t in self.constraint_terms:
             a, b = self.par_slices[t.name]
-            if t.values is not None and len(t.values) != b - a:
+            if (t.values is not None and len(t.values) != b - a) or len(t.widths) != b - a:
                 raise ValueError(f"layout: constraint of {t.name} has the wrong size")
             naux += b - a
         if naux != len(self.auxdata):
