@@ -35,6 +35,9 @@ TASKS = [
      None, "<= 1 ms CPU per fit (reported per fit)"),
     ("belle2 scan, 101 masses with CLs", "from xfit.cli import main\nmain(['belle2', 'scan', '--json', '--no-plots', "
      "'--no-resume', '--out', OUT])", 2.0, "<= 2 s CPU"),
+    ("belle2 scan, model-layout cache off", "import os\nos.environ['XFIT_NO_MODEL_CACHE'] = '1'\n"
+     "from xfit.cli import main\nmain(['belle2', 'scan', '--json', '--no-plots', '--no-resume', '--out', OUT])",
+     None, "informational: pyhf imported"),
     ("belle2 scan, chunks on 2 processes", "from xfit.belle2 import scan\nscan.run_scan(out=OUT, resume=False, "
      "plots=False, executor='process')", None, "informational: CPU in all processes"),
     ("reproduce fig2", "from xfit.cli import main\nmain(['reproduce', 'fig2', '--out', OUT, '--json'])", 1.5,

@@ -6,9 +6,9 @@ CERN-OPEN-2012-016; pyhf ``pyhf.constraints``).
 * Poisson: -ln Pois(a | theta tau) for shapesys gammas (tau = (nom / sigma)^2).
 
 Widths, factors tau and the auxiliary-data layout come from pyhf's parameter sets
-(``pyhf.Model.config``), so the auxiliary vector has pyhf's ``auxdata_order``.  Each term
-keeps its full normalisation (ln sqrt(2 pi) sigma, ln Gamma(a + 1)), so the sum with the main
-term equals ``-pyhf.Model.logpdf``.
+(``pyhf.Model.config``, through :class:`~.layout.Layout`), so the auxiliary vector has pyhf's
+``auxdata_order``.  Each term keeps its full normalisation (ln sqrt(2 pi) sigma,
+ln Gamma(a + 1)), so the sum with the main term equals ``-pyhf.Model.logpdf``.
 """
 
 from __future__ import annotations
@@ -24,26 +24,27 @@ from ..errors import InputError
 class Constraints:
     """Gaussian and Poisson constraint terms, their gradient and (diagonal) Hessian."""
 
-    def __init__(self, config, par_slices):
+    def __init__(self, terms, par_slices):
+        """``terms``: the :class:`~.layout.ConstraintTerm` of each constrained parameter in pyhf's
+        ``auxdata_order``; ``par_slices``: parameter name -> slice."""
         g_idx, g_pos, g_sig, p_idx, p_pos, p_fac = [], [], [], [], [], []
         pos = 0
-        for pname in config.auxdata_order:
-            ps = config.param_set(pname)
-            sl = par_slices[pname]
+        for term in terms:
+            sl = par_slices[term.name]
             idx = list(range(sl.start, sl.stop))
             where = list(range(pos, pos + len(idx)))
             pos += len(idx)
-            if ps.pdf_type == "normal":
+            if term.pdf_type == "normal":
                 g_idx += idx
                 g_pos += where
-                g_sig += list(ps.sigmas) if hasattr(ps, "sigmas") else [1.0] * len(idx)
-            elif ps.pdf_type == "poisson":
+                g_sig += list(term.values) if term.values is not None else [1.0] * len(idx)
+            elif term.pdf_type == "poisson":
                 p_idx += idx
                 p_pos += where
-                p_fac += list(ps.factors)
+                p_fac += list(term.values)
             else:  # pragma: no cover - pyhf has only these two
                 raise InputError(
-                    f"constraint type {ps.pdf_type!r} of {pname!r} not supported; accepted: normal, poisson"
+                    f"constraint type {term.pdf_type!r} of {term.name!r} not supported; accepted: normal, poisson"
                 )
         self.gauss_param = np.asarray(g_idx, int)  # parameter of each Gaussian constraint
         self.gauss_aux_pos = np.asarray(g_pos, int)  # its position in the auxdata vector

@@ -10,6 +10,7 @@ for the chosen measurement, so parameter vectors compare 1:1 with pyhf's.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,31 +68,28 @@ class HistFactoryModel:
         poi: str | None = None,
         modifier_settings: dict | None = None,
     ):
-        from .workspace import pyhf_workspace_and_model
-
         codes = interpolation_codes(modifier_settings)
         settings = {k: {"interpcode": v} for k, v in codes.items()}
-        ws, model = pyhf_workspace_and_model(spec, measurement, poi, settings)
-        cfg = model.config
-        self.pyhf_model = model  # kept for comparisons and stock fits
-        self.workspace = ws
+        lay, spec_text, pair = self._layout(spec, measurement, poi, settings)
+        self._pyhf_args = (spec_text, measurement, poi, settings)
+        self._pyhf = [pair]  # (pyhf.Workspace, pyhf.Model) or None until needed; shared by copies
         self.interpolation_codes = codes
         self._normsys_factor = normsys.FUNCTIONS[codes["normsys"]]
         self._histosys_weights = histosys.FUNCTIONS[codes["histosys"]]
-        self.channels = list(cfg.channels)
-        self.channel_nbins = dict(cfg.channel_nbins)
+        self.channels = list(lay.channels)
+        self.channel_nbins = dict(lay.channel_nbins)
         self.channel_offsets, o = {}, 0
         for c in self.channels:
             self.channel_offsets[c] = o
             o += self.channel_nbins[c]
         self.nbins = o
 
-        self.par_order = list(cfg.par_order)
-        self.par_slices = {n: cfg.par_slice(n) for n in self.par_order}
-        npars = cfg.npars
-        init = list(cfg.suggested_init())
-        bounds = [tuple(b) for b in cfg.suggested_bounds()]
-        fixed = list(cfg.suggested_fixed())
+        self.par_order = list(lay.par_order)
+        self.par_slices = {n: slice(*lay.par_slices[n]) for n in self.par_order}
+        npars = lay.npars
+        init = list(lay.init)
+        bounds = [tuple(b) for b in lay.bounds]
+        fixed = list(lay.fixed)
         for es in extra_samples:
             if es.norm_parameter in self.par_slices:
                 raise InputError(f"extra parameter {es.norm_parameter!r} already exists in the workspace")
@@ -105,11 +103,12 @@ class HistFactoryModel:
         self.init = np.asarray(init, dtype=float)
         self.bounds = np.asarray(bounds, dtype=float)
         self.fixed = np.asarray(fixed, dtype=bool)
-        self.poi_name = cfg.poi_name
-        self.poi_index = cfg.poi_index
-        self.par_names = list(cfg.par_names) + [es.norm_parameter for es in extra_samples]
+        self.poi_name = lay.poi_name
+        self.poi_index = lay.poi_index
+        self.par_names = list(lay.par_names) + [es.norm_parameter for es in extra_samples]
+        self.layout = lay
 
-        self.constraints = Constraints(cfg, self.par_slices)
+        self.constraints = Constraints(lay.constraint_terms, self.par_slices)
         self.naux = self.constraints.naux
         self.compiled = compile_model(
             ModelBuilder(
@@ -117,7 +116,7 @@ class HistFactoryModel:
                 self.channel_nbins,
                 self.channel_offsets,
                 self.par_slices,
-                self._samples(ws, extra_samples),
+                self._samples(spec, extra_samples),
             ),
             self.npars,
             self.nbins,
@@ -128,7 +127,7 @@ class HistFactoryModel:
         self.sample_rows = c.sample_rows
         self._nominal, self._histo_up, self._histo_dn = c.nominal, c.histo_up, c.histo_dn
         self._eval_cache = None  # first-order pieces of the last evaluation (see evaluate.evaluate)
-        observed = {o["name"]: o["data"] for o in ws["observations"]}
+        observed = {o["name"]: o["data"] for o in spec["observations"]}
         missing = [ch for ch in self.channels if ch not in observed]
         if missing:
             raise InputError(
@@ -136,11 +135,55 @@ class HistFactoryModel:
                 f"observations are given for {', '.join(map(repr, observed)) or 'none'}"
             )
         self.set_data(
-            np.concatenate([np.asarray(observed[ch], float) for ch in self.channels]), np.asarray(cfg.auxdata, float)
+            np.concatenate([np.asarray(observed[ch], float) for ch in self.channels]), np.asarray(lay.auxdata, float)
         )
 
-    def _samples(self, ws, extra_samples) -> list[Sample]:
-        chan_spec = {c["name"]: c for c in ws["channels"]}
+    @staticmethod
+    def _layout(spec, measurement, poi, settings):
+        """(:class:`~.layout.Layout`, canonical spec JSON or None, (pyhf.Workspace, pyhf.Model) or
+        None): from the layout cache when it has this content (no pyhf import, no validation),
+        else from pyhf (then cached)."""
+        from . import layout_cache
+        from .layout import Layout
+        from .workspace import pyhf_workspace_and_model
+
+        text = layout_cache.spec_json(spec)
+        if text is None:  # not JSON: no cache; pyhf validates it and says what is wrong
+            pair = pyhf_workspace_and_model(spec, measurement, poi, settings)
+            return Layout.from_pyhf_config(pair[1].config), None, pair
+        digest = layout_cache.digest_of(text)
+        key = layout_cache.model_key(digest, measurement, poi, settings)
+        lay, pair = layout_cache.load(key), None
+        if lay is None:
+            pair = pyhf_workspace_and_model(spec, measurement, poi, settings, digest=digest)
+            lay = Layout.from_pyhf_config(pair[1].config)
+            layout_cache.store(key, digest, lay)
+        return lay, text, pair
+
+    def _build_pyhf(self):
+        from .workspace import pyhf_workspace_and_model
+
+        text, measurement, poi, settings = self._pyhf_args
+        return pyhf_workspace_and_model(json.loads(text), measurement, poi, settings)
+
+    @property
+    def pyhf_model(self):
+        """The ``pyhf.Model`` of the workspace (numpy backend), built on first use (for
+        comparisons and stock fits); shared by copies made with :meth:`with_data`."""
+        return self._pyhf_pair()[1]
+
+    @property
+    def workspace(self):
+        """The ``pyhf.Workspace`` of the spec, built on first use (see :attr:`pyhf_model`)."""
+        return self._pyhf_pair()[0]
+
+    def _pyhf_pair(self):
+        if self._pyhf[0] is None:
+            self._pyhf[0] = self._build_pyhf()
+        return self._pyhf[0]
+
+    def _samples(self, spec, extra_samples) -> list[Sample]:
+        chan_spec = {c["name"]: c for c in spec["channels"]}
         out = [
             Sample(c, s["name"], np.asarray(s["data"], float), list(s["modifiers"]))
             for c in self.channels

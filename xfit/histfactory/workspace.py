@@ -33,16 +33,26 @@ def load_spec(path_or_spec) -> dict:
     return spec
 
 
-def validate(spec) -> None:
-    """Raise InputError (one line: schema path and message) unless ``spec`` is a valid workspace."""
-    import pyhf
-    import pyhf.exceptions
+def validate(spec, digest: str | None = None) -> None:
+    """Raise InputError (one line: schema path and message) unless ``spec`` is a valid workspace.
 
+    A workspace whose content (sha256 ``digest`` of its canonical JSON, computed when not given)
+    validated before, in this process or in an earlier one (see :mod:`.layout_cache`), is not
+    validated again.
+    """
     if not isinstance(spec, dict):
         raise InputError(f"a workspace must be a JSON object, got {type(spec).__name__}")
     version = spec.get("version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise InputError(f"workspace version {version!r} not supported; accepted: {SCHEMA_VERSION!r}")
+    from . import layout_cache
+
+    digest = digest or layout_cache.spec_digest(spec)
+    if layout_cache.validated(digest):
+        return
+    import pyhf
+    import pyhf.exceptions
+
     try:
         pyhf.schema.validate(spec, "workspace.json", version=SCHEMA_VERSION)
     except pyhf.exceptions.InvalidSpecification as exc:
@@ -50,18 +60,22 @@ def validate(spec) -> None:
         if len(message) > 200:
             message = message[:197] + "..."
         raise InputError(f"invalid workspace at {exc.path or '<root>'}: {message}") from None
+    layout_cache.store_validated(digest)
 
 
-def pyhf_workspace_and_model(spec: dict, measurement: str | None, poi: str | None, modifier_settings: dict):
-    """(pyhf.Workspace, pyhf.Model) with the numpy backend; pyhf's errors become InputError."""
+def pyhf_workspace_and_model(spec: dict, measurement: str | None, poi: str | None, modifier_settings: dict,
+                             digest: str | None = None):
+    """(pyhf.Workspace, pyhf.Model) with the numpy backend; pyhf's errors become InputError.
+
+    ``digest``: sha256 of the canonical JSON of ``spec`` if known (see :func:`validate`)."""
     import pyhf
     import pyhf.exceptions
 
-    validate(spec)
+    validate(spec, digest)
     names = [m["name"] for m in spec.get("measurements", [])]
     if measurement is not None and measurement not in names:
         raise InputError(f"measurement {measurement!r} not in the workspace; accepted: {', '.join(names)}")
-    kwargs = {"modifier_settings": modifier_settings}
+    kwargs = {"modifier_settings": modifier_settings, "validate": False}  # its parts validated with the workspace
     if poi is not None:
         kwargs["poi_name"] = poi
     saved = pyhf.get_backend()

@@ -66,42 +66,48 @@ class Constraints:
     modifier: tuple
 
 
-def _pyhf_config(model):
+def _layout(model):
+    """The model's :class:`~xfit.histfactory.layout.Layout` (read from pyhf's config if the model
+    has none: a pyhf model, or a workspace to build one from)."""
+    lay = getattr(model, "layout", None)
+    if lay is not None:
+        return lay
+    from ..histfactory.layout import Layout
+
     cfg_model = getattr(model, "pyhf_model", None)
     if cfg_model is None:
         ws = getattr(model, "workspace", None)
         if ws is None:
             raise InputError("the model has neither a pyhf model nor a workspace to read its constraints from")
         cfg_model = ws.model()
-    return cfg_model.config
+    return Layout.from_pyhf_config(cfg_model.config)
 
 
 def constraints(model) -> Constraints:
     """The constrained parameters of ``model`` in its parameter order (see module docstring)."""
-    cfg = _pyhf_config(model)
-    types = {}
-    for name, mtype in cfg.modifiers:
-        types.setdefault(name, mtype)
+    lay = _layout(model)
     idx, names, th0, sig, kind, tau, mods = [], [], [], [], [], [], []
-    for pname in cfg.auxdata_order:
-        ps = cfg.param_set(pname)
-        sl = model.par_slices[pname]
-        aux = np.asarray(ps.auxdata, float)
-        width = np.asarray(ps.width(), float)
-        if ps.pdf_type == "poisson":
-            factors = np.asarray(ps.factors, float)
+    pos = 0
+    for term in lay.constraint_terms:
+        sl = model.par_slices[term.name]
+        n = sl.stop - sl.start
+        aux = np.asarray(lay.auxdata[pos:pos + n], float)  # pyhf's auxdata: the terms' in auxdata_order
+        pos += n
+        width = np.asarray(term.widths, float)
+        if term.pdf_type == "poisson":
+            factors = np.asarray(term.values, float)
             theta0 = aux / factors
         else:
             factors = np.full(len(aux), math.nan)
             theta0 = aux
-        for k in range(sl.stop - sl.start):
+        for k in range(n):
             idx.append(sl.start + k)
             names.append(model.par_names[sl.start + k])
             th0.append(theta0[k])
             sig.append(width[k])
-            kind.append(ps.pdf_type)
+            kind.append(term.pdf_type)
             tau.append(factors[k])
-            mods.append(types.get(pname, "?"))
+            mods.append(term.modifier)
     order = np.argsort(idx)
     pick = lambda seq: tuple(seq[i] for i in order)  # noqa: E731
     return Constraints(np.asarray(idx, int)[order], pick(names), np.asarray(th0)[order], np.asarray(sig)[order],
