@@ -39,6 +39,24 @@ def test_invalid_workspace_is_one_line_input_error(mutate, where):
     assert "\n" not in msg and msg.startswith(f"invalid workspace at {where}:")
 
 
+def test_validation_remembers_only_valid_contents():
+    """validate() skips the schema check of a content it has passed before (a digest of its
+    repr): the same spec mutated in place, or with a tuple where JSON has a list, is checked again."""
+    from xfit.histfactory import workspace
+
+    spec = toy_workspace()
+    workspace.validate(spec)
+    assert workspace._content_digest(spec) in workspace._VALID_DIGESTS
+    workspace.validate(toy_workspace())  # equal content: no second schema check needed, still valid
+    spec["channels"][0]["samples"][0]["data"] = "many"
+    with pytest.raises(InputError, match=r"channels\[0\]\.samples\[0\]\.data"):
+        workspace.validate(spec)
+    spec = toy_workspace()
+    spec["channels"][0]["samples"][0]["data"] = tuple(spec["channels"][0]["samples"][0]["data"])
+    with pytest.raises(InputError, match=r"channels\[0\]\.samples\[0\]\.data"):
+        workspace.validate(spec)
+
+
 def test_bad_files_and_choices(tmp_path):
     with pytest.raises(DataError, match="cannot be read"):
         from_workspace(tmp_path / "missing.json")

@@ -6,6 +6,7 @@ with one line naming the schema path and message; an unreadable file raises
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -33,6 +34,17 @@ def load_spec(path_or_spec) -> dict:
     return spec
 
 
+#: sha256 of ``repr`` of every workspace that passed :func:`validate` in this process: the
+#: schema check is a pure function of the content (``repr`` tells list from tuple, 1 from 1.0)
+#: and takes ~0.05 s for a workspace of ~200 parameters, which a session may build into
+#: models many times.
+_VALID_DIGESTS: set[str] = set()
+
+
+def _content_digest(spec: dict) -> str:
+    return hashlib.sha256(repr(spec).encode()).hexdigest()
+
+
 def validate(spec) -> None:
     """Raise InputError (one line: schema path and message) unless ``spec`` is a valid workspace."""
     import pyhf
@@ -43,6 +55,9 @@ def validate(spec) -> None:
     version = spec.get("version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise InputError(f"workspace version {version!r} not supported; accepted: {SCHEMA_VERSION!r}")
+    digest = _content_digest(spec)
+    if digest in _VALID_DIGESTS:
+        return
     try:
         pyhf.schema.validate(spec, "workspace.json", version=SCHEMA_VERSION)
     except pyhf.exceptions.InvalidSpecification as exc:
@@ -50,6 +65,7 @@ def validate(spec) -> None:
         if len(message) > 200:
             message = message[:197] + "..."
         raise InputError(f"invalid workspace at {exc.path or '<root>'}: {message}") from None
+    _VALID_DIGESTS.add(digest)
 
 
 def pyhf_workspace_and_model(spec: dict, measurement: str | None, poi: str | None, modifier_settings: dict):
@@ -68,7 +84,9 @@ def pyhf_workspace_and_model(spec: dict, measurement: str | None, poi: str | Non
     try:
         pyhf.set_backend("numpy")  # the layout is read as numpy arrays
         ws = pyhf.Workspace(spec, validate=False)
-        model = ws.model(measurement_name=measurement, **kwargs)
+        # the model's channels and parameters are parts of the workspace validated above:
+        # pyhf's own check of them against model.json would repeat the same schema definitions
+        model = ws.model(measurement_name=measurement, validate=False, **kwargs)
     except (pyhf.exceptions.InvalidModel, pyhf.exceptions.InvalidModifier, pyhf.exceptions.InvalidMeasurement,
             pyhf.exceptions.InvalidSpecification, pyhf.exceptions.InvalidWorkspaceOperation,
             AssertionError, KeyError, ValueError, IndexError, TypeError) as exc:
