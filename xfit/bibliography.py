@@ -108,11 +108,10 @@ def term_reference(name: str) -> Reference:
 
 def form_factor_references() -> list[Reference]:
     """The papers of ``data/form_factors.yaml`` (one entry per arXiv identifier)."""
-    import yaml
-
     from .physics.form_factors import _data_file_text
+    from .yamlio import safe_load
 
-    data = yaml.safe_load(_data_file_text())
+    data = safe_load(_data_file_text())
     out: dict[str, Reference] = {}
     for entry in data.get("form_factors", {}).values():
         paper = entry.get("paper") or {}

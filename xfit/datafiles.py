@@ -27,6 +27,7 @@ import numpy as np
 import yaml
 
 from .errors import DataError, InputError
+from .yamlio import safe_load
 
 __all__ = [
     "REQUIRED_KEYS",
@@ -97,7 +98,7 @@ def load_data_file(relpath: str | Path, root=None) -> dict[str, Any]:
     node = _locate(relpath, root)
     text = _read_text(node, name)
     try:
-        content = yaml.safe_load(text)
+        content = safe_load(text)
     except yaml.YAMLError as exc:
         raise DataError(f"data file {name!r}: not valid YAML: {exc}") from None
     if not isinstance(content, dict):

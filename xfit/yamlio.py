@@ -38,6 +38,12 @@ except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
 
 
+def safe_load(text: str):
+    """``yaml.safe_load`` through libyaml when available (the same safe types, ~10x faster on
+    the package's data files); raises ``yaml.YAMLError`` like it."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
+
+
 class _Problem(Exception):
     """A limit is exceeded (message without the file name)."""
 

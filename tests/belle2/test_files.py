@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from xfit.belle2 import files  # noqa: E402
+from xfit.datasets.download import Limits  # noqa: E402
 from xfit.errors import DataError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -175,7 +176,7 @@ class FakeHEPData:
         handler = self._handler()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self):
         self.thread.start()
@@ -301,8 +302,12 @@ def test_fetch_rejects_corrupt_download_and_writes_nothing(isolated, monkeypatch
 
 
 def test_fetch_unreachable_server_is_data_error(isolated):
-    with pytest.raises(DataError, match="download of http://127.0.0.1:9/"):
-        files.fetch(base_url="http://127.0.0.1:9", timeout=2)
+    # the default 3 retries, with a 10 ms first wait (Limits.backoff) instead of 1 s: the same
+    # four attempts without 7 s of sleeping
+    limits = Limits(timeout=2, backoff=0.01)
+    assert limits.retries == Limits().retries
+    with pytest.raises(DataError, match=r"download of http://127\.0\.0\.1:9/.*\(4 attempts\)"):
+        files.fetch(base_url="http://127.0.0.1:9", limits=limits)
 
 
 def test_cli_fetch(isolated, capsys):

@@ -39,6 +39,23 @@ def test_invalid_workspace_is_one_line_input_error(mutate, where):
     assert "\n" not in msg and msg.startswith(f"invalid workspace at {where}:")
 
 
+def test_validation_remembers_only_valid_contents(tmp_path, monkeypatch):
+    """validate() skips the schema check of a content it has passed before (the sha256 of its
+    canonical JSON, xfit.histfactory.layout_cache): the same spec mutated in place is checked again."""
+    from xfit.histfactory import layout_cache, workspace
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    spec = toy_workspace()
+    workspace.validate(spec)
+    assert layout_cache.validated(layout_cache.spec_digest(spec))
+    workspace.validate(toy_workspace())  # equal content: no second schema check needed, still valid
+    spec["channels"][0]["samples"][0]["data"] = "many"
+    assert not layout_cache.validated(layout_cache.spec_digest(spec))
+    with pytest.raises(InputError, match=r"channels\[0\]\.samples\[0\]\.data"):
+        workspace.validate(spec)
+    assert not layout_cache.validated(layout_cache.spec_digest(spec))  # an invalid content is never remembered
+
+
 def test_bad_files_and_choices(tmp_path):
     with pytest.raises(DataError, match="cannot be read"):
         from_workspace(tmp_path / "missing.json")

@@ -55,7 +55,8 @@ def register(belle2_subparsers) -> None:
         "pre- and post-fit yields per channel with a data/model panel, the pulls of the nuisance "
         "parameters, the ranking of the largest impacts on mu and the largest correlations; "
         "each figure as PNG and PDF with its numbers as CSV.")
-    p.add_argument("--out", default="xfit-output/belle2-plots", help="output directory (default: xfit-output/belle2-plots)")
+    p.add_argument("--out", default="xfit-output/belle2-plots",
+                   help="output directory (default: xfit-output/belle2-plots)")
     p.add_argument("--n-impacts", type=int, default=20, help="number of impacts in the ranking (default 20)")
     p.add_argument("--n-correlations", type=int, default=20,
                    help="number of parameters in the correlation matrix (default 20)")

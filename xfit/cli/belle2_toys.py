@@ -1,7 +1,7 @@
 """``xfit belle2 toys``: the global significance of the B+ -> K+ X best fit from toys
 (look-elsewhere effect in m_X), with the Gross-Vitells up-crossing estimate for comparison.
 
-    xfit belle2 toys --n-toys N [--seed S] [--json] [--executor serial|process] [--out DIR (default xfit-output/belle2-toys)]
+    xfit belle2 toys --n-toys N [--seed S] [--json] [--executor serial|process] [--out DIR]
                      [--n-masses N] [--mX-min M] [--mX-max M] [--u0 U]
 
 :func:`register` adds the sub-command to the ``xfit belle2`` sub-parsers.

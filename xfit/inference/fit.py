@@ -201,8 +201,12 @@ class Fit:
 
     def chi2(self, *values) -> float:
         """chi2 at ``values`` of :attr:`parameters` (with nuisances: plus sum nu^2)."""
-        chi2 = float(self.likelihood.chi2(self.predictions(*values)))
-        return chi2 if self.nuisances is None else chi2 + self.constraint(*values)
+        if self.nuisances is None:
+            return float(self.likelihood.chi2(self.predictions(*values)))
+        n = len(self.model.parameters)  # at shifted inputs, only the likelihood's observables are computed
+        pred = self.nuisances.predict(dict(zip(self.model.parameters, values[:n])), values[n:],
+                                      keys=self.likelihood.observables)
+        return float(self.likelihood.chi2(pred)) + self.constraint(*values)
 
     def gradient(self, *values) -> np.ndarray:
         """d chi2/d :attr:`parameters` at ``values`` (theory-nuisance fits only; used by the
@@ -224,7 +228,7 @@ class Fit:
             down[i, i] = x[i] - steps[i] if lo is None or x[i] - steps[i] >= lo else x[i]
         points = np.vstack([up, down])
         pred = self.nuisances.predict_batch(dict(zip(self.model.parameters, points[:, :n_model].T)),
-                                            points[:, n_model:])
+                                            points[:, n_model:], keys=self.likelihood.observables)
         chi2 = np.asarray(self.likelihood.chi2(pred), dtype=float)
         grad = (chi2[:k] - chi2[k:]) / (np.diag(up) - np.diag(down))
         grad[n_model:] += 2.0 * x[n_model:]

@@ -75,36 +75,38 @@ class TheoryNuisances:
         a, b = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
         return not np.allclose(a, b, rtol=INERT_RTOL, atol=0.0, equal_nan=True)
 
-    def _predict_keys(self, params: Mapping[str, float], normals: Mapping) -> dict:
+    def _predict_keys(self, params: Mapping[str, float], normals: Mapping, keys=None) -> dict:
         from ..physics.form_factors import substituted_models
         from ..uncertainties import inputs_at
 
         inputs = inputs_at(self.model.sm, normals, self.scale)
         with substituted_models(inputs.form_factor_models):
-            return self.model.with_sm(inputs.sm).predict(self.mX, **params)
+            return _predict(self.model.with_sm(inputs.sm), self.mX, params, keys)
 
-    def predict(self, params: Mapping[str, float], nu: Sequence[float]) -> dict:
-        """The model's predictions at ``params`` with the active nuisances at ``nu``."""
+    def predict(self, params: Mapping[str, float], nu: Sequence[float], keys=None) -> dict:
+        """The model's predictions at ``params`` with the active nuisances at ``nu``; with
+        ``keys`` (e.g. a likelihood's observables) only those (and ``"mX"``), the same values."""
         if len(nu) != len(self.keys):
             raise InputError(f"{len(nu)} nuisance values given for the {len(self.keys)} theory nuisances")
-        return self._predict_keys(params, dict(zip(self.keys, (float(v) for v in nu))))
+        return self._predict_keys(params, dict(zip(self.keys, (float(v) for v in nu))), keys)
 
-    def predict_batch(self, params: Mapping[str, np.ndarray], nu: np.ndarray) -> dict:
+    def predict_batch(self, params: Mapping[str, np.ndarray], nu: np.ndarray, keys=None) -> dict:
         """Predictions at N points in ONE vectorised evaluation: ``params`` {name: array (N,)},
         ``nu`` of shape (N, number of active nuisances); the inputs become a batch of draws
-        (an SMInputs with array fields, array-valued form-factor parameters)."""
+        (an SMInputs with array fields, array-valued form-factor parameters).  ``keys`` as in
+        :meth:`predict`."""
         nu = np.asarray(nu, dtype=float)
         n = nu.shape[0]
         normals = {k: nu[:, j] for j, k in enumerate(self.keys)}
-        return self._predict_keys_batch({p: np.broadcast_to(v, (n,)) for p, v in params.items()}, normals, n)
+        return self._predict_keys_batch({p: np.broadcast_to(v, (n,)) for p, v in params.items()}, normals, n, keys)
 
-    def _predict_keys_batch(self, params, normals, n: int) -> dict:
+    def _predict_keys_batch(self, params, normals, n: int, keys=None) -> dict:
         from ..physics.form_factors import substituted_models
         from ..uncertainties import inputs_at
 
         inputs = inputs_at(self.model.sm, normals, self.scale)
         with substituted_models(inputs.form_factor_models):
-            return self.model.with_sm(inputs.sm).predict(np.full(n, self.mX), **params)
+            return _predict(self.model.with_sm(inputs.sm), np.full(n, self.mX), params, keys)
 
     @staticmethod
     def constraint(nu: Sequence[float]) -> float:
@@ -132,3 +134,12 @@ class TheoryNuisances:
     def __repr__(self) -> str:
         return (f"<TheoryNuisances {self.model.name} at mX = {self.mX:g} GeV: {len(self.names)} profiled, "
                 f"{len(self.inert)} inert, scale {self.scale:g}>")
+
+
+def _predict(model: Model, mX, params: Mapping, keys) -> dict:
+    """``model.predict(mX, **params)``; with ``keys`` only those predictions (and ``"mX"``),
+    each the same number (:meth:`Model.predictor` evaluates only what is asked for: a fit of
+    b -> s missing energy then computes no K, D, rho or Z rate at every shifted input)."""
+    if keys is None:
+        return model.predict(mX, **params)
+    return model.predictor(mX)(keys=keys, **params)

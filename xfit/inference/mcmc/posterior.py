@@ -80,13 +80,14 @@ class NuisanceLogLikelihood(ModelLogLikelihood):
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         return {p: theta[:, i] for i, p in enumerate(self.model_parameters)}
 
-    def predict(self, theta) -> dict[str, np.ndarray]:
+    def predict(self, theta, keys=None) -> dict[str, np.ndarray]:
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
-        return self.nuisances.predict_batch(self.params(theta), theta[:, len(self.model_parameters):])
+        return self.nuisances.predict_batch(self.params(theta), theta[:, len(self.model_parameters):], keys=keys)
 
     def __call__(self, theta) -> np.ndarray:
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
-        chi2 = np.broadcast_to(np.asarray(self.likelihood.chi2(self.predict(theta)), dtype=float), (theta.shape[0],))
+        pred = self.predict(theta, keys=self.likelihood.observables)
+        chi2 = np.broadcast_to(np.asarray(self.likelihood.chi2(pred), dtype=float), (theta.shape[0],))
         lnl = -0.5 * chi2
         return np.where(np.isfinite(lnl), lnl, -np.inf)
 
