@@ -27,6 +27,10 @@ import yaml
 
 from .errors import DataError, InputError
 
+#: YAML's safe loader, libyaml's C implementation where installed (the same documents, several
+#: times faster): for the package's own data files (:func:`load_trusted`).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 50
 MAX_NODES = 100_000
@@ -153,3 +157,9 @@ def load_yaml(path: str | os.PathLike, **limits):
     except OSError as exc:
         raise DataError(f"cannot read {p}: {exc.strerror or exc}") from None
     return loads_yaml(raw, str(p), **limits)
+
+
+def load_trusted(text: str):
+    """``yaml.safe_load`` of the package's own data (no limits: files people write go
+    through :func:`load_yaml`), with :data:`SAFE_LOADER`."""
+    return yaml.load(text, Loader=SAFE_LOADER)
