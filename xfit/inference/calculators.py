@@ -153,6 +153,9 @@ class AsymptoticCalculator(Calculator):
         #: recent conditional fits {asimov: [(mu, x, epoch), ...]}: starting points
         self._starts: dict[bool, list] = {False: [], True: []}
         self._epoch = 0
+        #: {asimov: (epoch, the factorised Hessian of the last conditional fit)}: the start of
+        #: the next one with the same templates (Newton reuses it while it converges fast)
+        self._hessians: dict[bool, tuple] = {}
 
     # .. fits ..............................................................................
     def free_fit(self, init=None):
@@ -168,7 +171,12 @@ class AsymptoticCalculator(Calculator):
         is the partial derivative (envelope theorem), so it comes with the fit.
         """
         m = self.asimov if asimov else self.model
-        r = mle.fixed_poi_fit(m, mu, self.poi, init=self._start(mu, asimov), fix=self.fix, method=self.method)
+        last = self._hessians.get(asimov)
+        hessian = last[1] if last is not None else None
+        r = mle.fixed_poi_fit(m, mu, self.poi, init=self._start(mu, asimov), fix=self.fix, method=self.method,
+                              hessian=hessian)
+        if r.hessian is not None:
+            self._hessians[asimov] = (self._epoch, r.hessian)
         if asimov:
             self._x_asimov = r.x
         hist = self._starts[asimov]
@@ -182,6 +190,7 @@ class AsymptoticCalculator(Calculator):
         self._x_obs = self.bkg_fit.x.copy()
         self._x_asimov = self.bkg_fit.x.copy()
         self._starts = {False: [], True: []}
+        self._hessians = {}
 
     def new_templates(self) -> None:
         """Tell the calculator that the models changed (e.g. a new X mass in a scan): the

@@ -85,6 +85,23 @@ def _sigma_model(pts, curvature: float):
     return lambda x: (f1 + d1 * (x - m1) + curvature * (x - m1) ** 2, d1 + 2 * curvature * (x - m1))
 
 
+def _shape_model(point, shape, lam: float, kap: float):
+    """sigma(mu) = mu / sqrt(q_A(mu)) about the Asimov fit ``point`` (mu1, sqrt q_A, slope):
+    its value and slope, plus the part of ``shape`` (sigma of a neighbouring problem, a
+    polynomial, rescaled as kap x shape(mu / lam)) beyond first order about mu1.  Returns a
+    function of mu -> (sigma, sigma')."""
+    m1, sq, d = point
+    f1, d1 = m1 / sq, (sq - m1 * d) / sq**2
+    dshape = shape.deriv()
+    s1, ds1 = shape(m1 / lam), dshape(m1 / lam) / lam
+
+    def model(x):
+        val = f1 + d1 * (x - m1) + kap * (shape(x / lam) - s1 - ds1 * (x - m1))
+        der = d1 + kap * (dshape(x / lam) / lam - ds1)
+        return float(val), float(der)
+    return model
+
+
 def _solve_band(model, target: float, mu: float) -> float:
     """mu = target x sigma(mu) by Newton from ``mu`` (``mu`` itself if that fails)."""
     x = mu
@@ -124,23 +141,33 @@ def _expected_limits(calc, sigma_guess: float, cl: float = CL, mu_max: float = m
     out = {}
     pts: list[tuple[float, float, float]] = []  # (mu, sqrt(q_A), d sqrt(q_A) / d mu)
     scale = sigma_guess  # mu / sqrt(q_A) of the last solution
-    prev_curv, prev0 = 0.0, None
+    prev_curv, prev0, shape = 0.0, None, None
     if guesses and all(guesses.get(str(n)) for n in BANDS):
         mus = [float(guesses[str(n)]) for n in BANDS]
         sig = [m / expected_sqrt_qa(n, cl) for m, n in zip(mus, BANDS)]
         prev_curv = float(np.polyfit(mus, sig, 2)[0])
         prev0 = (float(guesses["0"]), sig[BANDS.index(0)])
+        if len(set(mus)) == len(mus):
+            shape = np.poly1d(np.polyfit(mus, sig, len(mus) - 1))  # through the previous bands
+
+    def local_model(point, mu0, sigma0):
+        """sigma(mu) about the fit ``point`` (value and slope fitted) with the nonlinear part
+        of the previous shape, rescaled so that its median band goes through (mu0, sigma0)."""
+        if shape is None:
+            return _sigma_model([point], 0.0)
+        lam, kap = mu0 / prev0[0], sigma0 / prev0[1]
+        return _shape_model(point, shape, lam, kap)
+
     for n in (0, -1, 1, -2, 2):
         target = expected_sqrt_qa(n, cl)
         mu = max(target * scale, 1e-6)
         if not pts and prev0 is not None:
             mu = prev0[0]
+        elif pts and shape is not None:
+            near = min(pts, key=lambda p: abs(p[0] - mu))
+            mu = _solve_band(local_model(near, out["0"], out["0"] / expected_sqrt_qa(0, cl)), target, mu)
         elif pts:
-            curv = prev_curv
-            if prev0 is not None:  # the previous shape, rescaled to this problem's mu and sigma
-                lam, kap = out["0"] / prev0[0], (out["0"] / expected_sqrt_qa(0, cl)) / prev0[1]
-                curv = prev_curv * kap / lam**2
-            mu = _solve_band(_sigma_model(pts, curv), target, mu)
+            mu = _solve_band(_sigma_model(pts, prev_curv), target, mu)
         mu = min(mu, mu_max)
         for _ in range(30):
             qa, dqa = calc.q_asimov(mu)
@@ -151,6 +178,14 @@ def _expected_limits(calc, sigma_guess: float, cl: float = CL, mu_max: float = m
             new = min(max(new, 0.25 * mu), 4.0 * mu, mu_max)
             done = slope > 0 and _newton_accepts(new - mu, mu, slope,
                                                  _curvature([(p[0], p[2]) for p in pts], mu, slope))
+            if not done and slope > 0 and sq > 0 and shape is not None:
+                # the next trial: mu = target x sigma(mu) about this fit (value and slope
+                # fitted, the previous mass's shape for the rest) -- closer to the root than
+                # the Newton iterate; the Newton iterate if that fails
+                scale0 = out["0"] if "0" in out else mu / target * expected_sqrt_qa(0, cl)
+                trial = _solve_band(local_model(pts[-1], scale0, scale0 / expected_sqrt_qa(0, cl)), target, new)
+                if 0.25 * mu <= trial <= min(4.0 * mu, mu_max):
+                    new = trial
             mu = new
             if done:
                 break
