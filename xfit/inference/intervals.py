@@ -212,6 +212,38 @@ def _asimov_interpolant(pts):
     return qa
 
 
+def _cls_model_root(mu, start, qt, dqt, qa, dqa, asimov_model, log_alpha, lo, hi, mu_max) -> float | None:
+    """The next trial of :func:`observed_limit`: the root of ln CLs = ln alpha with sqrt(q~)
+    linear about the fit at ``mu`` (value and slope fitted) and q_A from ``asimov_model``
+    (else sqrt(q_A) linear about ``mu`` as well), by Newton from ``start``.  None if it fails
+    or leaves the bracket (lo, hi) (hi None: (lo, min(4 mu, mu_max)])."""
+    if not (qt > 0 and qa > 0 and math.isfinite(start)):
+        return None
+    st, sa = math.sqrt(qt), math.sqrt(qa)
+    dst, dsa = dqt / (2.0 * st), dqa / (2.0 * sa)
+
+    def h(x):
+        model = asimov_model(x) if asimov_model is not None else None
+        qa_x = model[0] if model is not None else max(sa + (x - mu) * dsa, 0.0) ** 2
+        cls = cls_from_q(max(st + (x - mu) * dst, 0.0) ** 2, qa_x)[2]
+        return math.log(max(cls, 1e-300)) - log_alpha
+
+    top = min(4.0 * mu, mu_max) if hi is None else hi
+    x = start
+    for _ in range(30):
+        if not lo < x < top and not (hi is None and x == top):
+            return None
+        e = 1e-7 * x
+        f, d = h(x), (h(x + e) - h(x - e)) / (2.0 * e)
+        if not (d < 0 and math.isfinite(f)):
+            return None
+        step = f / d
+        x -= step
+        if abs(step) <= 1e-12 * abs(x):
+            return x if lo < x < top or (hi is None and x == top) else None
+    return None
+
+
 def observed_limit(calc, mu_hat: float, nll_hat: float, guess: float, cl: float = CL,
                    mu_max: float = math.inf, asimov_model=None) -> float | None:
     """Observed CLs upper limit on the POI (None if above ``mu_max``).
@@ -260,14 +292,15 @@ def observed_limit(calc, mu_hat: float, nll_hat: float, guess: float, cl: float 
         if approx is not None:  # an interpolated q_A: never the last iterate, nor a bracket end
             lo, hi = max(mu_hat, 0.0), None
             slopes.clear()
-            mu = new if math.isfinite(new) and new > mu_hat else mu * (1 + 1e-3)
+            new = new if math.isfinite(new) and new > mu_hat else mu * (1 + 1e-3)
+            mu = _cls_model_root(mu, new, qt, dqt, qa, dqa, asimov_model, log_alpha, lo, None, mu_max) or new
             continue
         if abs(new - mu) <= RTOL * mu or (hi is not None and hi - lo <= RTOL * hi):
             return float(new if hi is None or lo < new < hi else mu)
         if slope < 0 and lo < new and (hi is None or new < hi) and new <= mu_max \
                 and _newton_accepts(new - mu, mu, slope, _curvature(slopes, mu, slope)):
             return float(new)
-        mu = new
+        mu = _cls_model_root(mu, new, qt, dqt, qa, dqa, asimov_model, log_alpha, lo, hi, mu_max) or new
     raise ConvergenceError(f"CLs upper limit did not converge (bracket {lo:.4g}..{hi})")
 
 
