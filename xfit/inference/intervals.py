@@ -9,11 +9,17 @@ fits (a few ms each for the 232-parameter Belle II model):
   background-only hypothesis depends on q_mu,A only, and equals 1 - CL where
   sqrt(q_mu,A(mu)) = N + Phi^-1(1 - alpha Phi(N)) (:func:`~.calculators.expected_sqrt_qa`);
   Newton on sqrt(q_mu,A(mu)) = target, steps kept within [mu/4, 4 mu], starting from
-  target x (mu / sqrt(q_A)) of the previous band (N = 0, -1, 1, -2, 2 in that order);
+  target x (mu / sqrt(q_A)) of the previous band (N = 0, -1, 1, -2, 2 in that order); with
+  the bands of a neighbouring problem, a trial that is not accepted is followed by the root
+  of mu = target x sigma(mu) with sigma about the last fit (value and slope fitted, the
+  neighbour's band shape beyond first order, :func:`_shape_model`) instead of the Newton
+  iterate;
 * **observed** (:func:`observed_limit`): Newton on ln CLs(mu) = ln(1 - CL), the slope by the
   chain rule through (q~, q_A) (closed-form CLs, finite differences in q), bisection
   whenever a step would leave the bracket [lo, hi] (CLs(lo) > 1 - CL > CLs(hi)); until a
-  bracket exists steps may grow the guess by at most a factor 4.
+  bracket exists steps may grow the guess by at most a factor 4; the next trial is the root
+  with sqrt(q~) linear about the last fit and q_A from the Asimov fits
+  (:func:`_cls_model_root`), when it lies in the bracket.
 
 Convergence: relative step or bracket width below 1e-5, or a predicted error of the next
 Newton iterate below :data:`ACCEPT_RTOL` (1e-9; the curvature from the slopes of two fits),
