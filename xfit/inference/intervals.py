@@ -91,20 +91,29 @@ def _sigma_model(pts, curvature: float):
     return lambda x: (f1 + d1 * (x - m1) + curvature * (x - m1) ** 2, d1 + 2 * curvature * (x - m1))
 
 
+def _horner(coef, x: float) -> float:
+    """The polynomial with coefficients ``coef`` (highest power first) at x."""
+    v = 0.0
+    for c in coef:
+        v = v * x + c
+    return v
+
+
 def _shape_model(point, shape, lam: float, kap: float):
     """sigma(mu) = mu / sqrt(q_A(mu)) about the Asimov fit ``point`` (mu1, sqrt q_A, slope):
     its value and slope, plus the part of ``shape`` (sigma of a neighbouring problem, a
-    polynomial, rescaled as kap x shape(mu / lam)) beyond first order about mu1.  Returns a
-    function of mu -> (sigma, sigma')."""
+    polynomial and its derivative, coefficients highest power first, rescaled as
+    kap x shape(mu / lam)) beyond first order about mu1.  Returns a function of
+    mu -> (sigma, sigma')."""
     m1, sq, d = point
     f1, d1 = m1 / sq, (sq - m1 * d) / sq**2
-    dshape = shape.deriv()
-    s1, ds1 = shape(m1 / lam), dshape(m1 / lam) / lam
+    poly, dpoly = shape
+    s1, ds1 = _horner(poly, m1 / lam), _horner(dpoly, m1 / lam) / lam
 
     def model(x):
-        val = f1 + d1 * (x - m1) + kap * (shape(x / lam) - s1 - ds1 * (x - m1))
-        der = d1 + kap * (dshape(x / lam) / lam - ds1)
-        return float(val), float(der)
+        val = f1 + d1 * (x - m1) + kap * (_horner(poly, x / lam) - s1 - ds1 * (x - m1))
+        der = d1 + kap * (_horner(dpoly, x / lam) / lam - ds1)
+        return val, der
     return model
 
 
@@ -154,7 +163,8 @@ def _expected_limits(calc, sigma_guess: float, cl: float = CL, mu_max: float = m
         prev_curv = float(np.polyfit(mus, sig, 2)[0])
         prev0 = (float(guesses["0"]), sig[BANDS.index(0)])
         if len(set(mus)) == len(mus):
-            shape = np.poly1d(np.polyfit(mus, sig, len(mus) - 1))  # through the previous bands
+            coef = np.polyfit(mus, sig, len(mus) - 1)  # through the previous bands
+            shape = (tuple(map(float, coef)), tuple(map(float, np.polyder(coef))))
 
     def local_model(point, mu0, sigma0):
         """sigma(mu) about the fit ``point`` (value and slope fitted) with the nonlinear part
