@@ -13,7 +13,8 @@ fits (a few ms each for the 232-parameter Belle II model):
   the bands of a neighbouring problem, a trial that is not accepted is followed by the root
   of mu = target x sigma(mu) with sigma about the last fit (value and slope fitted, the
   neighbour's band shape beyond first order, :func:`_shape_model`) instead of the Newton
-  iterate;
+  iterate, and the first trial of a later band is the root on that model about the nearest
+  fit, the amplitude of its nonlinear part matched to the next fit at least 2 % away;
 * **observed** (:func:`observed_limit`): Newton on ln CLs(mu) = ln(1 - CL), the slope by the
   chain rule through (q~, q_A) (closed-form CLs, finite differences in q), bisection
   whenever a step would leave the bracket [lo, hi] (CLs(lo) > 1 - CL > CLs(hi)); until a
@@ -181,7 +182,19 @@ def _expected_limits(calc, sigma_guess: float, cl: float = CL, mu_max: float = m
             mu = prev0[0]
         elif pts and shape is not None:
             near = min(pts, key=lambda p: abs(p[0] - mu))
-            mu = _solve_band(local_model(near, out["0"], out["0"] / expected_sqrt_qa(0, cl)), target, mu)
+            model = local_model(near, out["0"], out["0"] / expected_sqrt_qa(0, cl))
+            far = [p for p in pts if abs(p[0] - near[0]) > 0.02 * near[0]]
+            if far:  # the amplitude of the nonlinear part from the fit on the other side
+                q = min(far, key=lambda p: abs(p[0] - mu))
+                lin = near[0] / near[1] + (near[1] - near[0] * near[2]) / near[1] ** 2 * (q[0] - near[0])
+                nl_model, nl_fit = model(q[0])[0] - lin, q[0] / q[1] - lin
+                if abs(nl_model) > 0:
+                    ratio = nl_fit / nl_model
+                    if 0.5 < ratio < 2.0:
+                        lam0 = out["0"] / prev0[0]
+                        kap0 = (out["0"] / expected_sqrt_qa(0, cl)) / prev0[1]
+                        model = _shape_model(near, shape, lam0, kap0 * ratio)
+            mu = _solve_band(model, target, mu)
         elif pts:
             mu = _solve_band(_sigma_model(pts, prev_curv), target, mu)
         mu = min(mu, mu_max)
