@@ -161,11 +161,12 @@ def _expected_limits(calc, sigma_guess: float, cl: float = CL, mu_max: float = m
     if guesses and all(guesses.get(str(n)) for n in BANDS):
         mus = [float(guesses[str(n)]) for n in BANDS]
         sig = [m / expected_sqrt_qa(n, cl) for m, n in zip(mus, BANDS)]
-        prev_curv = float(np.polyfit(mus, sig, 2)[0])
         prev0 = (float(guesses["0"]), sig[BANDS.index(0)])
         if len(set(mus)) == len(mus):
             coef = np.polyfit(mus, sig, len(mus) - 1)  # through the previous bands
             shape = (tuple(map(float, coef)), tuple(map(float, np.polyder(coef))))
+        else:
+            prev_curv = float(np.polyfit(mus, sig, 2)[0])
 
     def local_model(point, mu0, sigma0):
         """sigma(mu) about the fit ``point`` (value and slope fitted) with the nonlinear part
