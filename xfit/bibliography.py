@@ -93,14 +93,24 @@ BELLE2_TERMS = ("belle2_knunu",)
 
 
 def term_reference(name: str) -> Reference:
-    """The publication of a registered likelihood term (its data file's ``citation``)."""
-    from .likelihood import get_term
+    """The publication of a registered likelihood term (its data file's ``citation``; a term
+    without a data file is built for its citation)."""
+    from .likelihood.registry import measurement_files
 
-    try:
-        term = get_term(name)
-    except DataError:  # a term refusing to build with its defaults (unverified value)
-        term = get_term(name, allow_unverified=True)
-    c = term.citation
+    rel = measurement_files().get(name)
+    if rel is not None:  # the citation straight from the file: no term is built
+        from .datafiles import load_data_file
+        from .likelihood.measurements import citation_of
+
+        c = citation_of(load_data_file(rel), rel)
+    else:
+        from .likelihood import get_term
+
+        try:
+            term = get_term(name)
+        except DataError:  # a term refusing to build with its defaults (unverified value)
+            term = get_term(name, allow_unverified=True)
+        c = term.citation
     note = f"input of the xfit likelihood term {name}" + (f"; HEPData {c.hepdata}" if c.hepdata else "")
     return Reference(c.bibtex_key, arxiv=c.arxiv, journal=c.journal, note=note,
                      key_verified=bool(c.bibtex_key_verified))

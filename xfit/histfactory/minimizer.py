@@ -34,6 +34,9 @@ class FitResult:
     fixed: np.ndarray
     method: str = "newton"
     grad: np.ndarray | None = None  # gradient of -ln L at x (Newton only)
+    #: the factorised Hessian (:class:`~.blocks.BlockSolver`) and its free parameters with
+    #: which Newton converged (Newton only): the ``hessian`` of a fit nearby
+    hessian: tuple | None = None
 
 
 #: Convergence target of the Newton minimiser: expected NLL decrease g.H^-1.g/2.
@@ -57,7 +60,7 @@ def _fixed_mask(model, fix):
 
 def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = None,
              method: str = "newton", max_iter: int = 200, edm: float = NEWTON_EDM,
-             raise_on_failure: bool = True) -> FitResult:
+             raise_on_failure: bool = True, hessian: tuple | None = None) -> FitResult:
     """Minimise the NLL over the free parameters (bounds respected).
 
     ``init``: starting vector (warm start), default the model's suggested initial values;
@@ -65,6 +68,9 @@ def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = 
     ``method``: "newton" (projected Newton with the exact Hessian, default), "migrad"
     (iminuit MIGRAD with the analytic gradient, tolerance :data:`MIGRAD_TOL`) or "auto"
     (Newton, and MIGRAD from Newton's last point if Newton does not converge).
+    ``hessian``: the ``hessian`` of a fit at a nearby point of the same model (Newton
+    starts with it, as it reuses a factorised Hessian from an earlier iterate while the steps
+    converge fast, see :func:`_newton`).
     Raises :class:`ConvergenceError` if the minimum is not reached.
     """
     x = np.array(model.init if init is None else init, dtype=float)
@@ -78,7 +84,7 @@ def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = 
     if method == "migrad":
         res = _migrad(model, x, fixed)
     elif method in ("newton", "auto"):
-        res = _newton(model, x, fixed, max_iter=max_iter, edm_target=edm)
+        res = _newton(model, x, fixed, max_iter=max_iter, edm_target=edm, hessian=hessian)
         if method == "auto" and not res.valid:
             start = res.x if math.isfinite(res.nll) else x
             fallback = _migrad(model, start, fixed)
@@ -95,7 +101,7 @@ def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = 
     return res
 
 
-def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
+def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
     """Projected Newton iterations with the block-structured exact Hessian.
 
     Where the exact Hessian is not positive definite, a step with its Gauss-Newton part
@@ -106,6 +112,8 @@ def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
     while they converge fast (a reused step needs only the gradient); it is recomputed at the
     current point when the expected decrease falls by less than a factor 5 per step, when the
     line search shortens a step, or when the set of parameters at their bounds changes.
+    ``hessian`` (solver, free): a factorised Hessian of a fit nearby to start with, under the
+    same rules (used while its free set is the current one and the steps converge fast).
     """
     lo, hi = model.bounds[:, 0], model.bounds[:, 1]
     f, g = model.nll_and_grad(x)
@@ -114,6 +122,8 @@ def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
         return FitResult(x, f, nfcn, math.inf, False, fixed)
     damping, edm, last_edm = 0.0, math.inf, math.inf
     Hb = fac = fac_free = None
+    if hessian is not None:
+        fac, fac_free = hessian
     approx = False  # Hb is the Gauss-Newton part, not the exact Hessian
     fisher_next = False  # far from the minimum after a Fisher step: the next one is one too
     for _ in range(max_iter):
@@ -143,7 +153,7 @@ def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
         edm = 0.5 * float(g @ step)
         if edm < edm_target:
             if damping == 0.0 and not approx:
-                return FitResult(x, f, nfcn, edm, True, fixed, grad=g)
+                return FitResult(x, f, nfcn, edm, True, fixed, grad=g, hessian=(fac, fac_free))
             damping, fac = 0.0, None  # confirm with the exact, undamped Hessian
             if approx:
                 Hb = None
@@ -170,7 +180,7 @@ def _newton(model, x, fixed, max_iter, edm_target) -> FitResult:
                 if t == 1.0:
                     damping = damping * 0.01 if damping > 1e-5 else 0.0
         elif edm < 100 * edm_target and damping == 0.0 and not approx:  # at the numerical precision of the NLL
-            return FitResult(x, f, nfcn, edm, True, fixed, grad=g)
+            return FitResult(x, f, nfcn, edm, True, fixed, grad=g, hessian=(fac, fac_free))
         else:
             damping = 1e-3 if damping == 0.0 else 10.0 * damping
             fac = None

@@ -27,6 +27,8 @@ import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
+import numpy as np
+
 from ..errors import ConvergenceError
 from . import mle
 from . import test_statistics as ts
@@ -128,10 +130,12 @@ class AsymptoticCalculator(Calculator):
     model); ``method``: minimiser of :func:`xfit.inference.mle.fit`.
 
     The background-only fit (POI = 0) and the Asimov data set are computed once.  Fits are
-    warm-started: the free fit from the last one; each conditional fit on the line through
-    the two conditional fits nearest in mu since the templates last changed
-    (:meth:`new_templates`), else from the nearest one (a scan in mu or in a template
-    parameter moves smoothly).  The observed
+    warm-started: the free fit from the last one; each conditional fit on the parabola (or
+    line) through the three (two) conditional fits nearest in mu since the templates last
+    changed (:meth:`new_templates`), else from the nearest one (a scan in mu or in a template
+    parameter moves smoothly), and with the factorised Hessian of the last conditional fit of
+    the same data set (Newton reuses it under its usual rules, see
+    :func:`xfit.histfactory.minimize`).  The observed
     and Asimov models (``model``, ``asimov``) are separate objects: a caller that changes a
     template (e.g. the X mass) changes it in both.
     """
@@ -153,6 +157,9 @@ class AsymptoticCalculator(Calculator):
         #: recent conditional fits {asimov: [(mu, x, epoch), ...]}: starting points
         self._starts: dict[bool, list] = {False: [], True: []}
         self._epoch = 0
+        #: {asimov: (epoch, the factorised Hessian of the last conditional fit)}: the start of
+        #: the next one with the same templates (Newton reuses it while it converges fast)
+        self._hessians: dict[bool, tuple] = {}
 
     # .. fits ..............................................................................
     def free_fit(self, init=None):
@@ -168,7 +175,12 @@ class AsymptoticCalculator(Calculator):
         is the partial derivative (envelope theorem), so it comes with the fit.
         """
         m = self.asimov if asimov else self.model
-        r = mle.fixed_poi_fit(m, mu, self.poi, init=self._start(mu, asimov), fix=self.fix, method=self.method)
+        last = self._hessians.get(asimov)
+        hessian = last[1] if last is not None else None
+        r = mle.fixed_poi_fit(m, mu, self.poi, init=self._start(mu, asimov), fix=self.fix, method=self.method,
+                              hessian=hessian)
+        if r.hessian is not None:
+            self._hessians[asimov] = (self._epoch, r.hessian)
         if asimov:
             self._x_asimov = r.x
         hist = self._starts[asimov]
@@ -182,6 +194,7 @@ class AsymptoticCalculator(Calculator):
         self._x_obs = self.bkg_fit.x.copy()
         self._x_asimov = self.bkg_fit.x.copy()
         self._starts = {False: [], True: []}
+        self._hessians = {}
 
     def new_templates(self) -> None:
         """Tell the calculator that the models changed (e.g. a new X mass in a scan): the
@@ -189,16 +202,25 @@ class AsymptoticCalculator(Calculator):
         self._epoch += 1
 
     def _start(self, mu: float, asimov: bool):
-        """Starting point of a conditional fit at ``mu``: the line through the two fits
-        nearest in mu since the models last changed (nuisances move smoothly with mu), else
+        """Starting point of a conditional fit at ``mu``: the parabola through the three fits
+        nearest in mu since the models last changed (nuisances move smoothly with mu; the line
+        through the nearest two if there are only two or the parabola bends by more than the
+        line's own step), else
         the nearest fit, else the last fit."""
         hist = self._starts[asimov]
         if not hist:
             return (self._x_asimov if asimov else self._x_obs).copy()
-        near = sorted((e for e in hist if e[2] == self._epoch), key=lambda e: abs(e[0] - mu))[:2]
-        if len(near) == 2 and near[0][0] != near[1][0]:
-            (m1, x1, _), (m2, x2, _) = near
-            return x1 + (x2 - x1) * ((mu - m1) / (m2 - m1))
+        near = sorted((e for e in hist if e[2] == self._epoch), key=lambda e: abs(e[0] - mu))[:3]
+        if len(near) >= 2 and near[0][0] != near[1][0]:
+            (m1, x1, _), (m2, x2, _) = near[:2]
+            line = x1 + (x2 - x1) * ((mu - m1) / (m2 - m1))
+            if len(near) == 3 and near[2][0] not in (m1, m2):
+                # the parabola through the three, unless its bend exceeds the line's own step
+                m3, x3 = near[2][0], near[2][1]
+                bend = (mu - m1) * (mu - m2) * ((x3 - x1) / (m3 - m1) - (x2 - x1) / (m2 - m1)) / (m3 - m2)
+                if np.max(np.abs(bend)) <= np.max(np.abs(line - x1)):
+                    return line + bend
+            return line
         return min(hist, key=lambda e: abs(e[0] - mu))[1].copy()
 
     # .. test statistics ...................................................................

@@ -9,11 +9,18 @@ fits (a few ms each for the 232-parameter Belle II model):
   background-only hypothesis depends on q_mu,A only, and equals 1 - CL where
   sqrt(q_mu,A(mu)) = N + Phi^-1(1 - alpha Phi(N)) (:func:`~.calculators.expected_sqrt_qa`);
   Newton on sqrt(q_mu,A(mu)) = target, steps kept within [mu/4, 4 mu], starting from
-  target x (mu / sqrt(q_A)) of the previous band (N = 0, -1, 1, -2, 2 in that order);
+  target x (mu / sqrt(q_A)) of the previous band (N = 0, -1, 1, -2, 2 in that order); with
+  the bands of a neighbouring problem, a trial that is not accepted is followed by the root
+  of mu = target x sigma(mu) with sigma about the last fit (value and slope fitted, the
+  neighbour's band shape beyond first order, :func:`_shape_model`) instead of the Newton
+  iterate, and the first trial of a later band is the root on that model about the nearest
+  fit, the amplitude of its nonlinear part matched to the next fit at least 2 % away;
 * **observed** (:func:`observed_limit`): Newton on ln CLs(mu) = ln(1 - CL), the slope by the
   chain rule through (q~, q_A) (closed-form CLs, finite differences in q), bisection
   whenever a step would leave the bracket [lo, hi] (CLs(lo) > 1 - CL > CLs(hi)); until a
-  bracket exists steps may grow the guess by at most a factor 4.
+  bracket exists steps may grow the guess by at most a factor 4; the next trial is the root
+  with sqrt(q~) linear about the last fit and q_A from the Asimov fits
+  (:func:`_cls_model_root`), when it lies in the bracket.
 
 Convergence: relative step or bracket width below 1e-5, or a predicted error of the next
 Newton iterate below :data:`ACCEPT_RTOL` (1e-9; the curvature from the slopes of two fits),
@@ -85,6 +92,32 @@ def _sigma_model(pts, curvature: float):
     return lambda x: (f1 + d1 * (x - m1) + curvature * (x - m1) ** 2, d1 + 2 * curvature * (x - m1))
 
 
+def _horner(coef, x: float) -> float:
+    """The polynomial with coefficients ``coef`` (highest power first) at x."""
+    v = 0.0
+    for c in coef:
+        v = v * x + c
+    return v
+
+
+def _shape_model(point, shape, lam: float, kap: float):
+    """sigma(mu) = mu / sqrt(q_A(mu)) about the Asimov fit ``point`` (mu1, sqrt q_A, slope):
+    its value and slope, plus the part of ``shape`` (sigma of a neighbouring problem, a
+    polynomial and its derivative, coefficients highest power first, rescaled as
+    kap x shape(mu / lam)) beyond first order about mu1.  Returns a function of
+    mu -> (sigma, sigma')."""
+    m1, sq, d = point
+    f1, d1 = m1 / sq, (sq - m1 * d) / sq**2
+    poly, dpoly = shape
+    s1, ds1 = _horner(poly, m1 / lam), _horner(dpoly, m1 / lam) / lam
+
+    def model(x):
+        val = f1 + d1 * (x - m1) + kap * (_horner(poly, x / lam) - s1 - ds1 * (x - m1))
+        der = d1 + kap * (_horner(dpoly, x / lam) / lam - ds1)
+        return val, der
+    return model
+
+
 def _solve_band(model, target: float, mu: float) -> float:
     """mu = target x sigma(mu) by Newton from ``mu`` (``mu`` itself if that fails)."""
     x = mu
@@ -124,23 +157,47 @@ def _expected_limits(calc, sigma_guess: float, cl: float = CL, mu_max: float = m
     out = {}
     pts: list[tuple[float, float, float]] = []  # (mu, sqrt(q_A), d sqrt(q_A) / d mu)
     scale = sigma_guess  # mu / sqrt(q_A) of the last solution
-    prev_curv, prev0 = 0.0, None
+    prev_curv, prev0, shape = 0.0, None, None
     if guesses and all(guesses.get(str(n)) for n in BANDS):
         mus = [float(guesses[str(n)]) for n in BANDS]
         sig = [m / expected_sqrt_qa(n, cl) for m, n in zip(mus, BANDS)]
-        prev_curv = float(np.polyfit(mus, sig, 2)[0])
         prev0 = (float(guesses["0"]), sig[BANDS.index(0)])
+        if len(set(mus)) == len(mus):
+            coef = np.polyfit(mus, sig, len(mus) - 1)  # through the previous bands
+            shape = (tuple(map(float, coef)), tuple(map(float, np.polyder(coef))))
+        else:
+            prev_curv = float(np.polyfit(mus, sig, 2)[0])
+
+    def local_model(point, mu0, sigma0):
+        """sigma(mu) about the fit ``point`` (value and slope fitted) with the nonlinear part
+        of the previous shape, rescaled so that its median band goes through (mu0, sigma0)."""
+        if shape is None:
+            return _sigma_model([point], 0.0)
+        lam, kap = mu0 / prev0[0], sigma0 / prev0[1]
+        return _shape_model(point, shape, lam, kap)
+
     for n in (0, -1, 1, -2, 2):
         target = expected_sqrt_qa(n, cl)
         mu = max(target * scale, 1e-6)
         if not pts and prev0 is not None:
             mu = prev0[0]
+        elif pts and shape is not None:
+            near = min(pts, key=lambda p: abs(p[0] - mu))
+            model = local_model(near, out["0"], out["0"] / expected_sqrt_qa(0, cl))
+            far = [p for p in pts if abs(p[0] - near[0]) > 0.02 * near[0]]
+            if far:  # the amplitude of the nonlinear part from the fit on the other side
+                q = min(far, key=lambda p: abs(p[0] - mu))
+                lin = near[0] / near[1] + (near[1] - near[0] * near[2]) / near[1] ** 2 * (q[0] - near[0])
+                nl_model, nl_fit = model(q[0])[0] - lin, q[0] / q[1] - lin
+                if abs(nl_model) > 0:
+                    ratio = nl_fit / nl_model
+                    if 0.5 < ratio < 2.0:
+                        lam0 = out["0"] / prev0[0]
+                        kap0 = (out["0"] / expected_sqrt_qa(0, cl)) / prev0[1]
+                        model = _shape_model(near, shape, lam0, kap0 * ratio)
+            mu = _solve_band(model, target, mu)
         elif pts:
-            curv = prev_curv
-            if prev0 is not None:  # the previous shape, rescaled to this problem's mu and sigma
-                lam, kap = out["0"] / prev0[0], (out["0"] / expected_sqrt_qa(0, cl)) / prev0[1]
-                curv = prev_curv * kap / lam**2
-            mu = _solve_band(_sigma_model(pts, curv), target, mu)
+            mu = _solve_band(_sigma_model(pts, prev_curv), target, mu)
         mu = min(mu, mu_max)
         for _ in range(30):
             qa, dqa = calc.q_asimov(mu)
@@ -151,6 +208,14 @@ def _expected_limits(calc, sigma_guess: float, cl: float = CL, mu_max: float = m
             new = min(max(new, 0.25 * mu), 4.0 * mu, mu_max)
             done = slope > 0 and _newton_accepts(new - mu, mu, slope,
                                                  _curvature([(p[0], p[2]) for p in pts], mu, slope))
+            if not done and slope > 0 and sq > 0 and shape is not None:
+                # the next trial: mu = target x sigma(mu) about this fit (value and slope
+                # fitted, the previous mass's shape for the rest) -- closer to the root than
+                # the Newton iterate; the Newton iterate if that fails
+                scale0 = out["0"] if "0" in out else mu / target * expected_sqrt_qa(0, cl)
+                trial = _solve_band(local_model(pts[-1], scale0, scale0 / expected_sqrt_qa(0, cl)), target, new)
+                if 0.25 * mu <= trial <= min(4.0 * mu, mu_max):
+                    new = trial
             mu = new
             if done:
                 break
@@ -175,6 +240,38 @@ def _asimov_interpolant(pts):
         s = mu / f
         return s * s, 2.0 * s * (f - mu * d) / (f * f)
     return qa
+
+
+def _cls_model_root(mu, start, qt, dqt, qa, dqa, asimov_model, log_alpha, lo, hi, mu_max) -> float | None:
+    """The next trial of :func:`observed_limit`: the root of ln CLs = ln alpha with sqrt(q~)
+    linear about the fit at ``mu`` (value and slope fitted) and q_A from ``asimov_model``
+    (else sqrt(q_A) linear about ``mu`` as well), by Newton from ``start``.  None if it fails
+    or leaves the bracket (lo, hi) (hi None: (lo, min(4 mu, mu_max)])."""
+    if not (qt > 0 and qa > 0 and math.isfinite(start)):
+        return None
+    st, sa = math.sqrt(qt), math.sqrt(qa)
+    dst, dsa = dqt / (2.0 * st), dqa / (2.0 * sa)
+
+    def h(x):
+        model = asimov_model(x) if asimov_model is not None else None
+        qa_x = model[0] if model is not None else max(sa + (x - mu) * dsa, 0.0) ** 2
+        cls = cls_from_q(max(st + (x - mu) * dst, 0.0) ** 2, qa_x)[2]
+        return math.log(max(cls, 1e-300)) - log_alpha
+
+    top = min(4.0 * mu, mu_max) if hi is None else hi
+    x = start
+    for _ in range(30):
+        if not lo < x < top and not (hi is None and x == top):
+            return None
+        e = 1e-7 * x
+        f, d = h(x), (h(x + e) - h(x - e)) / (2.0 * e)
+        if not (d < 0 and math.isfinite(f)):
+            return None
+        step = f / d
+        x -= step
+        if abs(step) <= 1e-12 * abs(x):
+            return x if lo < x < top or (hi is None and x == top) else None
+    return None
 
 
 def observed_limit(calc, mu_hat: float, nll_hat: float, guess: float, cl: float = CL,
@@ -225,14 +322,15 @@ def observed_limit(calc, mu_hat: float, nll_hat: float, guess: float, cl: float 
         if approx is not None:  # an interpolated q_A: never the last iterate, nor a bracket end
             lo, hi = max(mu_hat, 0.0), None
             slopes.clear()
-            mu = new if math.isfinite(new) and new > mu_hat else mu * (1 + 1e-3)
+            new = new if math.isfinite(new) and new > mu_hat else mu * (1 + 1e-3)
+            mu = _cls_model_root(mu, new, qt, dqt, qa, dqa, asimov_model, log_alpha, lo, None, mu_max) or new
             continue
         if abs(new - mu) <= RTOL * mu or (hi is not None and hi - lo <= RTOL * hi):
             return float(new if hi is None or lo < new < hi else mu)
         if slope < 0 and lo < new and (hi is None or new < hi) and new <= mu_max \
                 and _newton_accepts(new - mu, mu, slope, _curvature(slopes, mu, slope)):
             return float(new)
-        mu = new
+        mu = _cls_model_root(mu, new, qt, dqt, qa, dqa, asimov_model, log_alpha, lo, hi, mu_max) or new
     raise ConvergenceError(f"CLs upper limit did not converge (bracket {lo:.4g}..{hi})")
 
 

@@ -61,7 +61,8 @@ def migrad(objective: Callable[..., float], names: Sequence[str], start: Mapping
 # --- HistFactory models (-ln L) ------------------------------------------------------------
 
 def fit(model, init=None, fix: Mapping[int, float] | None = None, method: str = "newton",
-        fallback: bool = True, retries: Sequence[tuple[Any, str]] = (), raise_on_failure: bool = True):
+        fallback: bool = True, retries: Sequence[tuple[Any, str]] = (), raise_on_failure: bool = True,
+        hessian: tuple | None = None):
     """Minimise -ln L of a HistFactory ``model`` over its free parameters (bounds respected).
 
     ``init``: starting vector (warm start; default the suggested initial values); ``fix``:
@@ -70,7 +71,8 @@ def fit(model, init=None, fix: Mapping[int, float] | None = None, method: str = 
     ((init, method) pairs) is tried in turn, then (``fallback``) MIGRAD from ``init``.
     Returns :class:`xfit.histfactory.FitResult`; raises :class:`ConvergenceError` when every
     attempt fails (or, with ``raise_on_failure=False``, returns the last attempt with
-    ``valid`` False).
+    ``valid`` False).  ``hessian``: the ``hessian`` of a Newton fit nearby, to start the first
+    attempt with (see :func:`xfit.histfactory.minimize`).
     """
     from ..histfactory import minimize
 
@@ -80,7 +82,8 @@ def fit(model, init=None, fix: Mapping[int, float] | None = None, method: str = 
     for k, (x0, meth) in enumerate(attempts):
         last = k == len(attempts) - 1
         try:
-            return minimize(model, init=x0, fix=fix, method=meth, raise_on_failure=raise_on_failure or not last)
+            return minimize(model, init=x0, fix=fix, method=meth, raise_on_failure=raise_on_failure or not last,
+                            hessian=hessian if k == 0 else None)
         except ConvergenceError:
             if last:
                 raise

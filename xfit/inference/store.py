@@ -216,13 +216,20 @@ def likelihood_probe(model, likelihood, mX_values, params: Mapping[str, Any]) ->
 
 def versions() -> dict[str, str]:
     """Versions of xfit and of the libraries that determine its numbers."""
-    import iminuit
+    import importlib.metadata
+
     import scipy
 
     from .. import __version__
 
+    try:  # the installed distribution's version: iminuit itself need not be imported
+        iminuit_version = importlib.metadata.version("iminuit")
+    except importlib.metadata.PackageNotFoundError:
+        import iminuit
+
+        iminuit_version = iminuit.__version__
     return {"xfit": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "iminuit": iminuit.__version__, "python": platform.python_version()}
+            "iminuit": iminuit_version, "python": platform.python_version()}
 
 
 def utc_timestamp() -> str:

@@ -16,6 +16,7 @@ from functools import lru_cache, partial
 import yaml
 
 from ..errors import DataError, InputError
+from ..yamlio import safe_load
 from .core import CombinedLikelihood, LikelihoodTerm
 
 #: Factories of the terms that are code, by name (filled by :func:`register_term`).
@@ -58,7 +59,7 @@ def measurement_files() -> dict[str, str]:
                 continue
             rel = f"{folder}/{f.name}"
             try:
-                head = yaml.safe_load(f.read_text(encoding="utf-8"))
+                head = safe_load(f.read_text(encoding="utf-8"))
             except yaml.YAMLError as exc:
                 raise DataError(f"data file {rel!r}: not valid YAML: {exc}") from None
             if not isinstance(head, dict) or "name" not in head or "likelihood" not in head:

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from xfit.errors import DataError, InputError
+from xfit.yamlio import safe_load
 
 DATA_FILE_NAME = "form_factors.yaml"
 
@@ -219,7 +219,7 @@ def load_form_factor_table() -> dict:
     """The parsed ``data/form_factors.yaml`` (cached; do not mutate)."""
     # libyaml's parser where available (8x faster, same documents): this load is on the path of
     # the first prediction of every process
-    table = yaml.load(_data_file_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    table = safe_load(_data_file_text())
     if not isinstance(table, dict) or "form_factors" not in table:
         raise DataError(f"{DATA_FILE_NAME} has no 'form_factors' section")
     return table

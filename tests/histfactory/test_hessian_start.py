@@ -1,0 +1,56 @@
+"""Newton started with the factorised Hessian of a fit nearby (``minimize(..., hessian=...)``):
+the same minimum as a fit from scratch, to the fits' tolerance, with fewer Hessians."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hf_toys import toy_workspace
+
+from xfit.histfactory import HistFactoryModel, minimize
+
+
+@pytest.fixture(scope="module")
+def model() -> HistFactoryModel:
+    return HistFactoryModel(toy_workspace())
+
+
+def _counting(model):
+    calls = {"hess": 0}
+    orig = model.nll_grad_hess
+
+    def hess(x):
+        calls["hess"] += 1
+        return orig(x)
+    model.nll_grad_hess = hess
+    return calls, orig
+
+
+def test_fit_started_with_a_nearby_hessian_reaches_the_same_minimum(model):
+    poi = model.poi_index
+    first = minimize(model, fix={poi: 1.0})
+    assert first.hessian is not None
+    solver, free = first.hessian
+    assert free.shape == (model.npars,) and not free[poi]
+    calls, orig = _counting(model)
+    try:
+        for mu in (1.02, 1.1, 1.5):
+            calls["hess"] = 0
+            cold = minimize(model, init=first.x, fix={poi: mu})
+            n_cold = calls["hess"]
+            calls["hess"] = 0
+            warm = minimize(model, init=first.x, fix={poi: mu}, hessian=first.hessian)
+            n_warm = calls["hess"]
+            assert warm.valid and warm.nll == pytest.approx(cold.nll, rel=0, abs=1e-8)
+            np.testing.assert_allclose(warm.x, cold.x, rtol=0, atol=1e-4)
+            assert n_warm <= n_cold
+        assert n_warm < n_cold or n_cold == 0  # far enough (mu = 1.5): at least one Hessian saved
+    finally:
+        model.nll_grad_hess = orig
+
+
+def test_a_hessian_over_other_free_parameters_is_not_used(model):
+    poi = model.poi_index
+    free_fit = minimize(model)  # the POI free: another set of free parameters
+    cond = minimize(model, init=free_fit.x, fix={poi: 1.3})
+    hinted = minimize(model, init=free_fit.x, fix={poi: 1.3}, hessian=free_fit.hessian)
+    assert hinted.valid and hinted.nll == pytest.approx(cond.nll, rel=0, abs=1e-8)
