@@ -122,12 +122,13 @@ def stock_pyhf_fit(spec: dict | None = None, tolerance: float | None = None, sig
         pars, twice_nll = pyhf.infer.mle.fit(data, model, return_uncertainties=True, return_fitted_val=True)
         seconds = time.perf_counter() - t0
         i = model.config.poi_index
-        out = {"mu": float(pars[i, 0]), "mu_err": float(pars[i, 1]), "fit_seconds": seconds,
-               "twice_nll": float(twice_nll)}
+        out = {"poi": model.config.poi_name, "mu": float(pars[i, 0]), "mu_err": float(pars[i, 1]),
+               "fit_seconds": seconds, "twice_nll": float(twice_nll)}
         if significances:
             pyhf.set_backend("numpy", pyhf.optimize.minuit_optimizer(verbose=0))
             _, f0 = pyhf.infer.mle.fixed_poi_fit(0.0, data, model, return_fitted_val=True)
             _, f1 = pyhf.infer.mle.fixed_poi_fit(1.0, data, model, return_fitted_val=True)
+            out["twice_nll_mu0"], out["twice_nll_mu1"] = float(f0), float(f1)
             out["Z_bkg_only"] = ts.significance(float(f0) - float(twice_nll))
             out["Z_vs_SM"] = math.copysign(ts.significance(float(f1) - float(twice_nll)), out["mu"] - 1.0)
         return out

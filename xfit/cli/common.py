@@ -106,3 +106,26 @@ def theory_from_args(args) -> dict:
 def dump_json(obj) -> str:
     """Strict JSON (NaN/inf as null) of ``obj``, indented: :func:`xfit.inference.results.dumps`."""
     return dumps(obj)
+
+
+def print_scan_lines(scan: dict) -> None:
+    """The best grid point and the intervals of a profile scan's summary (``xfit scan``, ``xfit run``)."""
+    print("  best grid point: " + ", ".join(f"{k} = {v:.4g}" for k, v in scan["best"].items())
+          + f"; {scan['n_points']} points, {scan['n_invalid']} invalid")
+    for sig, spans in scan.get("intervals", {}).items():
+        print(f"  {sig}: " + "; ".join(f"[{lo:.4g}, {hi:.4g}]" for lo, hi in spans))
+
+
+def print_limit_lines(limits: dict, key: str) -> None:
+    """One line per curve of a limits summary: the range of ``key`` and the masses with a limit."""
+    for name, c in limits.items():
+        vals = [v for v in c[key] if v is not None]
+        rng = f"{min(vals):.3g} .. {max(vals):.3g}" if vals else "no limit"
+        print(f"  {name:<20} {key}: {rng} ({len(vals)}/{len(c['mX'])} masses)")
+
+
+def print_files(files) -> None:
+    """The 'wrote:' block of an analysis summary."""
+    print("  wrote:")
+    for f in files:
+        print(f"    {f}")

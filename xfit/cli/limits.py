@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from ..errors import InputError, require_finite_number
 from . import COMMANDS
-from .common import dump_json
+from .common import dump_json, print_files, print_limit_lines
 from .scan import add_common_options, common_mapping, parse_assignments, parse_range, save_analysis, term_list, validate
 
 MAIN_ARXIV = "2603.04394"
@@ -127,11 +127,6 @@ def run(args) -> int:
         print(dump_json(summary))
         return 0
     print(f"xfit limits '{a.name}' done in {summary['elapsed_s']:.2f} s ({100 * summary['cl']:g}% CL)")
-    for name, c in summary["limits"].items():
-        vals = [v for v in c[key] if v is not None]
-        rng = f"{min(vals):.3g} .. {max(vals):.3g}" if vals else "no limit"
-        print(f"  {name:<20} {key}: {rng} ({len(vals)}/{len(c['mX'])} masses)")
-    print("  wrote:")
-    for f in summary["files"]:
-        print(f"    {f}")
+    print_limit_lines(summary["limits"], key)
+    print_files(summary["files"])
     return 0

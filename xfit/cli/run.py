@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..errors import InputError
 from ..outputs import check_output_dir
 from . import COMMANDS
-from .common import dump_json
+from .common import dump_json, print_files, print_limit_lines, print_scan_lines
 
 
 def register(sub) -> None:
@@ -57,18 +57,9 @@ def run(args) -> int:
             continue
         print(f"{a.source}: {a.kind} '{a.name}' done in {summary['elapsed_s']:.2f} s")
         if a.kind == "scan":
-            s = summary["scan"]
-            best = ", ".join(f"{k} = {v:.4g}" for k, v in s["best"].items())
-            print(f"  best grid point: {best}; {s['n_points']} points, {s['n_invalid']} invalid")
-            for sig, spans in s.get("intervals", {}).items():
-                print(f"  {sig}: " + "; ".join(f"[{lo:.4g}, {hi:.4g}]" for lo, hi in spans))
+            print_scan_lines(summary["scan"])
         elif a.kind == "limits":
             key = next(iter(next(iter(summary["limits"].values())).keys() - {"mX"}), "limit")
-            for name, c in {**summary["limits"], **summary["projections"]}.items():
-                vals = [v for v in c[key] if v is not None]
-                rng = f"{min(vals):.3g} .. {max(vals):.3g}" if vals else "no limit"
-                print(f"  {name:<20} {key}: {rng} ({len(vals)}/{len(c['mX'])} masses)")
-        print("  wrote:")
-        for f in summary["files"]:
-            print(f"    {f}")
+            print_limit_lines({**summary["limits"], **summary["projections"]}, key)
+        print_files(summary["files"])
     return 0

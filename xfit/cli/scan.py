@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from ..errors import InputError, require_finite_number
 from . import COMMANDS
-from .common import CHARGE_OPTIONS, CHIRAL_OPTIONS, TRACE_OPTIONS, add_model_options, dump_json, theory_from_args
+from .common import (
+    CHARGE_OPTIONS,
+    CHIRAL_OPTIONS,
+    TRACE_OPTIONS,
+    add_model_options,
+    dump_json,
+    print_files,
+    print_scan_lines,
+    theory_from_args,
+)
 
 #: analysis-file keys -> the flags that set them (so that validation messages name flags)
 _KEY_FLAGS = (("scan.axes.", "--axis "), ("'fixed.mX'", "--mX"), ("fixed.", "--fixed "), ("scan.start", "--start"),
@@ -210,13 +219,7 @@ def run(args) -> int:
     if args.json:
         print(dump_json(summary))
         return 0
-    s = summary["scan"]
-    print(f"xfit scan '{a.name}' done in {summary['elapsed_s']:.2f} s ({s['n_points']} points, "
-          f"{s['n_invalid']} invalid)")
-    print("  best grid point: " + ", ".join(f"{k} = {v:.4g}" for k, v in s["best"].items()))
-    for sig, spans in s.get("intervals", {}).items():
-        print(f"  {sig}: " + "; ".join(f"[{lo:.4g}, {hi:.4g}]" for lo, hi in spans))
-    print("  wrote:")
-    for f in summary["files"]:
-        print(f"    {f}")
+    print(f"xfit scan '{a.name}' done in {summary['elapsed_s']:.2f} s")
+    print_scan_lines(summary["scan"])
+    print_files(summary["files"])
     return 0
