@@ -73,3 +73,8 @@ def test_cli_term_needs_the_factor(capsys):
     assert main(["project", "counting", "--term", "koto_kl_pi0"]) == 2
     err = capsys.readouterr().err
     assert "--exposure-factor" in err and len(err.strip().splitlines()) <= 3
+
+
+def test_negative_masses_are_refused():
+    with pytest.raises(InputError, match="--mX must be finite masses >= 0"):
+        exposure_projection("koto_kl_pi0", 2.0, [-1.0])

@@ -91,8 +91,8 @@ def exposure_projection(term_name: str, factor, masses=None, regime: str | None 
                          "with counts or a limit curve (see 'xfit terms', likelihood poisson/half-gaussian)")
     lo, hi = term.mass_range
     m = np.asarray(masses if masses is not None else np.linspace(lo, min(hi, 10.0), 21), dtype=float)
-    if m.ndim != 1 or not np.all(np.isfinite(m)):
-        raise InputError(f"--mX must be finite masses in GeV, got {masses!r:.80}")
+    if m.ndim != 1 or not np.all(np.isfinite(m)) or np.any(m < 0):
+        raise InputError(f"--mX must be finite masses >= 0 in GeV, got {masses!r:.80}")
     counting = getattr(term, "likelihood", "") == "poisson"
     if counting:
         if regime is not None:

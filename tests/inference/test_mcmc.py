@@ -348,3 +348,13 @@ def test_cli_bad_input_one_line_error(extra, message, tmp_path, capsys):
     assert message in err
     assert "Traceback" not in err and out == ""
     assert not (tmp_path / "x" / "chain.h5").exists()
+
+
+def test_a_likelihood_that_ignores_the_model_is_said_to_give_back_the_prior():
+    from xfit.inference.mcmc import sample_model
+    from xfit.likelihood import build_likelihood
+    from xfit.models import get_model
+
+    with pytest.warns(UserWarning, match="does not depend on gX for model 'baryon'.*posterior is the prior"):
+        sample_model(get_model("baryon"), build_likelihood("b_to_s_emiss"), 2.1, nwalkers=8, nsteps=10, seed=1,
+                     init="prior")

@@ -223,6 +223,17 @@ def _with_nuisance_draws(init: Callable, n_nuisances: int) -> Callable:
     return extended
 
 
+def _warn_if_flat(lnl, priors: PriorSet, model, seed) -> None:
+    """Warn when ln L takes one value at 16 prior draws: the likelihood does not constrain the
+    model (e.g. B(X -> invisible) = 0), so the posterior is the prior."""
+    draws = priors.sample(16, np.random.default_rng(seed))
+    values = np.asarray(lnl(draws), dtype=float)
+    if np.all(np.isfinite(values)) and np.ptp(values) == 0.0:
+        warnings.warn(f"the likelihood does not depend on {', '.join(model.parameters)} for model {model.name!r} "
+                      f"at m_X = {lnl.mX:g} GeV (e.g. B(X->invisible) = 0): the posterior is the prior",
+                      UserWarning, stacklevel=3)
+
+
 def sample_model(model, likelihood, mX, priors=None, nwalkers: int = DEFAULT_WALKERS, nsteps: int = 2000,
                  seed: int | None = None, *, chain_file: str | Path | None = None, init: str = "fit",
                  burn: int | None = None, overwrite: bool = False, progress: bool = False,
@@ -250,6 +261,7 @@ def sample_model(model, likelihood, mX, priors=None, nwalkers: int = DEFAULT_WAL
     else:
         lnl = ModelLogLikelihood(model, likelihood, mX)
     nwalkers_i = positive_int(nwalkers, "--walkers (number of walkers)", minimum=min_walkers(priors.ndim))
+    _warn_if_flat(lnl, priors, model, seed)
     if init == "fit":
         model_priors = PriorSet({p: priors[p] for p in model.parameters})
         initial = fit_initializer(model, likelihood, lnl.mX, model_priors, nwalkers_i)
