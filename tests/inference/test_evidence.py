@@ -157,3 +157,16 @@ def test_sm_evidence_and_tau_flavor_bayes_factor():
     assert cmp["bayes_factors"]["tau-flavor"].ln_b == pytest.approx(bf.ln_b)
     with pytest.raises(InputError, match="reserved"):
         compare_models({"SM": model}, lik, 2.1, method="quadrature")
+
+
+@pytest.mark.parametrize("conventions, ln_b", [({}, 3.20), ({"loop_normalisation": "paper", "goldstone": True}, 5.61)])
+def test_documented_bayes_factor_of_the_tau_flavour_model(conventions, ln_b):
+    """docs/bayes.md: ln B(SM + X vs SM) of tau-flavor at 2.1 GeV, b_to_s_emiss + l3_z_gamma,
+    g_X ~ U(0, 0.1), by quadrature (derived normalisation and exact rates; the paper's conventions)."""
+    from xfit.inference.evidence import compare_models
+    from xfit.likelihood import build_likelihood
+    from xfit.models import get_model
+
+    r = compare_models({"tau-flavor": get_model("tau-flavor", **conventions)},
+                       build_likelihood("b_to_s_emiss,l3_z_gamma"), 2.1, method="quadrature")
+    assert r["bayes_factors"]["tau-flavor"].ln_b == pytest.approx(ln_b, abs=0.005)
