@@ -118,7 +118,7 @@ def main(argv=None) -> int:
     if not args.no_scan:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            res = scan.run_scan(out=tmp, plots=False)
+            res = scan.run_scan(out=tmp)
             scan_s = time.perf_counter() - t0
         print(
             f"default scan with limits ({len(res.points)} masses, incl. setup): {scan_s:.1f} s  "

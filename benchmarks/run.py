@@ -39,7 +39,7 @@ TASKS = [
      "from xfit.cli import main\nmain(['belle2', 'scan', '--json', '--no-plots', '--no-resume', '--out', OUT])",
      None, "informational: pyhf imported"),
     ("belle2 scan, chunks on 2 processes", "from xfit.belle2 import scan\nscan.run_scan(out=OUT, resume=False, "
-     "plots=False, executor='process')", None, "informational: CPU in all processes"),
+     "executor='process')", None, "informational: CPU in all processes"),
     ("reproduce fig2", "from xfit.cli import main\nmain(['reproduce', 'fig2', '--out', OUT, '--json'])", 1.5,
      "<= 1.5 s CPU"),
     ("mcmc, fast terms (evaluations/s)", "from xfit.cli import main\nmain(['mcmc', '--model', 'tau-flavor', '--mX', "

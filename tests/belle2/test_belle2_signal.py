@@ -16,6 +16,7 @@ from xfit.inference.calculators import cls_from_q, expected_sqrt_qa
 from xfit.physics.constants import DEFAULT_SM
 from xfit.physics.form_factors import b_to_k_fplus
 from xfit.physics.kinematics import kallen
+from xfit.plots.belle2_scan import plot_scan
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -202,6 +203,7 @@ def test_scan_writes_jsonl_resumes_and_plots(tmp_path, scanner):
     masses = [0.5, 1.9, 2.1, 2.3]
     out = tmp_path / "scan"
     r1 = scan.run_scan(masses, out=out, scanner=scanner)
+    plot_scan(r1, out)
     lines = (out / scan.SCAN_FILE).read_text().splitlines()
     head = json.loads(lines[0])
     assert len(lines) == 1 + len(masses) and head["type"] == "header"
@@ -227,7 +229,7 @@ def test_scan_writes_jsonl_resumes_and_plots(tmp_path, scanner):
     assert [p.BR_95 for p in r2.points] == pytest.approx([p.BR_95 for p in r1.points], rel=1e-6)
     assert len((out / scan.SCAN_FILE).read_text().splitlines()) == 1 + len(masses)
     # another configuration starts afresh
-    r3 = scan.run_scan(masses[:2], out=out, scanner=scanner, limits=False, plots=False)
+    r3 = scan.run_scan(masses[:2], out=out, scanner=scanner, limits=False)
     assert r3.points[0].BR_95 is None
 
 

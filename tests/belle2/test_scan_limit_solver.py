@@ -57,8 +57,8 @@ def test_limits_equal_a_brute_force_root_finder(scanner, mX):
 def test_executor_chunks_equal_the_serial_scan(tmp_path, scanner):
     masses = [1.8, 1.9, 2.0, 2.1, 2.2]
     scanner.reset()
-    serial = scan.run_scan(masses, scanner=scanner, plots=False)
-    chunks = scan.run_scan(masses, out=tmp_path / "s", plots=False, executor="process", chunk_size=2)
+    serial = scan.run_scan(masses, scanner=scanner)
+    chunks = scan.run_scan(masses, out=tmp_path / "s", executor="process", chunk_size=2)
     np.testing.assert_allclose([p.BR_95 for p in chunks.points], [p.BR_95 for p in serial.points], rtol=1e-8)
     for k in scan.BANDS:
         np.testing.assert_allclose([p.BR_95_expected[k] for p in chunks.points],

@@ -22,6 +22,7 @@ from xfit.inference.scan import Axis, ScanResult, profile_scan, snake_order
 from xfit.inference.store import ResultStore
 from xfit.likelihood import CombinedLikelihood, build_likelihood
 from xfit.models import ChiralPlane, EFTPlane, get_model
+from xfit.plots.profile_scan import plot_profile_scan
 
 MX = 2.1
 TERMS = ("b_to_s_emiss", "l3_z_gamma")
@@ -167,7 +168,7 @@ def test_snake_order_visits_neighbours():
 
 def test_save_load_and_plot(lik, tmp_path):
     res = small_profile(lik, executor="serial", seed=7)
-    files = res.save(tmp_path, "prof") + res.plot(tmp_path, "prof")
+    files = res.save(tmp_path, "prof") + plot_profile_scan(res, tmp_path, "prof")
     assert sorted(p.name for p in files) == ["prof.json", "prof.npz", "prof.pdf", "prof.png"]
     assert all(p.stat().st_size > 0 for p in files)
     meta = json.loads((tmp_path / "prof.json").read_text())
@@ -183,7 +184,7 @@ def test_save_load_and_plot(lik, tmp_path):
     assert back.names == res.names and back.chi2_ref == res.chi2_ref
     res2 = profile_scan(ChiralPlane(), lik, {"gX_alphaL": np.linspace(-0.03, 0.03, 15),
                                             "gX_alphaR": np.linspace(-0.08, 0.08, 15)}, mX=MX, progress=False)
-    assert [p.suffix for p in res2.plot(tmp_path, "plane", formats=("png", "svg"))] == [".png", ".svg"]
+    assert [p.suffix for p in plot_profile_scan(res2, tmp_path, "plane", formats=("png", "svg"))] == [".png", ".svg"]
 
 
 # --- resumability and executors ------------------------------------------------------------

@@ -198,7 +198,7 @@ def test_belle2_cli_scan_beyond_efficiency_is_refused_before_fitting(tmp_path, c
     err = capsys.readouterr().err
     assert "MX_NO_EFFICIENCY" in err and f"{signal.MX_NO_EFFICIENCY:.4f}" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(InputError, match="MX_NO_EFFICIENCY"):
-        scan.run_scan([4.7, 4.75], plots=False)
+        scan.run_scan([4.7, 4.75])
 
 
 def test_belle2_significance_helper():

@@ -119,6 +119,7 @@ def analysis_terms(a: Analysis) -> list[str]:
 
 def _run_scan(a: Analysis, out: Path, ex, prog: bool, overwrite: bool) -> dict:
     from ..inference.scan import Axis, profile_scan
+    from ..plots.profile_scan import plot_profile_scan
 
     model = a.build_model()
     lik = _likelihood(a.terms, a.source)
@@ -133,14 +134,15 @@ def _run_scan(a: Analysis, out: Path, ex, prog: bool, overwrite: bool) -> dict:
                        progress=prog, seed=a.seed, penalty_width=a.scan["penalty_width"],
                        derived_scale=a.scan.get("derived_scale"), theory_nuisances=a.scan["theory_nuisances"])
     res.metadata.update(analysis=a.name, description=a.description, source=a.source)
-    files = res.save(out, stem) + res.plot(out, stem, a.output["formats"])
+    files = res.save(out, stem) + plot_profile_scan(res, out, stem, a.output["formats"])
     return {"analysis": a.name, "kind": "scan", "terms": list(lik.names), "model": model.describe(),
             "scan": res.summary(), "metadata": res.metadata, "files": files}
 
 
 def _run_limits(a: Analysis, out: Path, ex, prog: bool, overwrite: bool) -> dict:
-    from ..inference.limits import limits_by_search, plot_limits
+    from ..inference.limits import limits_by_search
     from ..inference.store import write_json
+    from ..plots.limits import plot_limits
 
     model = a.build_model()
     L = a.limits

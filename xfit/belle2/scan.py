@@ -279,12 +279,12 @@ def _run_points_on(executor, masses, todo, width, sm_free, limits, chunk_size, r
 
 
 def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | os.PathLike | None = None,
-             limits: bool = True, resume: bool = True, plots: bool = True, log=None,
+             limits: bool = True, resume: bool = True, log=None,
              scanner: Scanner | None = None, executor=None, chunk_size: int = SCAN_CHUNK) -> ScanResult:
     """Scan the masses (default :func:`default_masses`), store each point, refine the best fit.
 
-    With ``out``: ``<out>/scan.jsonl`` (:func:`open_scan_store`), ``<out>/scan_summary.json``
-    and the plots (``delta_chi2_vs_mX``, ``limits_vs_mX``, PNG and PDF).  Completed masses of
+    With ``out``: ``<out>/scan.jsonl`` (:func:`open_scan_store`) and ``<out>/scan_summary.json``
+    (the plots: :func:`xfit.plots.belle2_scan.plot_scan` of the result).  Completed masses of
     an earlier run with the same configuration are reused (unless ``resume=False``).
     ``executor`` (None: this process, one warm-started chain; else any executor of
     :func:`xfit.inference.executors.get_executor`, e.g. "process" for both cores): chunks
@@ -345,8 +345,4 @@ def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | 
                         width, sm_free)
     if out is not None:
         result.save(Path(out) / SUMMARY_FILE)
-        if plots:
-            from . import plots as _plots
-
-            _plots.plot_scan(result, out)
     return result

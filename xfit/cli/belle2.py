@@ -74,16 +74,20 @@ def cmd_scan(args) -> int:
     masses = scan.default_masses(mx_min, mx_max, args.n_masses)
     scan.check_masses_have_efficiency(masses, width)
     log = None if args.json else (lambda s: print(s, file=sys.stderr))
+    out_dir = check_output_dir(args.out)
     res = scan.run_scan(
         masses,
         width=width,
         sm_free=args.sm_free,
-        out=check_output_dir(args.out),
+        out=out_dir,
         limits=not args.no_limits,
         resume=not args.no_resume,
-        plots=not args.no_plots,
         log=log,
     )
+    if not args.no_plots:
+        from ..plots.belle2_scan import plot_scan
+
+        plot_scan(res, out_dir)
     out = res.summary()
     out["inputs"] = inputs_block()
     from ..bibliography import write_refs_bib

@@ -308,75 +308,6 @@ class ScanResult(Result):
             return cls(axes, z["chi2"], profiled, z["valid"].astype(bool), float(meta["summary"]["chi2_ref"]),
                        meta["metadata"], derived, meta.get("labels", {}), nuisances)
 
-    # plots -----------------------------------------------------------------------------
-    def plot(self, out_dir: str | Path, stem: str = "scan", formats: Sequence[str] = ("png", "pdf"),
-             title: str | None = None) -> list[Path]:
-        """Delta chi2 curve (1D) or 1/2/3 sigma regions (2D), labelled, with a legend."""
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import Patch
-
-        from ..plots import SIGMA_COLOURS, setup_style
-
-        setup_style()
-        def lab(n):
-            return self.labels.get(n, n)
-        levels = self.levels()
-        best = self.best()
-        fig, ax = plt.subplots(figsize=(6.2, 5.0 if self.dof == 2 else 4.4))
-        if self.dof == 1:
-            a = self.axes[0]
-            d = np.where(self.valid, self.delta_chi2, np.nan)
-            ax.plot(a.values, d, color="k", lw=1.8, label=r"profile $\Delta\chi^2$")
-            for s, lev in levels.items():
-                ax.axhline(lev, color=SIGMA_COLOURS[s], lw=1.3, ls="--", label=f"{s:g}$\\sigma$ ({lev:.2f})")
-            ax.plot([best[a.name]], [best["chi2"] - self.chi2_ref], "o", color="k", ms=5, label="best fit on grid")
-            ax.set_xlabel(lab(a.name))
-            ax.set_ylabel(r"$\Delta\chi^2 = \chi^2 - \chi^2_{\rm min}$")
-            top = max(levels[3] * 1.6, 1.0)
-            ax.set_ylim(-0.05 * top, top)
-            if a.spacing == "log":
-                ax.set_xscale("log")
-        else:
-            ax0, ax1 = self.axes
-            X, Y = np.meshgrid(ax0.values, ax1.values, indexing="ij")
-            d = np.where(self.valid, self.delta_chi2, np.nan)
-            bounds = [0.0, *levels.values()]
-            for k in (3, 2, 1):
-                ax.contourf(X, Y, d, levels=[bounds[0], bounds[k]], colors=[SIGMA_COLOURS[k]])
-            handles = [Patch(color=SIGMA_COLOURS[s], label=f"{s:g}$\\sigma$ ($\\Delta\\chi^2 < {lev:.2f}$)")
-                       for s, lev in levels.items()]
-            (pt,) = ax.plot([best[ax0.name]], [best[ax1.name]], "*", color="k", ms=10, label="best fit on grid")
-            ax.legend(handles=handles + [pt], fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13),
-                      ncol=2, frameon=False)
-            ax.set_xlabel(lab(ax0.name))
-            ax.set_ylabel(lab(ax1.name))
-            if ax0.spacing == "log":
-                ax.set_xscale("log")
-            if ax1.spacing == "log":
-                ax.set_yscale("log")
-        if self.dof == 1:
-            ax.legend(fontsize=8, loc="best")
-        ax.set_title(title or self._default_title(), fontsize=9)
-        return save_figure_formats(fig, out_dir, stem, formats)
-
-    def _default_title(self) -> str:
-        m = self.metadata
-        parts = [m.get("model", {}).get("name", "")]
-        if m.get("mX") is not None:
-            parts.append(f"$m_X = {m['mX']:g}$ GeV")
-        parts.append(" + ".join(m.get("likelihood_terms", [])))
-        if self.profiled:
-            parts.append("profiled: " + ", ".join(self.profiled))
-        return ", ".join(p for p in parts if p)
-
-
-def save_figure_formats(fig, out_dir, stem: str, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
-    """:func:`xfit.plots.save_figure` (PNG + PDF) or, for other formats, one file each."""
-    from ..plots import save_figure
-
-    formats = [f.lower() for f in formats]
-    return save_figure(fig, out_dir, stem, formats=[f.lower() for f in formats])
-
 
 # --- workers (module level: picklable) -----------------------------------------------------
 
@@ -706,6 +637,5 @@ __all__ = [
     "axis_label",
     "contour_levels",
     "profile_scan",
-    "save_figure_formats",
     "snake_order",
 ]

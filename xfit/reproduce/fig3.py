@@ -27,7 +27,6 @@ its method per mass and metadata) and summary.json (``"limits"``: for each searc
 """
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -36,11 +35,13 @@ import numpy as np
 
 from ..datasets import inputs_block
 from ..errors import DataError, XfitError
-from ..inference.limits import CouplingLimit, limits_by_search, plot_limits
+from ..inference.limits import CouplingLimit, limits_by_search
 from ..inference.store import write_json
 from ..likelihood import CombinedLikelihood, available_terms, chi2_threshold_one_sided, get_term
 from ..models import EFTPlane, get_model
 from ..physics.constants import DEFAULT_LOOP_NORMALISATION
+from ..plots.fig1 import plot_fig1
+from ..plots.limits import plot_limits
 from . import ensure_output_dir
 
 #: The definition of Fig. 3: the analysis file shipped with xfit (package ``xfit.analyses``).
@@ -174,31 +175,6 @@ def fig1_limits(progress: bool = True,
                             parameter="gX_AWW", fixed={"gX_AYY": 0.0}, progress=progress, executor="serial")
 
 
-def plot_fig1(out_dir, curves: dict[str, CouplingLimit]) -> list[Path]:
-    import matplotlib.pyplot as plt
-
-    from ..inference.scan import save_figure_formats
-    from ..plots import setup_style
-
-    setup_style()
-    fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 4.2), squeeze=False)
-    for ax, (name, c) in zip(axes[0], curves.items()):
-        ok = np.isfinite(c.limit)
-        ax.plot(c.mX * 1e3, np.where(ok, c.limit, np.nan), color="tab:blue", lw=2, label=FIG1_TERMS[name])
-        if ok.any():
-            ax.fill_between(c.mX * 1e3, np.where(ok, c.limit, 1.0), 1.0, where=ok, color="tab:blue", alpha=0.15, lw=0)
-            lo = np.nanmin(c.limit[ok])
-            ax.set_ylim(10 ** math.floor(math.log10(lo)), 10 ** math.ceil(math.log10(np.nanmax(c.limit[ok])) + 0.3))
-        ax.set_yscale("log")
-        ax.set_xlim(0, c.mX.max() * 1e3)
-        ax.set_xlabel(r"$m_X$ [MeV]")
-        ax.set_ylabel(r"$|g_X\,\mathcal{A}^{\rm SM}_{XWW}|$ (90% CL upper limit)")
-        ax.set_title(f"{FIG1_TERMS[name]}, 90% CL, " + r"$\mathcal{B}(X\to{\rm inv}) = 1$", fontsize=9)
-        ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    return save_figure_formats(fig, out_dir, "fig1")
-
-
 def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, progress: bool = True,
               n_masses: int = N_MASSES, loop_normalisation: str = DEFAULT_LOOP_NORMALISATION,
               skip_missing: bool = False) -> dict:
@@ -228,7 +204,7 @@ def reproduce(out_dir: str | Path = "xfit-output/fig3", executor: Any = None, pr
                               + (f"\nmissing (no data): {', '.join(missing)}" if missing else ""),
                         direct_y=Y_DIRECT, naturalness_delta=NATURALNESS_DELTA, ylim=YLIM)
     fig1 = fig1_limits(progress=progress, loop_normalisation=loop_normalisation)
-    files += plot_fig1(out, fig1)
+    files += plot_fig1(out, fig1, FIG1_TERMS)
     key = f"gX_{round(100 * CL)}"
     notes = [
         f"Upper limits: g_X above each curve is excluded ({100 * CL:g}% CL, Delta chi2 = "
@@ -287,7 +263,7 @@ def reproduce_fig1(out_dir: str | Path = "xfit-output/fig1", progress: bool = Tr
     t0 = time.perf_counter()
     out = ensure_output_dir(out_dir)
     fig1 = fig1_limits(progress=progress, loop_normalisation=loop_normalisation)
-    files = plot_fig1(out, fig1)
+    files = plot_fig1(out, fig1, FIG1_TERMS)
     summary = {
         "figure": "Fig. 1 of arXiv:2603.04394", "cl": CL, "mass_unit": "GeV", **_fig1_summary(fig1),
         "loop_normalisation": loop_normalisation,

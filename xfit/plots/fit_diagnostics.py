@@ -1,7 +1,7 @@
 """Figures of the first checks of a HistFactory fit (PNG + PDF, numbers as CSV beside each).
 
 Generic for any :class:`xfit.histfactory.HistFactoryModel` (used for the Belle II workspace by
-``xfit belle2 plots``); may later move to :mod:`xfit.plots`.
+``xfit belle2 plots``).
 
 * ``yields_prefit`` / ``yields_postfit``: per channel, the samples stacked at the pre-fit
   (suggested initial values) or best-fit parameters, the data with Poisson 68.3 % central
@@ -24,7 +24,8 @@ import numpy as np
 from scipy import stats
 
 from ..inference import diagnostics as diag
-from ..plots import save_figure, setup_style
+from .save import save_figure
+from .style import setup_style
 
 #: Coverage of the data error bars (central interval of a Poisson count).
 POISSON_CL = 0.682689492137

@@ -1,4 +1,4 @@
-"""Figures of the first checks (xfit.belle2.diagnostic_plots) and ``xfit belle2 plots``.
+"""Figures of the first checks (xfit.plots.fit_diagnostics) and ``xfit belle2 plots``.
 
 A small workspace written here for the content checks; the Belle II workspace
 ($XFIT_DATA_DIR, fails without it) through the command.
@@ -10,11 +10,11 @@ import json
 import numpy as np
 import pytest
 
-from xfit.belle2 import diagnostic_plots as P
 from xfit.cli import belle2_diagnostics
 from xfit.errors import InputError
 from xfit.histfactory import HistFactoryModel, minimize
 from xfit.inference import diagnostics as D
+from xfit.plots import fit_diagnostics as P
 
 SPEC = {
     "version": "1.0.0",

@@ -1,4 +1,4 @@
-"""Plots of the B+ -> K+ X scan (matplotlib, Agg backend; PNG and PDF).
+"""Plots of the Belle II B+ -> K+ X scan (:func:`xfit.belle2.scan.run_scan`; PNG and PDF).
 
 * ``delta_chi2_vs_mX``: q0(m_X) = -2 Delta ln L between the SM and the SM + X best fit at each
   mass (B profiled, B >= 0), with the 1, 2, 3 sigma local levels (1 degree of freedom);
@@ -14,17 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .save import save_figure
+
 
 def _pyplot():
     import matplotlib.pyplot as plt  # the backend is the caller's choice (MPLBACKEND; Agg in scripts)
 
     return plt
-
-
-def _save(fig, out: Path, stem: str) -> list[Path]:
-    from ..plots import save_figure
-
-    return save_figure(fig, out, stem)
 
 
 def plot_delta_chi2(mX, q0, out: str | os.PathLike, best=None, title: str = "") -> list[Path]:
@@ -49,9 +45,7 @@ def plot_delta_chi2(mX, q0, out: str | os.PathLike, best=None, title: str = "") 
     ax.set_title(title or r"Belle II $B^+\to K^+\nu\bar\nu$ likelihood: $B^+\to K^+X$, $X$ invisible", fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
-    paths = _save(fig, out, "delta_chi2_vs_mX")
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out, "delta_chi2_vs_mX")
 
 
 def plot_limits(mX, observed, expected: dict[str, np.ndarray], out: str | os.PathLike, title: str = "") -> list[Path]:
@@ -76,13 +70,12 @@ def plot_limits(mX, observed, expected: dict[str, np.ndarray], out: str | os.Pat
     )
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3, which="both")
-    paths = _save(fig, out, "limits_vs_mX")
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out, "limits_vs_mX")
 
 
 def plot_scan(result, out: str | os.PathLike) -> list[Path]:
-    """Both plots of a :class:`xfit.belle2.scan.ScanResult`."""
+    """Both plots of a :class:`xfit.belle2.scan.ScanResult` in ``out`` (the limits only where
+    the scan computed them)."""
     pts = [p for p in result.points if math.isfinite(p.q0)]
     mX = [p.mX for p in pts]
     paths = plot_delta_chi2(mX, [p.q0 for p in pts], out, best=(result.best_mX, result.q0_best))
