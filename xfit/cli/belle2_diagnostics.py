@@ -32,15 +32,15 @@ def fit_sm_diagnostics(model=None, fit=None, with_impacts: bool = True) -> dict:
 
 
 def cmd_plots(args) -> int:
-    from ..plots import fit_diagnostics
     from ..inference import diagnostics
+    from ..plots import fit_diagnostics
 
     for flag, v in (("--n-impacts", args.n_impacts), ("--n-correlations", args.n_correlations)):
         if v < 1:
             raise InputError(f"{flag} must be at least 1, got {v}")
     model, fit = _sm_model_and_fit()
     paths = fit_diagnostics.draw_all(model, fit, check_output_dir(args.out), n_impacts=args.n_impacts,
-                                      n_correlations=args.n_correlations)
+                                     n_correlations=args.n_correlations)
     g = diagnostics.gof(model, fit)
     print(f"saturated goodness of fit: t = {g['t']:.2f} for {g['ndof']} dof, p = {g['p_value']:.3f}")
     print(f"{len(paths)} files in {args.out}")
