@@ -124,6 +124,7 @@ def _run(args) -> int:
                          f"{len(model.parameters)} parameter(s), got {walkers}")
 
     from ..inference.mcmc import ChainTooShortWarning, read_chain_settings, sample_model
+    from ..plots.corner import chain_corner_plot
 
     out = Path(args.out)
     chain_file = out / "chain.h5"
@@ -151,7 +152,7 @@ def _run(args) -> int:
         predictions = chain.predictive_summary(args.observable, hpd=args.hpd) if args.observable else None
         title = f"{model.name}, $m_X$ = {mX:g} GeV: {' + '.join(likelihood.names)}"
         # the model's parameters (the theory nuisances' posteriors are in the summary)
-        corner_files = chain.corner_plot(out, "corner", title=title, parameters=model.parameters)
+        corner_files = chain_corner_plot(chain, out, "corner", title=title, parameters=model.parameters)
         evidence = None
         if args.evidence:
             from ..inference.evidence import bayes_factor, model_evidence, sm_evidence

@@ -1,4 +1,5 @@
-"""Corner plots of posterior samples (``corner``), with LaTeX parameter labels."""
+"""Corner plots of posterior samples (``corner``), with LaTeX parameter labels: of any samples
+(:func:`corner_plot`) or of an MCMC chain (:func:`chain_corner_plot`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from .save import save_figure
 from .style import setup_style
 
@@ -27,3 +29,18 @@ def corner_plot(samples: np.ndarray, labels: Sequence[str], out_dir: str | Path 
     if out_dir is None:
         return fig
     return save_figure(fig, out_dir, stem)
+
+
+def chain_corner_plot(chain, out_dir: str | Path | None = None, stem: str = "corner", discard: int | None = None,
+                      title: str | None = None, truths=None, parameters: Sequence[str] | None = None):
+    """Corner plot of a :class:`xfit.inference.mcmc.Chain` with the parameters' LaTeX labels,
+    16/50/84 % quantiles marked; written as PNG + PDF when ``out_dir`` is given (returns the
+    paths), else the figure is returned.  ``parameters``: the columns to draw (default: all)."""
+    names = list(chain.parameters if parameters is None else parameters)
+    unknown = [p for p in names if p not in chain.parameters]
+    if unknown:
+        raise InputError(f"corner plot of unknown parameter(s) {unknown}; "
+                         f"the chain has {', '.join(chain.parameters)}")
+    cols = [chain.parameters.index(p) for p in names]
+    return corner_plot(chain.samples(discard)[:, cols], [chain.labels[p] for p in names], out_dir, stem,
+                       title=title, truths=truths)

@@ -23,8 +23,8 @@ and its diagnostics), :mod:`.backend` (the resumable HDF5 chain file), :mod:`.sa
   fraction, and a :class:`ChainTooShortWarning` when the chain after burn-in is shorter
   than 50 tau (emcee's own rule of thumb).
 * **Results**: credible intervals (median, 16/84, 2.5/97.5 % quantiles; highest posterior
-  density on request), corner plots (``corner``; PNG + PDF, LaTeX labels of the model's
-  parameters) and posterior predictions of any observable (the samples pushed through
+  density on request), corner plots (:func:`xfit.plots.corner.chain_corner_plot`; PNG + PDF,
+  LaTeX labels of the model's parameters) and posterior predictions of any observable (the samples pushed through
   ``model.predict``).
 
 >>> chain = sample_model(get_model("tau-flavor"), build_likelihood("b_to_s_emiss,l3_z_gamma"),

@@ -1,5 +1,6 @@
 """A finished emcee run: samples, diagnostics (autocorrelation time, acceptance), summaries
-(quantiles, HPD intervals), posterior predictions and the corner plot."""
+(quantiles, HPD intervals) and posterior predictions (its corner plot:
+:func:`xfit.plots.corner.chain_corner_plot`)."""
 from __future__ import annotations
 
 import math
@@ -58,7 +59,7 @@ def summarize(samples, hpd: bool = False) -> dict[str, float]:
 # --- the chain -----------------------------------------------------------------------------
 
 class Chain:
-    """A finished (or resumed) emcee run: samples, diagnostics, summaries, plots.
+    """A finished (or resumed) emcee run: samples, diagnostics, summaries, predictions.
 
     ``coords`` has shape (nsteps, nwalkers, ndim), ``log_prob`` and ``log_likelihood``
     (nsteps, nwalkers).  ``burn`` steps are discarded by default (a quarter of the chain
@@ -217,24 +218,6 @@ class Chain:
         pred = self.posterior_predictive([observables] if isinstance(observables, str) else observables,
                                          discard, thin)
         return {k: summarize(np.real(v), hpd=hpd) for k, v in pred.items()}
-
-    # plots -----------------------------------------------------------------------------
-    def corner_plot(self, out_dir: str | Path | None = None, stem: str = "corner",
-                    discard: int | None = None, title: str | None = None, truths=None,
-                    parameters: Sequence[str] | None = None):
-        """Corner plot (``corner``) with the parameters' LaTeX labels, 16/50/84 % quantiles
-        marked; written as PNG + PDF when ``out_dir`` is given (returns the paths), else the
-        figure is returned.  ``parameters``: the columns to draw (default: all)."""
-        from ...plots.corner import corner_plot
-
-        names = list(self.parameters if parameters is None else parameters)
-        unknown = [p for p in names if p not in self.parameters]
-        if unknown:
-            raise InputError(f"corner plot of unknown parameter(s) {unknown}; "
-                             f"the chain has {', '.join(self.parameters)}")
-        cols = [self.parameters.index(p) for p in names]
-        return corner_plot(self.samples(discard)[:, cols], [self.labels[p] for p in names], out_dir, stem,
-                           title=title, truths=truths)
 
     def to_dict(self, hpd: bool = False, warn: bool = True) -> dict:
         d = self.diagnostics(warn=warn)
