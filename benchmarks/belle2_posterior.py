@@ -26,11 +26,13 @@ def main() -> int:
     from xfit.belle2.laplace import LaplaceMarginal, importance_check
     from xfit.belle2.posterior import PosteriorSettings, run_posterior
     from xfit.belle2.signal import KXModel
+    from xfit.plots.belle2_posterior import plot_posterior
 
     t0, w0 = time.process_time(), time.perf_counter()
     settings = PosteriorSettings(width=args.width, sm_free=args.sm_free)
     with tempfile.TemporaryDirectory() as out:
         res = run_posterior(settings, out=out, log=lambda s: None)
+        plot_posterior(res, out)  # as ``xfit belle2 posterior --out`` does
     cpu, wall = time.process_time() - t0, time.perf_counter() - w0
     s = res.summary
     print(f"full run ({'sm-free' if args.sm_free else 'mu = 1'}, width {args.width} GeV): "

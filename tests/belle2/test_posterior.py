@@ -14,6 +14,7 @@ from xfit.belle2.laplace import LaplaceMarginal, importance_check, log_det_dense
 from xfit.belle2.signal import MX_NO_EFFICIENCY, KXModel
 from xfit.cli.belle2_posterior import register
 from xfit.errors import InputError
+from xfit.plots.belle2_posterior import plot_posterior
 
 #: A short run: masses around the excess, coarse B grid (a few seconds of fits).
 SHORT = dict(mX_min=1.5, mX_max=2.8, BR_max=4e-5, n_BR=17)
@@ -29,6 +30,7 @@ def short_run(kx, tmp_path_factory):
     out = tmp_path_factory.mktemp("posterior")
     s = post.PosteriorSettings(**SHORT)
     res = post.run_posterior(s, out=out, nwalkers=16, nsteps=300, nlive=100, n_check=4, kx=kx)
+    plot_posterior(res, out)
     return s, res, out
 
 

@@ -609,19 +609,15 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
     })
     res = PosteriorResult(summary, flat, settings.names, mesh, surface)
     if outp is not None:
-        write_outputs(res, outp, settings)
+        write_outputs(res, outp)
     return res
 
 
 # --- files ---------------------------------------------------------------------------------
 
-def _save(fig, out: Path, stem: str) -> list[Path]:
-    from ..plots import save_figure
-
-    return save_figure(fig, out, stem)
-
-
-def write_outputs(res: PosteriorResult, out: Path, settings: PosteriorSettings) -> list[Path]:
+def write_outputs(res: PosteriorResult, out: Path) -> list[Path]:
+    """``samples.csv``, ``posterior_2d.csv`` and the summary in ``out`` (the figures:
+    :func:`xfit.plots.belle2_posterior.plot_posterior`)."""
     paths = []
     p = out / "samples.csv"
     with open(p, "w", newline="") as fh:
@@ -642,33 +638,6 @@ def write_outputs(res: PosteriorResult, out: Path, settings: PosteriorSettings) 
                 w.writerow([f"{mx:.6g}", f"{br:.6g}", f"{m:.6e}", int(m >= mesh.levels["68"]),
                             int(m >= mesh.levels["95"])])
     paths.append(p)
-    import corner
-    import matplotlib.pyplot as plt
-
-    labels = {"mX": r"$m_X$ [GeV]", "BR": r"$\mathcal{B}(B^+\to K^+X)\,P_{\rm inv}$", "mu": r"$\mu_{\rm SM}$"}
-    fig = corner.corner(res.samples, labels=[labels[n] for n in res.names], quantiles=[0.16, 0.5, 0.84],
-                        show_titles=True, title_fmt=".3g", title_kwargs={"fontsize": 8})
-    paths += _save(fig, out, "corner")
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    log_b = settings.prior_BR == "log-uniform"
-    ax.pcolormesh(mesh.mX, mesh.BR, mesh.mass.T, shading="nearest", cmap="Blues", rasterized=True)
-    ax.contour(mesh.mX, mesh.BR, mesh.mass.T, levels=sorted([mesh.levels["95"], mesh.levels["68"]]),
-               colors=["k", "k"], linestyles=["--", "-"])
-    ax.plot([], [], "k-", label="68 % HPD")
-    ax.plot([], [], "k--", label="95 % HPD")
-    ax.legend(loc="upper right", fontsize=8)
-    if log_b:
-        ax.set_yscale("log")
-    else:  # the B prior reaches far beyond the posterior: show up to 2 x the top of the 95 % HPD region
-        top = mesh.BR[np.flatnonzero((mesh.mass >= mesh.levels["95"]).any(axis=0)).max()]
-        ax.set_ylim(0.0, min(2.0 * top, mesh.BR[-1]))
-    ax.set_xlabel(r"$m_X$ [GeV]")
-    ax.set_ylabel(r"$\mathcal{B}(B^+\to K^+X)\times P_{\rm inv}$")
-    ax.set_title("Belle II $B^+\\to K^+\\nu\\bar\\nu$ data: posterior of $B^+\\to K^+X$ (nuisances marginalised)",
-                 fontsize=9)
-    paths += _save(fig, out, "posterior_2d")
-    plt.close(fig)
     p = out / SUMMARY_FILE
     p.write_text(json.dumps(res.summary, indent=1, default=float))
     paths.append(p)

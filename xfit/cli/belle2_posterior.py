@@ -27,6 +27,10 @@ def cmd_posterior(args) -> int:
     out = None if args.out is None else check_output_dir(args.out)
     res = run_posterior(settings, out=out, resume=not args.no_resume, nwalkers=args.walkers,
                         nsteps=args.steps, nlive=args.nlive, seed=args.seed, log=log)
+    if out is not None:
+        from ..plots.belle2_posterior import plot_posterior
+
+        plot_posterior(res, out)
     s = res.summary
     if args.json:
         print(dump_json(s))
