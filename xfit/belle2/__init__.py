@@ -13,7 +13,8 @@ Modules (imported on demand, none loads data at import):
   mu = 1);
 * :mod:`.signal` -- B+ -> K+ X templates and the SM + X model;
 * :mod:`.scan` -- the thin mass loop: best fit, local significance, CLs upper limits;
-* :mod:`.plots` -- the scan plots.
+* the figures (scan, posterior) are drawn by :mod:`xfit.plots.belle2_scan` and
+  :mod:`xfit.plots.belle2_posterior`.
 
 See docs/belle2.md.
 """

@@ -35,9 +35,8 @@ Built-in shapes (physics, GeV units):
   dB/dq^2 = |C_L + C_R|^2 / |C_L^SM|^2 x dB_SM/dq^2, dB_SM/dq^2 the spectrum of the Belle II
   simulation (:func:`xfit.belle2.signal.sm_spectrum_shape`, B_SM = 4.97e-6 over
   0 < q^2 < 22.885 GeV^2).  This is the example of arXiv:2507.12393.
-  C_L^SM = -X_t / s_W^2 with X_t = 1.469 (NLO QCD + two-loop electroweak, as quoted
-  in arXiv:1409.4557) and s_W^2 of :data:`xfit.physics.constants.DEFAULT_SM` (0.23129): -6.351.  Only the
-  ratio to C_L^SM matters for the spectrum.
+  C_L^SM = -X_t / s_W^2 = -6.351 (:data:`xfit.physics.constants.C_L_SM`, with
+  :data:`xfit.physics.constants.X_T`).  Only the ratio to C_L^SM matters for the spectrum.
 * :func:`three_body_spectrum` -- B+ -> K+ chi chibar with a pair of invisible particles of mass
   m_chi (fermions or scalars) coupled to the b -> s scalar current (s-bar b) or vector current
   (s-bar gamma^mu b); operator basis of Kamenik & Smith, arXiv:1111.6402, used for
@@ -75,15 +74,9 @@ import numpy as np
 from scipy import integrate
 
 from ..errors import InputError, require_finite_number
-from ..physics.constants import DEFAULT_SM
+from ..physics.constants import C_L_SM, DEFAULT_SM
 from ..physics.kinematics import kallen
 from . import files, signal
-
-#: X_t, the top-loop function of the SM b -> s nu nubar Wilson coefficient, including NLO QCD
-#: and two-loop electroweak corrections: X_t = 1.469 +- 0.017 (as used by Buras et al., arXiv:1409.4557).
-X_T = 1.469
-#: C_L^SM = -X_t / s_W^2 (arXiv:1409.4557) with the MS-bar s_W^2(m_Z) of DEFAULT_SM.
-C_L_SM = -X_T / DEFAULT_SM.sin2w
 
 #: Upper end of the generated q^2 range of the number densities (GeV^2).
 Q2_GEN_MAX = float(files.Q2_GEN_EDGES[-1])

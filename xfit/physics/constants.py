@@ -216,5 +216,13 @@ class SMInputs:
 #: The default inputs used everywhere unless a caller passes its own.
 DEFAULT_SM = SMInputs()
 
+#: X_t, the top-loop function of the SM b -> s nu nubar Wilson coefficient, with NLO QCD and
+#: two-loop electroweak corrections: X_t = 1.469 +- 0.017 (as used by Buras, Girrbach-Noe,
+#: Niehoff, Straub, arXiv:1409.4557).  Dimensionless.
+X_T = 1.469
+#: C_L^SM = -X_t / s_W^2 (arXiv:1409.4557), the SM Wilson coefficient of b -> s nu nubar, with
+#: the MS-bar s_W^2(m_Z) of DEFAULT_SM: -6.351.  Dimensionless.
+C_L_SM = -X_T / DEFAULT_SM.sin2w
+
 #: Top pole mass, PDG 2024 average of direct measurements (for sensitivity studies).
 M_TOP_POLE = 172.57
