@@ -161,6 +161,7 @@ def test_cli_bad_prior_and_json(capsys, tmp_path):
     d = json.loads(capsys.readouterr().out)
     assert {"mX", "BR", "ln_bayes_factor", "priors", "method", "n_effective", "inputs"} <= set(d)
     assert d["inputs"]["xfit_version"]
+    assert all((tmp_path / "posterior" / f"{stem}.png").exists() for stem in ("corner", "posterior_2d"))
 
 
 def test_broad_x_grid_from_zero_mass(kx):
