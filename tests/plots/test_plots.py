@@ -82,6 +82,20 @@ def test_save_figure_parses_each_label_once_per_resolution(tmp_path):
     assert fig.canvas is canvas
 
 
+def test_save_figure_closes_pyplots_figures_and_leaves_other_canvases(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import FigureCanvasPdf
+
+    fig, _ = plt.subplots()
+    assert plt.fignum_exists(fig.number)
+    save_figure(fig, tmp_path, "p")
+    assert not plt.fignum_exists(fig.number)  # closed, as before
+    other, _ = plt.subplots()
+    canvas = FigureCanvasPdf(other)  # not Agg: written as it is
+    paths = save_figure(other, tmp_path, "q")
+    assert other.canvas is canvas and paths[0].read_bytes()[:4] == b"\x89PNG"
+
+
 def test_new_figure_is_not_pyplots():
     code = ("import sys; from xfit.plots.style import new_figure; fig, ax = new_figure((3.0, 2.0)); "
             "print('matplotlib.pyplot' in sys.modules, fig.get_size_inches().tolist(), len(fig.axes))")

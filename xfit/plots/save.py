@@ -61,8 +61,16 @@ def _shared_mathtext_canvas_class():
 @contextmanager
 def _shared_mathtext_canvas(fig):
     """``fig`` on a :func:`_shared_mathtext_canvas_class` canvas, its own canvas put back after
-    (as ``savefig`` does when it switches canvases for a format)."""
+    (as ``savefig`` does when it switches canvases for a format).  Only a figure that would
+    be written with Agg anyway (a plain :class:`~matplotlib.figure.Figure`, or pyplot's with
+    an Agg-based backend) is switched; others (e.g. a cairo backend) are left as they are."""
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     original = fig.canvas
+    if not (type(original) is FigureCanvasBase or isinstance(original, FigureCanvasAgg)):
+        yield fig
+        return
     _shared_mathtext_canvas_class()(fig)  # sets fig.canvas
     try:
         yield fig
