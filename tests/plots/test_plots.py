@@ -90,7 +90,10 @@ def test_save_figure_closes_pyplots_figures_and_leaves_other_canvases(tmp_path):
     assert plt.fignum_exists(fig.number)
     save_figure(fig, tmp_path, "p")
     assert not plt.fignum_exists(fig.number)  # closed, as before
-    other, _ = plt.subplots()
+    from matplotlib.figure import Figure
+
+    other = Figure()
+    other.subplots()
     canvas = FigureCanvasPdf(other)  # not Agg: written as it is
     paths = save_figure(other, tmp_path, "q")
     assert other.canvas is canvas and paths[0].read_bytes()[:4] == b"\x89PNG"
