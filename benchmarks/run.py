@@ -1,6 +1,6 @@
 """Every row of the speed targets, measured in one run (CPU time, ratios against peers run here).
 
-    XFIT_DATA_DIR=../shared/data python benchmarks/run.py [--no-stock] [--quick]
+    XFIT_DATA_DIR=../shared/data python benchmarks/run.py [--no-stock] [--quick] [--only TEXT]
 
 Each task runs in a fresh Python process (so imports count where users pay them) and is timed
 with the CPU time of that process and its children (``resource.getrusage``), which is robust
@@ -82,11 +82,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-stock", action="store_true", help="skip the stock pyhf peer (~20 s)")
     ap.add_argument("--quick", action="store_true", help="skip reproduce fig3 (minutes)")
+    ap.add_argument("--only", metavar="TEXT", default=None,
+                    help="run only the rows whose name contains TEXT (e.g. 'fig2'); implies --no-stock")
     args = ap.parse_args()
     if not os.environ.get("XFIT_DATA_DIR"):
         sys.exit("set XFIT_DATA_DIR to the folder holding belle2_knunu/ (e.g. ../shared/data)")
     rows = []
-    for name, code, target, what in TASKS + ([] if args.quick else [FIG3]):
+    tasks = TASKS + ([] if args.quick else [FIG3])
+    if args.only is not None:
+        tasks = [t for t in tasks if args.only in t[0]]
+        if not tasks:
+            sys.exit(f"--only {args.only!r}: no row of that name; rows: " + "; ".join(t[0] for t in TASKS + [FIG3]))
+        args.no_stock = True
+    for name, code, target, what in tasks:
         cpu, out = run_task(code)
         extra = ""
         value, shown = cpu, f"{cpu:.2f} s CPU"

@@ -59,6 +59,15 @@ def test_predict_loads_no_scipy_emcee_or_matplotlib():
     assert {m for m in loaded if m.startswith("xfit.cli.")} == {"xfit.cli.predict", "xfit.cli.common"}
 
 
+def test_reproduce_fig2_loads_no_scipy_nor_pyplot(tmp_path):
+    """The main job's start-up: the fits' statistics need no scipy.special, the figures no pyplot."""
+    loaded = _modules_loaded(["reproduce", "fig2", "--out", str(tmp_path), "--json"])
+    assert "xfit.cli.reproduce" in loaded and "matplotlib.figure" in loaded  # the command did run
+    assert (tmp_path / "fig2_left.png").is_file() and (tmp_path / "summary.json").is_file()
+    assert not {m for m in loaded if m.split(".")[0] == "scipy"}
+    assert "matplotlib.pyplot" not in loaded
+
+
 def test_a_belle2_subcommand_loads_only_its_module():
     loaded = _modules_loaded(["belle2", "scan", "--help"])
     assert {m for m in loaded if m.startswith("xfit.")} == {"xfit.cli.belle2", "xfit.cli.common"}

@@ -62,6 +62,50 @@ def test_save_figure_crops_as_savefig_tight(tmp_path):
     assert abs(int.from_bytes(png.read_bytes()[16:20], "big") - width_px) < 2
 
 
+def test_save_figure_parses_each_label_once_per_resolution(tmp_path):
+    """The layout pass and the PNG share the mathtext parses (same dpi); the PDF (72 dpi)
+    parses once more: 2 parses per label, not 3.  The canvas of the figure is put back."""
+    import matplotlib.mathtext as mathtext
+
+    from xfit.plots.style import new_figure
+
+    setup_style()
+    fig, ax = new_figure((4.0, 3.0))
+    labels = [rf"$\alpha_{{{i}}}^{{\rm once{tmp_path.name[-6:]}}}$" for i in range(4)]  # never parsed before
+    for i, label in enumerate(labels):
+        ax.plot([0, 1], [i, i + 1], label=label)
+    ax.legend()
+    canvas = fig.canvas
+    before = mathtext.MathTextParser._parse_cached.cache_info().misses
+    save_figure(fig, tmp_path, "once")
+    assert mathtext.MathTextParser._parse_cached.cache_info().misses - before == 2 * len(labels)
+    assert fig.canvas is canvas
+
+
+def test_save_figure_closes_pyplots_figures_and_leaves_other_canvases(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import FigureCanvasPdf
+
+    fig, _ = plt.subplots()
+    assert plt.fignum_exists(fig.number)
+    save_figure(fig, tmp_path, "p")
+    assert not plt.fignum_exists(fig.number)  # closed, as before
+    from matplotlib.figure import Figure
+
+    other = Figure()
+    other.subplots()
+    canvas = FigureCanvasPdf(other)  # not Agg: written as it is
+    paths = save_figure(other, tmp_path, "q")
+    assert other.canvas is canvas and paths[0].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_new_figure_is_not_pyplots():
+    code = ("import sys; from xfit.plots.style import new_figure; fig, ax = new_figure((3.0, 2.0)); "
+            "print('matplotlib.pyplot' in sys.modules, fig.get_size_inches().tolist(), len(fig.axes))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "[3.0,", "2.0]", "1"]
+
+
 def test_no_backend_is_chosen_and_pyplot_not_imported_on_import():
     for f in PACKAGE.glob("*.py"):
         assert "matplotlib.use(" not in f.read_text(), f.name

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, XfitError
+from ..reproduce import reproduce_terms
 from .schema import REPRODUCE_KEYS
 from .validation import Analysis, range_values
 
@@ -94,18 +95,6 @@ def _run_in(a: Analysis, out: Path, t0: float, executor: Any, progress: bool | N
     paths = [str(f) for f in files] + [str(out / "summary.json"), str(named), str(refs)]
     summary["files"] = list(dict.fromkeys(paths))  # the figure's own list may name summary.json too
     return summary
-
-
-def reproduce_terms(figure: str) -> list[str]:
-    """The likelihood terms a reproduced figure uses (fig1, fig2, fig3)."""
-    import importlib
-
-    mod = importlib.import_module(f"xfit.reproduce.{'fig3' if figure == 'fig1' else figure}")
-    if figure == "fig2":
-        return list(mod.TERMS_FULL)
-    if figure == "fig1":
-        return list(mod.FIG1_TERMS)
-    return [*mod.SEARCHES, *mod.PROJECTIONS]
 
 
 def analysis_terms(a: Analysis) -> list[str]:

@@ -47,8 +47,8 @@ def register(sub) -> None:
 
 def _figure(name: str, out, theory: dict) -> dict:
     """Run one figure and write its refs.bib beside it."""
-    from ..analysis.running import reproduce_terms
     from ..bibliography import write_refs_bib
+    from ..reproduce import reproduce_terms
 
     module_name, function, _ = FIGURES[name]
     module = importlib.import_module(f"xfit.reproduce.{module_name}")
@@ -169,7 +169,7 @@ def run_all(args) -> int:
     for name, rows in anomalon_tables().items():
         write_json(out / f"{name}.json", rows)
         (out / f"{name}.md").write_text(f"# {TABLES[name]}\n\n" + _markdown_table(rows), encoding="utf-8")
-    from ..analysis.running import reproduce_terms
+    from ..reproduce import reproduce_terms
 
     write_refs_bib(out, reproduce_terms("fig2") + reproduce_terms("fig3") + reproduce_terms("fig1"))
     files = sorted(p for p in Path(out).rglob("*") if p.is_file() and p.name != "index.md")

@@ -14,14 +14,15 @@ parameters (the nuisances are constrained, not free).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
-from scipy import special
 
 from ..errors import ConvergenceError, InputError, XfitError, require_finite_number
-from ..likelihood import LikelihoodBase
+from ..likelihood import LikelihoodBase, chi2_threshold_one_sided
 from ..models.base import Model
 from . import mle
 from .results import Result, to_jsonable
@@ -39,15 +40,34 @@ NUISANCE_BOUND = 5.0
 
 
 def significance_from_delta_chi2(delta_chi2: float, dof: int) -> float:
-    """Gaussian-equivalent significance of a chi2 improvement with ``dof`` parameters."""
+    """Gaussian-equivalent significance of a chi2 improvement with ``dof`` parameters.
+
+    One and two parameters in closed form (sqrt(Delta chi2); Phi^-1 of 1 - exp(-Delta chi2 / 2) / 2,
+    the standard library's quantile): the common fits import no scipy.special (0.2 s).  They
+    agree with scipy.special.chdtrc + ndtri to ~1e-15 relative, and stay finite where the
+    survival function underflows (Delta chi2 > ~1400 for one parameter)."""
     if delta_chi2 <= 0:
         return 0.0
+    if dof == 1:
+        return math.sqrt(delta_chi2)
+    if dof == 2:
+        half_p = 0.5 * math.exp(-0.5 * delta_chi2)  # p = chi2 survival function for 2 dof
+        return -NormalDist().inv_cdf(half_p) if half_p > 0.0 else math.inf
+    from scipy import special
+
     p = special.chdtrc(dof, delta_chi2)  # chi2 survival function (as scipy.stats.chi2.sf)
     return float(-special.ndtri(p / 2.0))
 
 
 def delta_chi2_for_sigma(n_sigma: float, dof: int) -> float:
-    """Delta chi2 of an n-sigma region for ``dof`` parameters (2.30, 6.18, 11.83 for dof=2)."""
+    """Delta chi2 of an n-sigma region for ``dof`` parameters (2.30, 6.18, 11.83 for dof=2).
+
+    One and two parameters in closed form (n^2; -2 ln p with the two-sided p = erfc(n / sqrt 2)),
+    to ~1e-15 relative of scipy.special.chdtri; more parameters with scipy.special."""
+    if n_sigma > 0 and dof in (1, 2):
+        return n_sigma * n_sigma if dof == 1 else -2.0 * math.log(math.erfc(n_sigma / math.sqrt(2.0)))
+    from scipy import special
+
     return float(special.chdtri(dof, 2.0 * special.ndtr(-n_sigma)))
 
 
@@ -329,7 +349,7 @@ class Fit:
         nuisances: MINOS in many dimensions at a bound where chi2 is flat is slow and wanders)."""
         from scipy.optimize import brentq
 
-        target = float(m.fval) + delta_chi2_for_sigma(-special.ndtri(0.05), 1)  # 2.71: two-sided 90 %
+        target = float(m.fval) + chi2_threshold_one_sided(0.95)  # 2.71: one-sided 95 % = two-sided 90 %
         best = {q: float(m.values[q]) for q in self.parameters}
         hi_limit = (self.limits.get(p) or (None, None))[1]
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .save import save_figure
-from .style import MODEL_COLOURS, SIGMA_COLOURS, SIGMA_LINESTYLES
+from .style import MODEL_COLOURS, SIGMA_COLOURS, SIGMA_LINESTYLES, new_figure
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,10 @@ def draw_plane(out_dir: str | Path, X, Y, delta_chi2, delta_chi2_z, levels: Sequ
                models: Sequence[ModelLine], gX_range, mX: float, loop_normalisation: str) -> list[Path]:
     """Left panel: 1/2/3 sigma regions of ``delta_chi2`` (filled), of ``delta_chi2_z``
     (Z -> gamma X alone, grey lines), the model lines over ``gX_range`` and their best fits."""
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    fig, ax = plt.subplots(figsize=(9.0, 5.4))
+    fig, ax = new_figure((9.0, 5.4))
     bounds = [0.0, *levels]
     for s in (3, 2, 1):
         ax.contourf(X, Y, delta_chi2, levels=[0.0, bounds[s]], colors=[SIGMA_COLOURS[s]])
@@ -64,11 +63,9 @@ def draw_improvement(out_dir: str | Path, g, full, b_to_s_only, belle2_sigma: fl
                      loop_normalisation: str) -> list[Path]:
     """Right panel: chi2(SM) - chi2(g_X) of the tau-flavour model, with (``full``) and
     without (``b_to_s_only``) Z -> gamma X; 1/2/3 sigma lines and the Belle II excess."""
-    import matplotlib.pyplot as plt
-
     colour = MODEL_COLOURS["tau-flavor"]
     g_max = float(g[-1])
-    fig, ax = plt.subplots(figsize=(6.0, 4.4))
+    fig, ax = new_figure((6.0, 4.4))
     ax.plot(g, full, color=colour, lw=2, label=r"B$\to$K$^{(*)}$X + Z$\to\gamma$X")
     ax.plot(g, b_to_s_only, color=colour, lw=2, ls="--", label=r"B$\to$K$^{(*)}$X only")
     for s in (1, 2, 3):

@@ -19,7 +19,17 @@ RC_PARAMS = {"figure.dpi": 110, "savefig.dpi": 150, "font.size": 11, "axes.grid"
 
 
 def setup_style() -> None:
-    """Apply :data:`RC_PARAMS` to matplotlib."""
-    import matplotlib.pyplot as plt
+    """Apply :data:`RC_PARAMS` to matplotlib (its global settings; pyplot is not imported)."""
+    import matplotlib as mpl
 
-    plt.rcParams.update(RC_PARAMS)
+    mpl.rcParams.update(RC_PARAMS)
+
+
+def new_figure(figsize: tuple[float, float]):
+    """``(figure, axes)`` of one panel of size ``figsize`` (inches), made without pyplot: no
+    backend is chosen (no GUI toolkit imported where there is a display) and pyplot does not
+    keep the figure; :func:`xfit.plots.save_figure` writes it."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()

@@ -27,4 +27,16 @@ def ensure_output_dir(path: str | Path) -> Path:
     return p
 
 
-__all__ = ["ensure_output_dir"]
+def reproduce_terms(figure: str) -> list[str]:
+    """The likelihood terms a reproduced figure uses (fig1, fig2, fig3), for its refs.bib."""
+    import importlib
+
+    mod = importlib.import_module(f"xfit.reproduce.{'fig3' if figure == 'fig1' else figure}")
+    if figure == "fig2":
+        return list(mod.TERMS_FULL)
+    if figure == "fig1":
+        return list(mod.FIG1_TERMS)
+    return [*mod.SEARCHES, *mod.PROJECTIONS]
+
+
+__all__ = ["ensure_output_dir", "reproduce_terms"]
