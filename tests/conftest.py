@@ -47,3 +47,21 @@ def small_fig3(tmp_path_factory):
         assert main(["reproduce", "fig3", "--out", str(out), "--hepdata", str(hepdata), "--json"]) == 0
     return SimpleNamespace(out=out, summary=json.loads(stdout.getvalue()), hepdata=hepdata,
                            n_masses=SMALL_FIG3_MASSES, fig1_masses=SMALL_FIG1_MASSES)
+
+
+@pytest.fixture(scope="session")
+def belle2_fit_sm_json():
+    """What ``xfit belle2 fit-sm --json`` prints (parsed; the pinned Belle II files, no opt-in to
+    modified data), run once per session for the tests of its numbers and of its inputs block."""
+    import contextlib
+    import io
+    import json
+
+    from xfit import datasets
+    from xfit.cli import main
+
+    stdout = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(stdout):
+        mp.delenv(datasets.ALLOW_ENV, raising=False)
+        assert main(["belle2", "fit-sm", "--json"]) == 0
+    return json.loads(stdout.getvalue())
