@@ -105,8 +105,15 @@ def test_short_run_on_real_data(short_run):
         assert (out / f).exists(), f
 
 
-def test_resume(short_run, kx):
+def coarse_mesh(monkeypatch):
+    """The figure's posterior mesh (posterior_2d.csv, its plot, the quadrature evidence) on 60 x 30
+    (x 6 in mu) cells instead of 600 x 300 (x 24), for runs that do not check it."""
+    monkeypatch.setattr(post, "posterior_mesh", functools.partial(post.posterior_mesh, n_mx=60, n_br=30, n_mu=6))
+
+
+def test_resume(short_run, kx, monkeypatch):
     s, summ, out, _ = short_run
+    coarse_mesh(monkeypatch)  # the resumed pieces are the grid, the chain and the nested run
     grid_file = out / post.GRID_FILE
     full = post.LaplaceGrid.load(grid_file, s.grid_key())
     # an interrupted grid: the last columns missing -> only they are recomputed, to the same values
@@ -181,7 +188,7 @@ def test_sm_free_short_run(kx, tmp_path, monkeypatch):
     # the (m_X, B) figure mesh with mu marginalised on a coarse mesh: its numbers are checked at full
     # size in test_short_run_on_real_data (the quadrature evidence), here the sm_free plumbing (the
     # default 600 x 300 x 24 mesh is 4.3 million surface evaluations)
-    monkeypatch.setattr(post, "posterior_mesh", functools.partial(post.posterior_mesh, n_mx=60, n_br=30, n_mu=6))
+    coarse_mesh(monkeypatch)
     s = post.PosteriorSettings(sm_free=True, mX_min=2.0, mX_max=2.1, BR_max=3e-5, n_BR=8, n_mu=5)
     res = post.run_posterior(s, out=tmp_path, nwalkers=16, nsteps=200, nlive=60, n_check=2,
                              kx=KXModel(sm_free=True))
