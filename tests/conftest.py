@@ -24,13 +24,44 @@ SMALL_FIG1_MASSES = (1e-3, 0.26, 6)
 
 @pytest.fixture(scope="session")
 def small_fig3(tmp_path_factory):
-    """``fig3.reproduce`` on :data:`SMALL_FIG3_MASSES` masses (serial), computed once per session:
-    ``.out`` (its folder), ``.summary``, ``.n_masses``, ``.fig1_masses`` (Fig. 1's grid).  Tests that need the same limits again copy its ``chunks/`` folder into
-    their output folder, and fig3.reproduce resumes them instead of recomputing."""
+    """``xfit reproduce fig3 --hepdata HD --json`` with ``fig3.reproduce`` on :data:`SMALL_FIG3_MASSES`
+    masses (serial), computed once per session: ``.out`` (its folder), ``.summary`` (the JSON
+    printed), ``.hepdata`` (HD), ``.n_masses``, ``.fig1_masses`` (Fig. 1's grid).  Tests that need
+    the same limits again copy its ``chunks/`` folder into their output folder, and
+    fig3.reproduce resumes them instead of recomputing."""
+    import contextlib
+    import functools
+    import io
+    import json
+
+    from xfit.cli import main
     from xfit.reproduce import fig3
 
     out = tmp_path_factory.mktemp("fig3")
-    with pytest.MonkeyPatch.context() as mp:
+    hepdata = tmp_path_factory.mktemp("fig3_hepdata")
+    stdout = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(stdout):
         mp.setattr(fig3, "FIG1_MASSES", SMALL_FIG1_MASSES)
-        summary = fig3.reproduce(out, n_masses=SMALL_FIG3_MASSES, executor="serial", progress=False)
-    return SimpleNamespace(out=out, summary=summary, n_masses=SMALL_FIG3_MASSES, fig1_masses=SMALL_FIG1_MASSES)
+        mp.setattr(fig3, "reproduce", functools.partial(fig3.reproduce, n_masses=SMALL_FIG3_MASSES,
+                                                        executor="serial", progress=False))
+        assert main(["reproduce", "fig3", "--out", str(out), "--hepdata", str(hepdata), "--json"]) == 0
+    return SimpleNamespace(out=out, summary=json.loads(stdout.getvalue()), hepdata=hepdata,
+                           n_masses=SMALL_FIG3_MASSES, fig1_masses=SMALL_FIG1_MASSES)
+
+
+@pytest.fixture(scope="session")
+def belle2_fit_sm_json():
+    """What ``xfit belle2 fit-sm --json`` prints (parsed; the pinned Belle II files, no opt-in to
+    modified data), run once per session for the tests of its numbers and of its inputs block."""
+    import contextlib
+    import io
+    import json
+
+    from xfit import datasets
+    from xfit.cli import main
+
+    stdout = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(stdout):
+        mp.delenv(datasets.ALLOW_ENV, raising=False)
+        assert main(["belle2", "fit-sm", "--json"]) == 0
+    return json.loads(stdout.getvalue())

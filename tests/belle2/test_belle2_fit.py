@@ -48,9 +48,6 @@ def test_agrees_with_stock_pyhf():
     assert abs(ours.mu_err - ref["mu_err"]) < 0.03
 
 
-def test_cli_fit_sm_json(capsys):
-    from xfit.cli import main
-
-    assert main(["belle2", "fit-sm", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+def test_cli_fit_sm_json(belle2_fit_sm_json):
+    out = belle2_fit_sm_json  # `xfit belle2 fit-sm --json`, once per session (tests/conftest.py)
     assert out["mu"] == pytest.approx(4.599, abs=1e-3) and out["fit_seconds"] > 0

@@ -3,6 +3,9 @@
 Needs the Belle II files ($XFIT_DATA_DIR/belle2_knunu/); fails (never skips) without them.
 """
 import argparse
+import contextlib
+import functools
+import io
 import json
 import math
 
@@ -14,7 +17,6 @@ from xfit.belle2.laplace import LaplaceMarginal, importance_check, log_det_dense
 from xfit.belle2.signal import MX_NO_EFFICIENCY, KXModel
 from xfit.cli.belle2_posterior import register
 from xfit.errors import InputError
-from xfit.plots.belle2_posterior import plot_posterior
 
 #: A short run: masses around the excess, coarse B grid (a few seconds of fits).
 SHORT = dict(mX_min=1.5, mX_max=2.8, BR_max=4e-5, n_BR=17)
@@ -26,12 +28,20 @@ def kx():
 
 
 @pytest.fixture(scope="module")
-def short_run(kx, tmp_path_factory):
+def short_run(tmp_path_factory):
+    """The short run through ``xfit belle2 posterior --json`` (its JSON is the run's summary):
+    (settings, summary, folder, JSON printed)."""
     out = tmp_path_factory.mktemp("posterior")
     s = post.PosteriorSettings(**SHORT)
-    res = post.run_posterior(s, out=out, nwalkers=16, nsteps=300, nlive=100, n_check=4, kx=kx)
-    plot_posterior(res, out)
-    return s, res, out
+    args = _parser().parse_args([
+        "posterior", "--json", "--quiet", "--mX-min", str(SHORT["mX_min"]), "--mX-max", str(SHORT["mX_max"]),
+        "--BR-max", str(SHORT["BR_max"]), "--n-BR", str(SHORT["n_BR"]), "--walkers", "16", "--steps", "300",
+        "--nlive", "100", "--out", str(out)])
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert args.func(args) == 0
+    printed = stdout.getvalue()
+    return s, json.loads((out / post.SUMMARY_FILE).read_text()), out, printed
 
 
 def test_block_log_det_equals_dense_cholesky(kx):
@@ -75,8 +85,7 @@ def test_interpolation_reproduces_direct_laplace(kx):
 
 
 def test_short_run_on_real_data(short_run):
-    s, res, out = short_run
-    summ = res.summary
+    s, summ, out, _ = short_run
     for name in ("mX", "BR"):
         q = summ[name]
         assert all(math.isfinite(q[k]) for k in ("mode", "median", "q16", "q84"))
@@ -94,11 +103,17 @@ def test_short_run_on_real_data(short_run):
     for f in ("samples.csv", "posterior_2d.csv", "posterior_2d.png", "posterior_2d.pdf", "corner.png",
               "corner.pdf", post.SUMMARY_FILE, post.GRID_FILE, post.CHAIN_FILE, post.NESTED_FILE):
         assert (out / f).exists(), f
-    json.loads((out / post.SUMMARY_FILE).read_text())
 
 
-def test_resume(short_run, kx):
-    s, res, out = short_run
+def coarse_mesh(monkeypatch):
+    """The figure's posterior mesh (posterior_2d.csv, its plot, the quadrature evidence) on 60 x 30
+    (x 6 in mu) cells instead of 600 x 300 (x 24), for runs that do not check it."""
+    monkeypatch.setattr(post, "posterior_mesh", functools.partial(post.posterior_mesh, n_mx=60, n_br=30, n_mu=6))
+
+
+def test_resume(short_run, kx, monkeypatch):
+    s, summ, out, _ = short_run
+    coarse_mesh(monkeypatch)  # the resumed pieces are the grid, the chain and the nested run
     grid_file = out / post.GRID_FILE
     full = post.LaplaceGrid.load(grid_file, s.grid_key())
     # an interrupted grid: the last columns missing -> only they are recomputed, to the same values
@@ -115,7 +130,7 @@ def test_resume(short_run, kx):
     assert emcee.backends.HDFBackend(str(out / post.CHAIN_FILE), read_only=True).iteration == 400 // post.THIN
     # the finished nested-sampling run is read back, not redone
     assert res2.summary["ln_bayes_factor"]["ln_evidence_SM_plus_X"] == pytest.approx(
-        res.summary["ln_bayes_factor"]["ln_evidence_SM_plus_X"], abs=1e-3)
+        summ["ln_bayes_factor"]["ln_evidence_SM_plus_X"], abs=1e-3)
     with pytest.raises(InputError, match="other settings"):
         post.run_posterior(post.PosteriorSettings(**{**SHORT, "BR_max": 5e-5}), out=out, kx=kx)
 
@@ -149,19 +164,16 @@ def _parser():
     return ap
 
 
-def test_cli_bad_prior_and_json(capsys, tmp_path):
-    ap = _parser()
-    args = ap.parse_args(["posterior", "--prior-BR", "flat"])
+def test_cli_bad_prior_and_json(short_run):
+    args = _parser().parse_args(["posterior", "--prior-BR", "flat"])
     with pytest.raises(InputError, match="--prior-BR"):
         args.func(args)
-    args = ap.parse_args(["posterior", "--json", "--quiet", "--mX-min", "2.0", "--mX-max", "2.2", "--BR-max", "3e-5",
-                          "--n-BR", "9", "--walkers", "12", "--steps", "100", "--nlive", "60",
-                          "--out", str(tmp_path / "posterior")])
-    assert args.func(args) == 0
-    d = json.loads(capsys.readouterr().out)
+    # --json (the short run above is a CLI run): the summary, as written to its file
+    d = json.loads(short_run[3])
     assert {"mX", "BR", "ln_bayes_factor", "priors", "method", "n_effective", "inputs"} <= set(d)
     assert d["inputs"]["xfit_version"]
-    assert all((tmp_path / "posterior" / f"{stem}.png").exists() for stem in ("corner", "posterior_2d"))
+    assert all((short_run[2] / f"{stem}.png").exists() for stem in ("corner", "posterior_2d"))
+    assert d == short_run[1]
 
 
 def test_broad_x_grid_from_zero_mass(kx):
@@ -173,8 +185,12 @@ def test_broad_x_grid_from_zero_mass(kx):
     assert np.all(np.isfinite(grid.table)) and grid.done.all()
 
 
-def test_sm_free_short_run(kx, tmp_path):
-    s = post.PosteriorSettings(sm_free=True, mX_min=2.0, mX_max=2.25, BR_max=3e-5, n_BR=8, n_mu=5)
+def test_sm_free_short_run(kx, tmp_path, monkeypatch):
+    # the (m_X, B) figure mesh with mu marginalised on a coarse mesh: its numbers are checked at full
+    # size in test_short_run_on_real_data (the quadrature evidence), here the sm_free plumbing (the
+    # default 600 x 300 x 24 mesh is 4.3 million surface evaluations)
+    coarse_mesh(monkeypatch)
+    s = post.PosteriorSettings(sm_free=True, mX_min=2.0, mX_max=2.1, BR_max=3e-5, n_BR=8, n_mu=5)
     res = post.run_posterior(s, out=tmp_path, nwalkers=16, nsteps=200, nlive=60, n_check=2,
                              kx=KXModel(sm_free=True))
     summ = res.summary

@@ -23,11 +23,6 @@ def _small_grids(monkeypatch, small_fig3):
                                                              progress=False))
 
 
-@pytest.fixture
-def small(monkeypatch, small_fig3):
-    _small_grids(monkeypatch, small_fig3)
-
-
 def _with_fig3_limits(small_fig3, out_dir):
     """The limits of the session's small Fig. 3 (tests/conftest.py), for fig3.reproduce to resume."""
     shutil.copytree(small_fig3.out / "chunks", out_dir / "chunks")
@@ -63,17 +58,15 @@ def test_reproduce_all_writes_everything_with_an_index(reproduced_all):
     assert "NA62:2025upx" in bib and "Belle-II:2023esi" in bib and "arXiv:2603.04394" in bib
 
 
-def test_reproduce_fig3_hepdata(tmp_path, small, capsys, small_fig3):
-    hd = tmp_path / "hd"
-    _with_fig3_limits(small_fig3, tmp_path / "f3")
-    assert main(["reproduce", "fig3", "--out", str(tmp_path / "f3"), "--hepdata", str(hd), "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+def test_reproduce_fig3_hepdata(small_fig3):
+    # the session's small Fig. 3 is `xfit reproduce fig3 --out F3 --hepdata HD --json` (tests/conftest.py)
+    hd, summary = small_fig3.hepdata, small_fig3.summary
     assert summary["hepdata"].endswith("submission.yaml")
     assert validation_errors(hd) == []
     assert (hd / "combined.yaml").is_file() and (hd / "fcc_ee_z_gamma.yaml").is_file()
     assert "KL --> PI0 X" in (hd / "submission.yaml").read_text()
-    assert "KOTO:2018dsc" in (tmp_path / "f3" / "refs.bib").read_text() or \
-        "arXiv:2411.11237" in (tmp_path / "f3" / "refs.bib").read_text()
+    assert "KOTO:2018dsc" in (small_fig3.out / "refs.bib").read_text() or \
+        "arXiv:2411.11237" in (small_fig3.out / "refs.bib").read_text()
 
 
 def test_hepdata_refused_where_there_is_no_curve(tmp_path, capsys):

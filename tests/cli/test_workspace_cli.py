@@ -201,12 +201,10 @@ def belle2_workspace() -> Path:
     return path
 
 
-def test_belle2_workspace_fit_agrees_with_pyhf_and_fit_sm(capsys):
+def test_belle2_workspace_fit_agrees_with_pyhf_and_fit_sm(capsys, belle2_fit_sm_json):
     """twice_nll against pyhf's logpdf at our minimum (a stock pyhf fit of the 232 parameters
     takes 30-90 s, even started at our minimum: not repeated here, see the slow test of
     tests/belle2/test_belle2_fit.py); mu and its error equal ``xfit belle2 fit-sm``."""
-    from xfit.belle2 import fit as belle2_fit
-
     path = belle2_workspace()
     out = run_json(capsys, "fit", str(path))
     assert out["converged"] and len(out["parameters"]) == 232
@@ -218,9 +216,9 @@ def test_belle2_workspace_fit_agrees_with_pyhf_and_fit_sm(capsys):
     ours = np.array([d["value"] for d in out["parameters"].values()])
     assert list(out["parameters"]) == list(m.config.par_names)
     assert out["twice_nll"] == pytest.approx(-2 * float(m.logpdf(ours, data)[0]), abs=1e-6)
-    sm = belle2_fit.fit_sm()
-    assert out["parameters"]["mu"]["value"] == pytest.approx(sm.mu, rel=1e-6)
-    assert out["parameters"]["mu"]["error"] == pytest.approx(sm.mu_err, rel=1e-6)
+    sm = belle2_fit_sm_json  # `xfit belle2 fit-sm --json`, once per session (tests/conftest.py)
+    assert out["parameters"]["mu"]["value"] == pytest.approx(sm["mu"], rel=1e-6)
+    assert out["parameters"]["mu"]["error"] == pytest.approx(sm["mu_err"], rel=1e-6)
 
 
 def test_belle2_workspace_cls_and_limit(capsys):

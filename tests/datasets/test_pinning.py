@@ -137,12 +137,8 @@ def test_inputs_block_names_the_real_digests(monkeypatch):
     assert list(datasets.inputs_block()["files"]) == [f"{files.DATASET}/{files.WORKSPACE_FILE}"]
 
 
-def test_fit_sm_json_carries_the_inputs_block(monkeypatch, capsys):
-    from xfit.cli import main
-
-    monkeypatch.delenv(datasets.ALLOW_ENV, raising=False)
-    assert main(["belle2", "fit-sm", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+def test_fit_sm_json_carries_the_inputs_block(belle2_fit_sm_json):
+    out = belle2_fit_sm_json  # `xfit belle2 fit-sm --json` without the opt-in, once per session (tests/conftest.py)
     assert out["inputs"]["files"][f"{files.DATASET}/{files.WORKSPACE_FILE}"] == files.FILES[files.WORKSPACE_FILE]
 
 

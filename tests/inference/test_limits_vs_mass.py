@@ -218,7 +218,7 @@ def test_direct_search_and_naturalness_bands():
 def test_fig3_reproduce_summary(small_fig3):
     from xfit.reproduce import fig3
 
-    # fig3.reproduce(tmp_path, n_masses=n, executor="serial", progress=False), once per session
+    # fig3.reproduce(tmp_path, n_masses=n, executor="serial", progress=False) through the CLI, once per session
     tmp_path, summ, n = small_fig3.out, small_fig3.summary, small_fig3.n_masses
     data = json.loads((tmp_path / "summary.json").read_text())
     detail = json.loads((tmp_path / "limits.json").read_text())

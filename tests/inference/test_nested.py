@@ -36,8 +36,12 @@ def test_three_dimensional_gaussian():
     priors = PriorSet({"a": Uniform(-6, 6), "b": Uniform(-6, 6), "c": Uniform(-6, 6)})
     sig = np.array([0.5, 1.0, 0.3])
     exact = 1.5 * math.log(2 * math.pi) + float(np.log(sig).sum()) - 3 * math.log(12)
-    res = nested_evidence(lambda x: -0.5 * float(np.sum((np.asarray(x) / sig) ** 2)), priors, nlive=300, seed=5)
+    # 150 live points: the stated error (~sqrt(H / nlive), H ~ 6 nats here) is ~0.2 and asserted
+    # < 0.25, so the test still fails on any mistake above 0.75 (a Gaussian normalisation,
+    # 1.5 ln 2 pi = 2.8; a prior range off by a factor 3 in one dimension, ln 3 = 1.1)
+    res = nested_evidence(lambda x: -0.5 * float(np.sum((np.asarray(x) / sig) ** 2)), priors, nlive=150, seed=5)
     assert abs(res.ln_z - exact) < 3 * res.ln_z_error
+    assert res.ln_z_error < 0.25
 
 
 def test_agrees_with_thermodynamic_integration():
@@ -50,8 +54,12 @@ def test_agrees_with_thermodynamic_integration():
         lam = s + bkg
         return n_obs * np.log(lam) - lam
 
-    ns = nested_evidence(lambda x: float(lnl(np.asarray(x)[None, :])[0]), priors, nlive=300, seed=2)
-    ti = thermodynamic_integration(lnl, priors, nwalkers=32, nsteps=200, seed=2)
+    # 150 live points and 100 steps: stated errors ~0.08 and ~0.03, so the agreement (and the
+    # exact value below) still fail on any mistake of ~0.3 or more (the log-uniform prior's
+    # Jacobian, a missing Poisson term, the prior normalisation are all larger)
+    ns = nested_evidence(lambda x: float(lnl(np.asarray(x)[None, :])[0]), priors, nlive=150, seed=2)
+    ti = thermodynamic_integration(lnl, priors, nwalkers=32, nsteps=100, seed=2)
+    assert ns.ln_z_error < 0.1 and ti.ln_z_error < 0.05
     assert abs(ns.ln_z - ti.ln_z) < 3 * math.hypot(ns.ln_z_error, ti.ln_z_error)
     # and the exact value by quadrature in ln s
     u = np.linspace(math.log(0.1), math.log(30.0), 20001)

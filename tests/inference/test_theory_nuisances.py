@@ -50,6 +50,27 @@ def profiled(tau, lik):
     return fit, fit.run()
 
 
+@pytest.fixture(scope="module")
+def babar_nuisances(tau):
+    """The nuisances of tau-flavor and babar_b_to_k at MX (read-only: built once for this module)."""
+    return TheoryNuisances(tau, build_likelihood("babar_b_to_k"), MX)
+
+
+@pytest.fixture(scope="module")
+def fit_with_nuisances():
+    """``Fit(model, terms, MX, theory_nuisances=True)`` (not run; chi2, predictions and gradient
+    only) for ``model`` "eft" (EFTPlane) or a model name, built once per (model, terms)."""
+    built = {}
+
+    def get(model: str, terms: str):
+        if (model, terms) not in built:
+            m = EFTPlane() if model == "eft" else get_model(model)
+            built[model, terms] = Fit(m, build_likelihood(terms), MX, theory_nuisances=True)
+        return built[model, terms]
+
+    return get
+
+
 # --- the parametrisation -------------------------------------------------------------------
 
 def test_inputs_at_reproduces_the_monte_carlo_draws():
@@ -70,8 +91,8 @@ def test_inputs_at_reproduces_the_monte_carlo_draws():
                     assert mine == pytest.approx(theirs[j], rel=1e-14)
 
 
-def test_a_unit_nuisance_is_a_one_sigma_shift_of_its_input(tau, lik):
-    nuis = TheoryNuisances(tau, build_likelihood("babar_b_to_k"), MX)
+def test_a_unit_nuisance_is_a_one_sigma_shift_of_its_input(tau, babar_nuisances):
+    nuis = babar_nuisances
     nu = np.zeros(len(nuis.names))
     nu[nuis.names.index("m_t")] = 1.0
     shifted = nuis.predict({"gX": 0.03}, nu)
@@ -89,12 +110,12 @@ def test_a_unit_nuisance_is_a_one_sigma_shift_of_its_input(tau, lik):
     assert nuis.input_shifts(nu) == {"B->K f+ coefficients[1]": -1.0}
 
 
-def test_shared_and_correlated_inputs_move_together():
+def test_shared_and_correlated_inputs_move_together(babar_nuisances):
     by_name = {n.name: n for n in input_nuisances()}
     assert "B->K f+ coefficients[0]" not in by_name  # shared with B->K f0 a_0: no nuisance of its own
     assert by_name["B->K f0 coefficients[0]"].moves == ("B->K f0 coefficients[0]", "B->K f+ coefficients[0]")
     assert sum(n.startswith("B->K* FF component") for n in by_name) == 12
-    nuis = TheoryNuisances(get_model("tau-flavor"), build_likelihood("babar_b_to_k"), MX)
+    nuis = babar_nuisances
     nu = np.zeros(len(nuis.names))
     nu[nuis.names.index("B->K* FF component 12")] = 1.0
     shifts = nuis.input_shifts(nu)
@@ -105,11 +126,11 @@ def test_shared_and_correlated_inputs_move_together():
 
 # --- which nuisances are profiled -----------------------------------------------------------
 
-def test_only_inputs_that_move_the_likelihood_are_profiled(profiled):
+def test_only_inputs_that_move_the_likelihood_are_profiled(profiled, babar_nuisances):
     fit, _ = profiled
     assert fit.nuisances.names == SM_INPUTS  # g_S, g_P, B(Z -> gamma X): no form factor enters
     assert len(fit.nuisances.inert) == len(input_nuisances()) - len(SM_INPUTS)
-    babar = TheoryNuisances(get_model("tau-flavor"), build_likelihood("babar_b_to_k"), MX)
+    babar = babar_nuisances
     assert "B->K f0 coefficients[0]" in babar.names and "B->K* FF component 12" in babar.names
     # a vector X couples to the conserved current: f0 enters B -> K X only through a_0 = a_0^+
     assert "B->K f0 coefficients[1]" in babar.inert and "B->K f+ coefficients[1]" in babar.names
@@ -126,10 +147,9 @@ def test_only_inputs_that_move_the_likelihood_are_profiled(profiled):
     ("tau-flavor", TERMS, [(0.0,), (0.01,), (0.0251,), (0.3,)]),
     ("eft", "babar_b_to_k,l3_z_gamma", [(0.0, 0.0), (0.016, -0.2), (-0.01, 0.05)]),
 ])
-def test_chi2_at_zero_nuisances_is_the_plain_chi2_exactly(model, terms, points):
-    m = EFTPlane() if model == "eft" else get_model(model)
-    lik = build_likelihood(terms)
-    with_nu = Fit(m, lik, MX, theory_nuisances=True)
+def test_chi2_at_zero_nuisances_is_the_plain_chi2_exactly(model, terms, points, fit_with_nuisances):
+    with_nu = fit_with_nuisances(model, terms)
+    m, lik = with_nu.model, with_nu.likelihood
     without = Fit(m, lik, MX)
     zeros = [0.0] * len(with_nu.nuisances.names)
     assert len(zeros) >= 10
@@ -201,8 +221,8 @@ def test_benchmark_fit_with_nuisances(plain, profiled):
     ("tau-flavor", "babar_b_to_k,l3_z_gamma", [0.02]),
     ("eft", "babar_b_to_k,l3_z_gamma", [0.01, -0.05]),
 ])
-def test_vectorised_gradient_matches_finite_differences_of_chi2(model, terms, point):
-    fit = Fit(EFTPlane() if model == "eft" else get_model(model), build_likelihood(terms), MX, theory_nuisances=True)
+def test_vectorised_gradient_matches_finite_differences_of_chi2(model, terms, point, fit_with_nuisances):
+    fit = fit_with_nuisances(model, terms)
     v = np.concatenate([point, np.random.default_rng(1).normal(size=len(fit.nuisances.names)) * 0.5])
     grad = fit.gradient(*v)
     for i in range(v.size):
