@@ -155,6 +155,8 @@ class BlockSolver:
         nb, m = self.Dinv.shape[:2]
         if np.ndim(grad) == 2:
             return self._solve_many(grad)
+        if mdl._kernel is not None:
+            return mdl._kernel.solve(self, grad)
         gg, gl = grad[c.global_params], grad[c.local_params]
         all_free = self.fg.all() and self.fl.all()
         if not all_free:

@@ -86,13 +86,13 @@ def _xlogy(x, y):
 
 
 @njit(cache=True)
-def _evaluate(theta, order, nominal, histo_up, histo_dn, histo_param, poly, normsys_param, log_hi, log_lo,
-              table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs, main_const,
-              gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor, pois_const,
-              global_pos, local_pos, local_bin, local_slot, ng, m, histo_gpos, pair_first, pair_second, pair_row):
-    """(valid, -ln L, gradient, A, B, D, delta, W, Jb, rank_one).  ``order``: 1 value and
-    gradient (the Hessian arrays are empty), 2 with the exact Hessian blocks, 3 with their
-    Gauss-Newton part (see :mod:`.evaluate`)."""
+def _first_order(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi,
+                 log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs,
+                 main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor,
+                 pois_const):
+    """-ln L, its gradient and the pieces the Hessian needs (see :mod:`.evaluate`).  Histosys
+    variations are visited through the rows' lists of variations that can be non-zero
+    (``hrow_start``, ``hrow_k``, CSR)."""
     npar = theta.shape[0]
     R = nominal.shape[0]
     K = histo_param.shape[0]
@@ -100,7 +100,6 @@ def _evaluate(theta, order, nominal, histo_up, histo_dn, histo_param, poly, norm
     E = entry_param.shape[0]
     S = row_entries.shape[1]
     nb = obs.shape[0]
-    nl = local_bin.shape[0]
     # interpolation
     hw = np.empty((6, K))
     for k in range(K):
@@ -113,10 +112,12 @@ def _evaluate(theta, order, nominal, histo_up, histo_dn, histo_param, poly, norm
         fu[0, u], fu[1, u], fu[2, u] = f[0], f[1], f[2]
     # rows: T (additive), factors phi, Q (product)
     T = nominal.copy()
-    for k in range(K):
-        wu, wd = hw[0, k], hw[1, k]
-        for r in range(R):
-            T[r] += wu * histo_up[k, r] + wd * histo_dn[k, r]
+    for r in range(R):
+        t = T[r]
+        for i in range(hrow_start[r], hrow_start[r + 1]):
+            k = hrow_k[i]
+            t += hw[0, k] * histo_up[k, r] + hw[1, k] * histo_dn[k, r]
+        T[r] = t
     phi = np.empty(E + 1)
     dphi = np.ones(E)
     d2phi = np.zeros(E)
@@ -140,12 +141,14 @@ def _evaluate(theta, order, nominal, histo_up, histo_dn, histo_param, poly, norm
     for r in range(R):
         lam[row_bin[r]] += T[r] * Q[r]
     grad = np.empty(npar)
-    empty2 = np.zeros((0, 0))
-    empty3 = np.zeros((0, 0, 0))
+    G = np.empty(nb)
+    Qm = np.empty(E)
+    hu = np.zeros(K)
+    hd = np.zeros(K)
     for b in range(nb):
         if not (math.isfinite(lam[b]) and (lam[b] > 0.0 or (lam[b] == 0.0 and obs[b] == 0.0))):
             grad[:] = np.nan
-            return False, math.inf, grad, empty2, empty2, empty3, empty2, np.zeros(0), empty2, True
+            return False, math.inf, grad, hw, T, Q, phi, dphi, d2phi, Qm, nonzero, lam, G, hu, hd
     main = 0.0
     for b in range(nb):
         main += lam[b] - _xlogy(obs[b], lam[b])
@@ -164,11 +167,9 @@ def _evaluate(theta, order, nominal, histo_up, histo_dn, histo_param, poly, norm
         cons += acc + pois_const
     val = main + main_const + cons
     # gradient
-    G = np.empty(nb)
     for b in range(nb):
         G[b] = 1.0 - (0.0 if obs[b] == 0.0 else obs[b] / lam[b])
-    Qm = np.empty(E)  # product of the other factors of the entry's row
-    for e in range(E):
+    for e in range(E):  # product of the other factors of the entry's row
         r = entry_row[e]
         if nonzero:
             Qm[e] = Q[r] / phi[e]
@@ -179,62 +180,106 @@ def _evaluate(theta, order, nominal, histo_up, histo_dn, histo_param, poly, norm
                     q *= phi[row_entries[r, s]]
             Qm[e] = q
     grad[:] = 0.0
-    GT = np.empty(R)
-    GQ = np.empty(R)
-    for r in range(R):
-        GT[r] = G[row_bin[r]] * T[r]
-        GQ[r] = G[row_bin[r]] * Q[r]
-    dQ = np.empty(E)
     for e in range(E):
-        dQ[e] = dphi[e] * Qm[e]
-        grad[entry_param[e]] += GT[entry_row[e]] * dQ[e]
-    hu = np.zeros(K)
-    hd = np.zeros(K)
+        r = entry_row[e]
+        grad[entry_param[e]] += G[row_bin[r]] * T[r] * (dphi[e] * Qm[e])
+    for r in range(R):
+        gq = G[row_bin[r]] * Q[r]
+        for i in range(hrow_start[r], hrow_start[r + 1]):
+            k = hrow_k[i]
+            hu[k] += histo_up[k, r] * gq
+            hd[k] += histo_dn[k, r] * gq
     for k in range(K):
-        su = 0.0
-        sd = 0.0
-        for r in range(R):
-            su += histo_up[k, r] * GQ[r]
-            sd += histo_dn[k, r] * GQ[r]
-        hu[k], hd[k] = su, sd
-        grad[histo_param[k]] += hw[2, k] * su + hw[3, k] * sd
+        grad[histo_param[k]] += hw[2, k] * hu[k] + hw[3, k] * hd[k]
     for i in range(gauss_param.shape[0]):
         p = gauss_param[i]
         grad[p] += (theta[p] - gauss_aux[i]) * gauss_inv_var[i]
     for i in range(pois_param.shape[0]):
         p = pois_param[i]
         grad[p] += pois_factor[i] - (0.0 if pois_aux[i] == 0.0 else pois_aux[i] / theta[p])
-    if order == 1:
-        return True, val, grad, empty2, empty2, empty3, empty2, np.zeros(0), empty2, True
-    # Hessian blocks
+    return True, val, grad, hw, T, Q, phi, dphi, d2phi, Qm, nonzero, lam, G, hu, hd
+
+
+@njit(cache=True)
+def _value_grad(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi,
+                log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs, main_const,
+                gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor, pois_const):
+    """(-ln L, gradient); inf and NaN where a bin yield is not valid."""
+    out = _first_order(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k, normsys_param,
+                       log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin,
+                       obs, main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux,
+                       pois_factor, pois_const)
+    return out[1], out[2]
+
+
+@njit(cache=True)
+def _value_grad_many(thetas, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k, normsys_param,
+                     log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs,
+                     main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux,
+                     pois_factor, pois_const):
+    """(-ln L, gradient) of each row of ``thetas``."""
+    n = thetas.shape[0]
+    vals = np.empty(n)
+    grads = np.empty(thetas.shape)
+    for w in range(n):
+        out = _first_order(thetas[w], nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k,
+                           normsys_param, log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term,
+                           row_entries, row_bin, obs, main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const,
+                           pois_param, pois_aux, pois_factor, pois_const)
+        vals[w] = out[1]
+        grads[w] = out[2]
+    return vals, grads
+
+
+@njit(cache=True)
+def _hessian(theta, second_order, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k,
+             normsys_param, log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries,
+             row_bin, obs, main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux,
+             pois_factor, pois_const, global_pos, local_pos, local_bin, local_slot, ng, m, histo_gpos, pair_first,
+             pair_second, pair_row):
+    """(valid, -ln L, gradient, A, B, D, delta, W, Jb, rank_one): the Hessian blocks of
+    :func:`.evaluate._hessian` (without the terms weighted by G unless ``second_order``)."""
+    ok, val, grad, hw, T, Q, phi, dphi, d2phi, Qm, nonzero, lam, G, hu, hd = _first_order(
+        theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi, log_lo,
+        table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs, main_const, gauss_param,
+        gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor, pois_const)
+    R = nominal.shape[0]
+    E = entry_param.shape[0]
+    S = row_entries.shape[1]
+    nb = obs.shape[0]
+    nl = local_bin.shape[0]
+    if not ok:
+        return False, val, grad, np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0, 0)), np.zeros((0, 0)), \
+            np.zeros(0), np.zeros((0, 0)), True
     W = np.empty(nb)
     for b in range(nb):
         W[b] = 0.0 if obs[b] == 0.0 else obs[b] / (lam[b] * lam[b])
-    DT = np.empty((K, R))
-    for k in range(K):
-        for r in range(R):
-            DT[k, r] = hw[2, k] * histo_up[k, r] + hw[3, k] * histo_dn[k, r]
+    # d T_r / d alpha_k at the listed (row, variation) pairs
+    DT = np.empty(hrow_k.shape[0])
     Jg = np.zeros((nb, ng))
-    for k in range(K):
-        g = histo_gpos[k]
-        for r in range(R):
-            Jg[row_bin[r], g] += DT[k, r] * Q[r]
+    for r in range(R):
+        for i in range(hrow_start[r], hrow_start[r + 1]):
+            k = hrow_k[i]
+            DT[i] = hw[2, k] * histo_up[k, r] + hw[3, k] * histo_dn[k, r]
+            Jg[row_bin[r], histo_gpos[k]] += DT[i] * Q[r]
     Jl = np.zeros(nl)
     for e in range(E):
         p = entry_param[e]
         r = entry_row[e]
         if global_pos[p] >= 0:
-            Jg[row_bin[r], global_pos[p]] += T[r] * dQ[e]
+            Jg[row_bin[r], global_pos[p]] += T[r] * (dphi[e] * Qm[e])
         else:
-            Jl[local_pos[p]] += T[r] * dQ[e]
+            Jl[local_pos[p]] += T[r] * (dphi[e] * Qm[e])
     Jb = np.zeros((nb, m))
     for j in range(nl):
         Jb[local_bin[j], local_slot[j]] = Jl[j]
-    D = np.zeros((nb, m, m))
+    D = np.empty((nb, m, m))
     for b in range(nb):
         for i in range(m):
-            for j in range(m):
-                D[b, i, j] = W[b] * Jb[b, i] * Jb[b, j]
+            wi = W[b] * Jb[b, i]
+            for j in range(i + 1):
+                D[b, i, j] = wi * Jb[b, j]
+                D[b, j, i] = D[b, i, j]
     B = np.empty((ng, nl))
     for j in range(nl):
         b = local_bin[j]
@@ -247,37 +292,37 @@ def _evaluate(theta, order, nominal, histo_up, histo_dn, histo_param, poly, norm
             WJ[b, g] = W[b] * Jg[b, g]
     A = Jg.T @ WJ
     rank_one = True
-    if order == 2:
+    if second_order:
         for e in range(E):
             p = entry_param[e]
             r = entry_row[e]
             gp = global_pos[p]
             if gp >= 0:
-                A[gp, gp] += GT[r] * d2phi[e] * Qm[e]
-            GdQ = G[row_bin[r]] * dQ[e]
-            for k in range(K):
-                x = DT[k, r] * GdQ
-                h = histo_gpos[k]
+                A[gp, gp] += G[row_bin[r]] * T[r] * d2phi[e] * Qm[e]
+            GdQ = G[row_bin[r]] * (dphi[e] * Qm[e])
+            for i in range(hrow_start[r], hrow_start[r + 1]):
+                x = DT[i] * GdQ
+                h = histo_gpos[hrow_k[i]]
                 if gp >= 0:
                     A[h, gp] += x
                     A[gp, h] += x
                 else:
                     B[h, local_pos[p]] += x
-        for k in range(K):
+        for k in range(hw.shape[1]):
             h = histo_gpos[k]
             A[h, h] += hw[4, k] * hu[k] + hw[5, k] * hd[k]
         for i in range(pair_first.shape[0]):
-            a, b2 = pair_first[i], pair_second[i]
+            a, a2 = pair_first[i], pair_second[i]
             r = pair_row[i]
             if nonzero:
-                q2 = Qm[a] / phi[b2]
+                q2 = Qm[a] / phi[a2]
             else:
                 q2 = 1.0
                 for s in range(S):
-                    if s != entry_slot[a] and s != entry_slot[b2]:
+                    if s != entry_slot[a] and s != entry_slot[a2]:
                         q2 *= phi[row_entries[r, s]]
-            w = GT[r] * dphi[a] * dphi[b2] * q2
-            pa, pb = entry_param[a], entry_param[b2]
+            w = G[row_bin[r]] * T[r] * dphi[a] * dphi[a2] * q2
+            pa, pb = entry_param[a], entry_param[a2]
             ga, gb = global_pos[pa], global_pos[pb]
             if ga >= 0 and gb >= 0:
                 A[ga, gb] += w
@@ -304,30 +349,10 @@ def _evaluate(theta, order, nominal, histo_up, histo_dn, histo_param, poly, norm
             D[local_bin[lp], local_slot[lp], local_slot[lp]] += v
             delta[local_bin[lp], local_slot[lp]] += v
     As = 0.5 * (A + A.T)
-    for b in range(nb):
-        D[b] = 0.5 * (D[b] + D[b].T)
+    if not rank_one:
+        for b in range(nb):
+            D[b] = 0.5 * (D[b] + D[b].T)
     return True, val, grad, As, B, D, delta, W, Jb, rank_one
-
-
-@njit(cache=True)
-def _evaluate_many(thetas, nominal, histo_up, histo_dn, histo_param, poly, normsys_param, log_hi, log_lo,
-                   table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs, main_const,
-                   gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor,
-                   pois_const, global_pos, local_pos, local_bin, local_slot, ng, m, histo_gpos, pair_first,
-                   pair_second, pair_row):
-    """(-ln L, gradient) of each row of ``thetas``: :func:`_evaluate` with order 1 per row."""
-    n = thetas.shape[0]
-    vals = np.empty(n)
-    grads = np.empty(thetas.shape)
-    for w in range(n):
-        out = _evaluate(thetas[w], 1, nominal, histo_up, histo_dn, histo_param, poly, normsys_param, log_hi,
-                        log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs,
-                        main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux,
-                        pois_factor, pois_const, global_pos, local_pos, local_bin, local_slot, ng, m, histo_gpos,
-                        pair_first, pair_second, pair_row)
-        vals[w] = out[1]
-        grads[w] = out[2]
-    return vals, grads
 
 
 @njit(cache=True)
@@ -390,46 +415,41 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
             for j in range(m):
                 Dinv[b, i, j] = vb[b, i] * (-s * vb[b, j])
             Dinv[b, i, i] += 1.0 / dlb[b, i]
-    Bt = np.zeros((nb * m, ng))  # B^T in block layout
-    for j in range(nl):
-        col = local_bin[j] * m + local_slot[j]
-        keep = (all_g and all_l) or fl[j]
+    Bm = B.copy()  # B restricted to the free parameters
+    if not (all_g and all_l):
         for g in range(ng):
-            Bt[col, g] = B[g, j] if keep and (all_g or fg[g]) else 0.0
-    # Y_b = D_b^-1 B_b^T = diag(1/dl) B_b^T - s_b v_b z_b^T with z_b = B_b v_b (Sherman-Morrison)
-    Y = np.empty((nb, m, ng))
-    z = np.empty(ng)
-    for b in range(nb):
-        s = sb[b]
-        z[:] = 0.0
-        for j in range(m):
-            vj = vb[b, j]
-            if vj != 0.0:
-                for g in range(ng):
-                    z[g] += vj * Bt[b * m + j, g]
-        for i in range(m):
-            ci = 1.0 / dlb[b, i]
-            si = s * vb[b, i]
+            for j in range(nl):
+                if not (fg[g] and fl[j]):
+                    Bm[g, j] = 0.0
+    Bt = np.ascontiguousarray(Bm.T)  # (nl, ng)
+    # Y_b = D_b^-1 B_b^T = diag(1/dl) B_b^T - s_b v_b z_b^T with z_b = B_b v_b (Sherman-Morrison);
+    # rows of unused or inactive slots are 0 (their v and B^T rows are 0)
+    z = np.zeros((nb, ng))
+    for j in range(nl):
+        b = local_bin[j]
+        vj = vb[b, local_slot[j]]
+        if vj != 0.0:
             for g in range(ng):
-                Y[b, i, g] = Bt[b * m + i, g] * ci - si * z[g]
-    Bf = np.ascontiguousarray(Bt.T)
-    Sm = A2 - Bf @ Y.reshape(nb * m, ng)
+                z[b, g] += vj * Bt[j, g]
+    Y = np.zeros((nb, m, ng))
+    Yc = np.empty((nl, ng))  # Y at the local parameters, in their order
+    for j in range(nl):
+        b, i = local_bin[j], local_slot[j]
+        ci = 1.0 / dlb[b, i]
+        si = sb[b] * vb[b, i]
+        for g in range(ng):
+            Y[b, i, g] = Bt[j, g] * ci - si * z[b, g]
+            Yc[j, g] = Y[b, i, g]
+    Bf = np.zeros((ng, nb * m))
+    for g in range(ng):
+        for j in range(nl):
+            Bf[g, local_bin[j] * m + local_slot[j]] = Bm[g, j]
+    Sm = A2 - Bm @ Yc
     Sm = 0.5 * (Sm + Sm.T)
-    # Cholesky S = L L^T
-    L = np.zeros((ng, ng))
     for j in range(ng):
-        d = Sm[j, j]
-        for k in range(j):
-            d -= L[j, k] * L[j, k]
-        if not d > 0.0:
-            return 2, Dinv, Y, Bf, L
-        ljj = math.sqrt(d)
-        L[j, j] = ljj
-        for i in range(j + 1, ng):
-            x = Sm[i, j]
-            for k in range(j):
-                x -= L[i, k] * L[j, k]
-            L[i, j] = x / ljj
+        if not Sm[j, j] > 0.0:
+            return 2, Dinv, Y, Bf, Sm
+    L = np.linalg.cholesky(Sm)  # LAPACK; raises np.linalg.LinAlgError unless positive definite
     # L^-1 row by row (lower triangular), then S^-1 = L^-T L^-1
     Li = np.zeros((ng, ng))
     for i in range(ng):
@@ -444,6 +464,41 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
     return 0, Dinv, Y, Bf, Li.T @ Li
 
 
+@njit(cache=True)
+def _solve(grad, Dinv, Y, Bf, Sinv, fg, fl, global_params, local_params, local_bin, local_slot):
+    """x with H x = grad on the free parameters, 0 elsewhere: :meth:`.blocks.BlockSolver.solve`."""
+    ng = global_params.shape[0]
+    nl = local_params.shape[0]
+    nb, m = Dinv.shape[0], Dinv.shape[1]
+    glb = np.zeros((nb, m))
+    for j in range(nl):
+        if fl[j]:
+            glb[local_bin[j], local_slot[j]] = grad[local_params[j]]
+    yl = np.zeros(nb * m)
+    for b in range(nb):
+        for i in range(m):
+            acc = 0.0
+            for j in range(m):
+                acc += Dinv[b, i, j] * glb[b, j]
+            yl[b * m + i] = acc
+    rg = Bf @ yl
+    for g in range(ng):
+        rg[g] = (grad[global_params[g]] if fg[g] else 0.0) - rg[g]
+    xg = Sinv @ rg
+    x = np.zeros(grad.shape[0])
+    for g in range(ng):
+        if fg[g]:
+            x[global_params[g]] = xg[g]
+    for j in range(nl):
+        if fl[j]:
+            b, i = local_bin[j], local_slot[j]
+            acc = 0.0
+            for g in range(ng):
+                acc += Y[b, i, g] * xg[g]
+            x[local_params[j]] = yl[b * m + i] - acc
+    return x
+
+
 class NumbaKernel:
     """The compiled kernel of one model (shared by the copies made with ``with_data``): the static
     index arrays, ready for the compiled functions."""
@@ -454,38 +509,59 @@ class NumbaKernel:
         E = len(c.entry_row)
         term = np.full(E, -1, dtype=np.int64)
         term[c.entry_normsys] = c.entry_term
-        i64 = np.int64
+        # (row, histosys variation) pairs that can be non-zero: the variations' support, and the
+        # rows of relative variations (they follow their sample's template), as lists per row
+        support = (c.histo_up != 0) | (c.histo_dn != 0)
+        for key, rel in c.histo_relative.items():
+            for k, _hi, _lo in rel:
+                support[k, c.sample_rows[key]] = True
+        rows, ks = np.nonzero(support.T)
+        hrow_start = np.searchsorted(rows, np.arange(c.nrows + 1))
 
         def ints(a):
-            return np.ascontiguousarray(a, dtype=i64)
+            return np.ascontiguousarray(a, dtype=np.int64)
 
-        self._interp = (ints(c.histo_param), np.ascontiguousarray(_CODE4P_POLY), ints(c.normsys_param),
-                        np.ascontiguousarray(c.normsys_log_hi, float), np.ascontiguousarray(c.normsys_log_lo, float),
-                        np.ascontiguousarray(c.normsys_table, float))
+        self._interp = (ints(c.histo_param), np.ascontiguousarray(_CODE4P_POLY), ints(hrow_start), ints(ks),
+                        ints(c.normsys_param), np.ascontiguousarray(c.normsys_log_hi, float),
+                        np.ascontiguousarray(c.normsys_log_lo, float), np.ascontiguousarray(c.normsys_table, float))
         self._entries = (ints(c.entry_param), ints(c.entry_row), ints(c.entry_slot), term, ints(c.row_entries),
                          ints(c.row_bin))
         self._blocks = (ints(c.global_pos), ints(c.local_pos), ints(c.local_bin), ints(c.local_slot),
                         len(c.global_params), int(c.block_size), ints(c.histo_gpos), ints(c.pair_first),
                         ints(c.pair_second), ints(c.pair_row))
+        self._solver = (ints(c.global_params), ints(c.local_params), ints(c.local_bin), ints(c.local_slot))
         self._slot_used = np.ascontiguousarray(c.slot_used)
 
     def _args(self, model):
+        """The model-dependent arguments (templates, data, constraints), kept on the model while
+        they are the same objects."""
         cons = model.constraints
-        return (np.ascontiguousarray(model._nominal, float), np.ascontiguousarray(model._histo_up, float),
+        key = (model._nominal, model._histo_up, model._histo_dn, model.observed, cons, model._main_const)
+        cached = model.__dict__.get("_kernel_args")
+        if cached is not None and all(a is b for a, b in zip(cached[0], key)):
+            return cached[1]
+        args = (np.ascontiguousarray(model._nominal, float), np.ascontiguousarray(model._histo_up, float),
                 np.ascontiguousarray(model._histo_dn, float), *self._interp, *self._entries,
-                model.observed, model._main_const,
-                cons.gauss_param.astype(np.int64, copy=False), cons.gauss_aux, cons.gauss_inv_var, cons.gauss_const,
-                cons.pois_param.astype(np.int64, copy=False), cons.pois_aux, cons.pois_factor, cons.pois_const,
-                *self._blocks)
+                np.ascontiguousarray(model.observed, float), float(model._main_const),
+                ints64(cons.gauss_param), np.ascontiguousarray(cons.gauss_aux, float),
+                np.ascontiguousarray(cons.gauss_inv_var, float), float(cons.gauss_const), ints64(cons.pois_param),
+                np.ascontiguousarray(cons.pois_aux, float), np.ascontiguousarray(cons.pois_factor, float),
+                float(cons.pois_const))
+        model._kernel_args = (key, args)
+        return args
 
     def evaluate(self, model, theta, order: int):
         """(-ln L, gradient, HessianBlocks or None) as :func:`.evaluate.evaluate` (``order`` 1:
         no Hessian, 2: exact Hessian, 3: its Gauss-Newton part); None if not covered."""
         if not self.supported:
             return None
-        ok, val, grad, A, B, D, delta, W, Jb, rank_one = _evaluate(
-            np.ascontiguousarray(theta, dtype=float), order, *self._args(model))
-        if order == 1 or not ok:
+        theta = np.ascontiguousarray(theta, dtype=float)
+        if order == 1:
+            val, grad = _value_grad(theta, *self._args(model))
+            return val, grad, None
+        ok, val, grad, A, B, D, delta, W, Jb, rank_one = _hessian(theta, order == 2, *self._args(model),
+                                                                  *self._blocks)
+        if not ok:
             return val, grad, None
         return val, grad, HessianBlocks(model, A, B, D, (delta, W, Jb) if rank_one else None)
 
@@ -493,7 +569,7 @@ class NumbaKernel:
         """(-ln L, gradient) of each row of ``thetas`` (W, npars); None if not covered."""
         if not self.supported:
             return None
-        return _evaluate_many(np.ascontiguousarray(thetas, dtype=float), *self._args(model))
+        return _value_grad_many(np.ascontiguousarray(thetas, dtype=float), *self._args(model))
 
     def factorize(self, blocks: HessianBlocks, free, damping: float):
         """The :class:`.blocks.BlockSolver` of ``blocks`` over ``free``; None if not covered (blocks
@@ -505,10 +581,23 @@ class NumbaKernel:
         delta, w, u = blocks.rank_one
         free = np.asarray(free, dtype=bool)
         fg, fl = free[c.global_params], free[c.local_params]
-        status, Dinv, Y, Bf, Sinv = _factorize(blocks.A, blocks.B, delta, w, u, fg, fl, float(damping),
-                                               self._blocks[2], self._blocks[3], self._slot_used)
+        try:
+            status, Dinv, Y, Bf, Sinv = _factorize(blocks.A, blocks.B, delta, w, u, fg, fl, float(damping),
+                                                   self._blocks[2], self._blocks[3], self._slot_used)
+        except np.linalg.LinAlgError:
+            status = 2
         if status == 1:
             return None
         if status == 2:
             raise np.linalg.LinAlgError("the Schur complement is not positive definite")
         return BlockSolver(blocks.model, fg, fl, Dinv, Y, Bf, Sinv)
+
+    def solve(self, solver: BlockSolver, grad):
+        """:meth:`.blocks.BlockSolver.solve` for one right-hand side ``grad`` (npars,)."""
+        return _solve(np.ascontiguousarray(grad, dtype=float), solver.Dinv, solver.Y, solver.Bf, solver.Sinv,
+                      solver.fg, solver.fl, *self._solver)
+
+
+def ints64(a):
+    """``a`` as a contiguous int64 array (no copy if it is one)."""
+    return np.ascontiguousarray(a, dtype=np.int64)
