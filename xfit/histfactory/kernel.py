@@ -2,15 +2,15 @@
 
 The numba kernel (:mod:`.kernel_numba`) evaluates -ln L, its gradient and Hessian blocks and
 factorises the Newton system in a few compiled calls instead of ~150 numpy calls per Newton
-step (one Belle II profile fit: about 5x less CPU).  Importing numba and loading the compiled
-functions from the on-disk cache costs about 0.25 s CPU per process, so it pays only for runs
-of many fits (break-even: ``benchmarks/belle2_fit.py`` prints it).
+step (a 232-parameter profile fit: about 2.5x less CPU).  Importing numba and loading the
+compiled functions from the on-disk cache costs about 0.25 s CPU per process, so it pays only
+for runs of many fits (the fit benchmark in ``benchmarks/`` prints the break-even).
 
 Policy, set by the environment variable ``XFIT_KERNEL``:
 
-* ``auto`` (default): numba for the models of many-fit runs (the entry points that call
-  :meth:`~.model.HistFactoryModel.use_compiled_kernel`: Belle II scan, toys, posterior, limits,
-  mcmc with the Belle II term) when numba is installed, numpy everywhere else;
+* ``auto`` (default): numba for the models of many-fit runs (the entry points of scans, toys,
+  posteriors, limits and MCMC call :meth:`~.model.HistFactoryModel.use_compiled_kernel`) when
+  numba is installed, numpy everywhere else;
 * ``numpy``: never numba;
 * ``numba``: numba for every model (an error if numba is not installed).
 
