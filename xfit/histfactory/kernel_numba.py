@@ -357,8 +357,9 @@ def _hessian(theta, second_order, nominal, histo_up, histo_dn, histo_param, poly
 
 @njit(cache=True)
 def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_used):
-    """(status, Dinv, Y, Bf, S^-1) as :meth:`.blocks.HessianBlocks.factorize` with rank-one local
-    blocks D_b = diag(delta_b) + w_b u_b u_b^T; status 0 success, 1 a damped diagonal not > 0
+    """(status, Dinv, Y, Bf, L) as :meth:`.blocks.HessianBlocks.factorize` with rank-one local
+    blocks D_b = diag(delta_b) + w_b u_b u_b^T, L the Cholesky factor of the Schur complement;
+    status 0 success, 1 a damped diagonal not > 0
     (not covered: numpy path), 2 the Schur complement is not positive definite."""
     ng = A.shape[0]
     nb, m = delta.shape
@@ -450,7 +451,13 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
         if not Sm[j, j] > 0.0:
             return 2, Dinv, Y, Bf, Sm
     L = np.linalg.cholesky(Sm)  # LAPACK; raises np.linalg.LinAlgError unless positive definite
-    # L^-1 row by row (lower triangular), then S^-1 = L^-T L^-1
+    return 0, Dinv, Y, Bf, L
+
+
+@njit(cache=True)
+def _cholesky_inverse(L):
+    """S^-1 = L^-T L^-1 from the Cholesky factor L of S (L^-1 row by row)."""
+    ng = L.shape[0]
     Li = np.zeros((ng, ng))
     for i in range(ng):
         for k in range(i):
@@ -461,12 +468,13 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
         for j in range(i):
             Li[i, j] *= c
         Li[i, i] = c
-    return 0, Dinv, Y, Bf, Li.T @ Li
+    return Li.T @ Li
 
 
 @njit(cache=True)
-def _solve(grad, Dinv, Y, Bf, Sinv, fg, fl, global_params, local_params, local_bin, local_slot):
-    """x with H x = grad on the free parameters, 0 elsewhere: :meth:`.blocks.BlockSolver.solve`."""
+def _solve(grad, Dinv, Y, Bf, M, chol, fg, fl, global_params, local_params, local_bin, local_slot):
+    """x with H x = grad on the free parameters, 0 elsewhere: :meth:`.blocks.BlockSolver.solve`;
+    ``M`` is S^-1, or the Cholesky factor L of S if ``chol`` (then two triangular solves)."""
     ng = global_params.shape[0]
     nl = local_params.shape[0]
     nb, m = Dinv.shape[0], Dinv.shape[1]
@@ -484,7 +492,20 @@ def _solve(grad, Dinv, Y, Bf, Sinv, fg, fl, global_params, local_params, local_b
     rg = Bf @ yl
     for g in range(ng):
         rg[g] = (grad[global_params[g]] if fg[g] else 0.0) - rg[g]
-    xg = Sinv @ rg
+    if chol:  # L L^T xg = rg
+        xg = rg.copy()
+        for i in range(ng):
+            acc = xg[i]
+            for k in range(i):
+                acc -= M[i, k] * xg[k]
+            xg[i] = acc / M[i, i]
+        for i in range(ng - 1, -1, -1):
+            acc = xg[i]
+            for k in range(i + 1, ng):
+                acc -= M[k, i] * xg[k]
+            xg[i] = acc / M[i, i]
+    else:
+        xg = M @ rg
     x = np.zeros(grad.shape[0])
     for g in range(ng):
         if fg[g]:
@@ -582,7 +603,7 @@ class NumbaKernel:
         free = np.asarray(free, dtype=bool)
         fg, fl = free[c.global_params], free[c.local_params]
         try:
-            status, Dinv, Y, Bf, Sinv = _factorize(blocks.A, blocks.B, delta, w, u, fg, fl, float(damping),
+            status, Dinv, Y, Bf, L = _factorize(blocks.A, blocks.B, delta, w, u, fg, fl, float(damping),
                                                    self._blocks[2], self._blocks[3], self._slot_used)
         except np.linalg.LinAlgError:
             status = 2
@@ -590,12 +611,30 @@ class NumbaKernel:
             return None
         if status == 2:
             raise np.linalg.LinAlgError("the Schur complement is not positive definite")
-        return BlockSolver(blocks.model, fg, fl, Dinv, Y, Bf, Sinv)
+        return CompiledBlockSolver(blocks.model, fg, fl, Dinv, Y, Bf, L)
 
     def solve(self, solver: BlockSolver, grad):
         """:meth:`.blocks.BlockSolver.solve` for one right-hand side ``grad`` (npars,)."""
-        return _solve(np.ascontiguousarray(grad, dtype=float), solver.Dinv, solver.Y, solver.Bf, solver.Sinv,
-                      solver.fg, solver.fl, *self._solver)
+        chol = isinstance(solver, CompiledBlockSolver)
+        return _solve(np.ascontiguousarray(grad, dtype=float), solver.Dinv, solver.Y, solver.Bf,
+                      solver.L if chol else solver.Sinv, chol, solver.fg, solver.fl, *self._solver)
+
+
+class CompiledBlockSolver(BlockSolver):
+    """A :class:`.blocks.BlockSolver` from the compiled factorisation: it keeps the Cholesky
+    factor ``L`` of the Schur complement (solves are two triangular solves) and forms S^-1 only
+    when asked (covariances)."""
+
+    def __init__(self, model, fg, fl, Dinv, Y, Bf, L):
+        self.model, self.fg, self.fl, self.Dinv, self.Y, self.Bf, self.L = model, fg, fl, Dinv, Y, Bf, L
+        self._Sinv = None
+
+    @property
+    def Sinv(self) -> np.ndarray:
+        """(ng, ng) inverse Schur complement."""
+        if self._Sinv is None:
+            self._Sinv = _cholesky_inverse(self.L)
+        return self._Sinv
 
 
 def ints64(a):
