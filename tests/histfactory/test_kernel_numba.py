@@ -114,6 +114,8 @@ def test_factorisation_and_solve_agree(pair):
             assert _rel(fn.Sinv, fp.Sinv) <= 1e-10
             assert _rel(fn.solve(g), fp.solve(g)) <= 1e-10
             assert np.all(fn.solve(g)[~f] == 0.0)
+            many = np.stack([g, -2.0 * g + 0.1])
+            assert _rel(fn.solve(many), fp.solve(many)) <= 1e-10
     # the compiled factorisation where the local blocks are diagonal plus rank one; else numpy
     assert len(calls) == (3 if hn.rank_one is not None else 0)
     assert (hn.rank_one is None) == (name == "toy")

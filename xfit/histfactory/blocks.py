@@ -156,7 +156,9 @@ class BlockSolver:
         if np.ndim(grad) == 2:
             return self._solve_many(grad)
         if mdl._kernel is not None:
-            return mdl._kernel.solve(self, grad)
+            x = mdl._kernel.solve(self, grad)
+            if x is not None:
+                return x
         gg, gl = grad[c.global_params], grad[c.local_params]
         all_free = self.fg.all() and self.fl.all()
         if not all_free:

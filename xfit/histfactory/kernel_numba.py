@@ -86,13 +86,14 @@ def _xlogy(x, y):
 
 
 @njit(cache=True)
-def _first_order(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi,
+def _first_order(theta, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi,
                  log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs,
                  main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor,
-                 pois_const):
-    """-ln L, its gradient and the pieces the Hessian needs (see :mod:`.evaluate`).  Histosys
+                 pois_const, hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd):
+    """(valid, -ln L, gradient, no factor is 0); the pieces the Hessian needs (see
+    :mod:`.evaluate`) are written into the workspace arrays ``hw`` ... ``hd``.  Histosys
     variations are visited through the rows' lists of variations that can be non-zero
-    (``hrow_start``, ``hrow_k``, CSR)."""
+    (``hrow_start``, ``hrow_k``, CSR); ``hup``, ``hdn`` are hi - nom and nom - lo there."""
     npar = theta.shape[0]
     R = nominal.shape[0]
     K = histo_param.shape[0]
@@ -101,7 +102,6 @@ def _first_order(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_sta
     S = row_entries.shape[1]
     nb = obs.shape[0]
     # interpolation
-    hw = np.empty((6, K))
     for k in range(K):
         w = code4p_scalar(theta[histo_param[k]], poly)
         for i in range(6):
@@ -111,16 +111,14 @@ def _first_order(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_sta
         f = code4_scalar(theta[normsys_param[u]], log_hi[u], log_lo[u], table, u)
         fu[0, u], fu[1, u], fu[2, u] = f[0], f[1], f[2]
     # rows: T (additive), factors phi, Q (product)
-    T = nominal.copy()
     for r in range(R):
-        t = T[r]
+        t = nominal[r]
         for i in range(hrow_start[r], hrow_start[r + 1]):
             k = hrow_k[i]
-            t += hw[0, k] * histo_up[k, r] + hw[1, k] * histo_dn[k, r]
+            t += hw[0, k] * hup[i] + hw[1, k] * hdn[i]
         T[r] = t
-    phi = np.empty(E + 1)
-    dphi = np.ones(E)
-    d2phi = np.zeros(E)
+    dphi[:] = 1.0
+    d2phi[:] = 0.0
     phi[E] = 1.0
     nonzero = True
     for e in range(E):
@@ -131,24 +129,21 @@ def _first_order(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_sta
             phi[e], dphi[e], d2phi[e] = fu[0, t], fu[1, t], fu[2, t]
         if phi[e] == 0.0:
             nonzero = False
-    Q = np.empty(R)
     for r in range(R):
         q = phi[row_entries[r, 0]]
         for s in range(1, S):
             q *= phi[row_entries[r, s]]
         Q[r] = q
-    lam = np.zeros(nb)
+    lam[:] = 0.0
     for r in range(R):
         lam[row_bin[r]] += T[r] * Q[r]
     grad = np.empty(npar)
-    G = np.empty(nb)
-    Qm = np.empty(E)
-    hu = np.zeros(K)
-    hd = np.zeros(K)
+    hu[:] = 0.0
+    hd[:] = 0.0
     for b in range(nb):
         if not (math.isfinite(lam[b]) and (lam[b] > 0.0 or (lam[b] == 0.0 and obs[b] == 0.0))):
             grad[:] = np.nan
-            return False, math.inf, grad, hw, T, Q, phi, dphi, d2phi, Qm, nonzero, lam, G, hu, hd
+            return False, math.inf, grad, nonzero
     main = 0.0
     for b in range(nb):
         main += lam[b] - _xlogy(obs[b], lam[b])
@@ -187,8 +182,8 @@ def _first_order(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_sta
         gq = G[row_bin[r]] * Q[r]
         for i in range(hrow_start[r], hrow_start[r + 1]):
             k = hrow_k[i]
-            hu[k] += histo_up[k, r] * gq
-            hd[k] += histo_dn[k, r] * gq
+            hu[k] += hup[i] * gq
+            hd[k] += hdn[i] * gq
     for k in range(K):
         grad[histo_param[k]] += hw[2, k] * hu[k] + hw[3, k] * hd[k]
     for i in range(gauss_param.shape[0]):
@@ -197,23 +192,31 @@ def _first_order(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_sta
     for i in range(pois_param.shape[0]):
         p = pois_param[i]
         grad[p] += pois_factor[i] - (0.0 if pois_aux[i] == 0.0 else pois_aux[i] / theta[p])
-    return True, val, grad, hw, T, Q, phi, dphi, d2phi, Qm, nonzero, lam, G, hu, hd
+    return True, val, grad, nonzero
 
 
 @njit(cache=True)
-def _value_grad(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi,
+def _workspace(R, K, E, nb):
+    """The workspace arrays of :func:`_first_order`: hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd."""
+    return (np.empty((6, K)), np.empty(R), np.empty(R), np.empty(E + 1), np.empty(E), np.empty(E), np.empty(E),
+            np.empty(nb), np.empty(nb), np.empty(K), np.empty(K))
+
+
+@njit(cache=True)
+def _value_grad(theta, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi,
                 log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs, main_const,
-                gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor, pois_const):
-    """(-ln L, gradient); inf and NaN where a bin yield is not valid."""
-    out = _first_order(theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k, normsys_param,
+                gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor, pois_const,
+                hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd):
+    """(-ln L, gradient, no factor is 0); inf and NaN where a bin yield is not valid."""
+    out = _first_order(theta, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param,
                        log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin,
                        obs, main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux,
-                       pois_factor, pois_const)
-    return out[1], out[2]
+                       pois_factor, pois_const, hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd)
+    return out[1], out[2], out[3]
 
 
 @njit(cache=True)
-def _value_grad_many(thetas, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k, normsys_param,
+def _value_grad_many(thetas, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param,
                      log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs,
                      main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux,
                      pois_factor, pois_const):
@@ -221,36 +224,46 @@ def _value_grad_many(thetas, nominal, histo_up, histo_dn, histo_param, poly, hro
     n = thetas.shape[0]
     vals = np.empty(n)
     grads = np.empty(thetas.shape)
+    hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd = _workspace(nominal.shape[0], histo_param.shape[0],
+                                                                entry_param.shape[0], obs.shape[0])
     for w in range(n):
-        out = _first_order(thetas[w], nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k,
+        out = _first_order(thetas[w], nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k,
                            normsys_param, log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term,
                            row_entries, row_bin, obs, main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const,
-                           pois_param, pois_aux, pois_factor, pois_const)
+                           pois_param, pois_aux, pois_factor, pois_const, hw, T, Q, phi, dphi, d2phi, Qm, lam, G,
+                           hu, hd)
         vals[w] = out[1]
         grads[w] = out[2]
     return vals, grads
 
 
 @njit(cache=True)
-def _hessian(theta, second_order, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k,
-             normsys_param, log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries,
-             row_bin, obs, main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux,
-             pois_factor, pois_const, global_pos, local_pos, local_bin, local_slot, ng, m, histo_gpos, pair_first,
-             pair_second, pair_row):
-    """(valid, -ln L, gradient, A, B, D, delta, W, Jb, rank_one): the Hessian blocks of
-    :func:`.evaluate._hessian` (without the terms weighted by G unless ``second_order``)."""
-    ok, val, grad, hw, T, Q, phi, dphi, d2phi, Qm, nonzero, lam, G, hu, hd = _first_order(
-        theta, nominal, histo_up, histo_dn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi, log_lo,
-        table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs, main_const, gauss_param,
-        gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor, pois_const)
+def _hessian(theta, second_order, reuse, nonzero, nominal, hup, hdn, histo_param, poly, hrow_start,
+             hrow_k, normsys_param, log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term,
+             row_entries, row_bin, obs, main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param,
+             pois_aux, pois_factor, pois_const, hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd, global_pos,
+             local_pos, local_bin, local_slot, ng, m, histo_gpos, pair_first, pair_second, pair_row):
+    """(valid, -ln L, gradient, no factor is 0, A, B, D, delta, W, Jb, rank_one): the Hessian
+    blocks of :func:`.evaluate._hessian` (without the terms weighted by G unless
+    ``second_order``).  ``reuse``: the workspace holds the first-order pieces at ``theta`` (of a
+    valid point, ``nonzero`` as it said): they are not computed again (the value is then
+    returned as 0 and the gradient empty)."""
+    if reuse:
+        ok, val, grad = True, 0.0, np.empty(0)
+    else:
+        ok, val, grad, nonzero = _first_order(
+            theta, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi,
+            log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs, main_const,
+            gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor, pois_const, hw, T,
+            Q, phi, dphi, d2phi, Qm, lam, G, hu, hd)
     R = nominal.shape[0]
     E = entry_param.shape[0]
     S = row_entries.shape[1]
     nb = obs.shape[0]
     nl = local_bin.shape[0]
     if not ok:
-        return False, val, grad, np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0, 0)), np.zeros((0, 0)), \
-            np.zeros(0), np.zeros((0, 0)), True
+        return False, val, grad, nonzero, np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0, 0)), \
+            np.zeros((0, 0)), np.zeros(0), np.zeros((0, 0)), True
     W = np.empty(nb)
     for b in range(nb):
         W[b] = 0.0 if obs[b] == 0.0 else obs[b] / (lam[b] * lam[b])
@@ -260,7 +273,7 @@ def _hessian(theta, second_order, nominal, histo_up, histo_dn, histo_param, poly
     for r in range(R):
         for i in range(hrow_start[r], hrow_start[r + 1]):
             k = hrow_k[i]
-            DT[i] = hw[2, k] * histo_up[k, r] + hw[3, k] * histo_dn[k, r]
+            DT[i] = hw[2, k] * hup[i] + hw[3, k] * hdn[i]
             Jg[row_bin[r], histo_gpos[k]] += DT[i] * Q[r]
     Jl = np.zeros(nl)
     for e in range(E):
@@ -280,12 +293,13 @@ def _hessian(theta, second_order, nominal, histo_up, histo_dn, histo_param, poly
             for j in range(i + 1):
                 D[b, i, j] = wi * Jb[b, j]
                 D[b, j, i] = D[b, i, j]
-    B = np.empty((ng, nl))
+    wJl = np.empty(nl)
     for j in range(nl):
-        b = local_bin[j]
-        wj = W[b] * Jl[j]
-        for g in range(ng):
-            B[g, j] = Jg[b, g] * wj
+        wJl[j] = W[local_bin[j]] * Jl[j]
+    B = np.empty((ng, nl))
+    for g in range(ng):
+        for j in range(nl):
+            B[g, j] = Jg[local_bin[j], g] * wJl[j]
     WJ = np.empty((nb, ng))
     for b in range(nb):
         for g in range(ng):
@@ -352,7 +366,7 @@ def _hessian(theta, second_order, nominal, histo_up, histo_dn, histo_param, poly
     if not rank_one:
         for b in range(nb):
             D[b] = 0.5 * (D[b] + D[b].T)
-    return True, val, grad, As, B, D, delta, W, Jb, rank_one
+    return True, val, grad, nonzero, As, B, D, delta, W, Jb, rank_one
 
 
 @njit(cache=True)
@@ -405,7 +419,7 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
                 di = di + damping * max(abs(delta[b, i] + w[b] * uu[i] * uu[i]), 1e-8)
             dlb[b, i] = di if active[b, i] else 1.0
             if not dlb[b, i] > 0.0:
-                return 1, Dinv, np.zeros((nb, m, ng)), np.zeros((ng, nb * m)), np.zeros((ng, ng))
+                return 1, Dinv, np.zeros((ng, nl)), np.zeros((ng, nl)), np.zeros((ng, ng))
         uv = 0.0
         for i in range(m):
             vb[b, i] = uu[i] / dlb[b, i]
@@ -416,42 +430,39 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
             for j in range(m):
                 Dinv[b, i, j] = vb[b, i] * (-s * vb[b, j])
             Dinv[b, i, i] += 1.0 / dlb[b, i]
-    Bm = B.copy()  # B restricted to the free parameters
-    if not (all_g and all_l):
+    if all_g and all_l:
+        Bm = B
+    else:  # B restricted to the free parameters
+        Bm = B.copy()
         for g in range(ng):
             for j in range(nl):
                 if not (fg[g] and fl[j]):
                     Bm[g, j] = 0.0
-    Bt = np.ascontiguousarray(Bm.T)  # (nl, ng)
-    # Y_b = D_b^-1 B_b^T = diag(1/dl) B_b^T - s_b v_b z_b^T with z_b = B_b v_b (Sherman-Morrison);
-    # rows of unused or inactive slots are 0 (their v and B^T rows are 0)
-    z = np.zeros((nb, ng))
-    for j in range(nl):
-        b = local_bin[j]
-        vj = vb[b, local_slot[j]]
-        if vj != 0.0:
-            for g in range(ng):
-                z[b, g] += vj * Bt[j, g]
-    Y = np.zeros((nb, m, ng))
-    Yc = np.empty((nl, ng))  # Y at the local parameters, in their order
+    # Y_b = D_b^-1 B_b^T = diag(1/dl) B_b^T - s_b v_b z_b^T with z_b = B_b v_b (Sherman-Morrison),
+    # at the local parameters (the rows of unused and inactive slots are 0), transposed: YT
+    cj = np.empty(nl)
+    vj = np.empty(nl)
+    svj = np.empty(nl)
     for j in range(nl):
         b, i = local_bin[j], local_slot[j]
-        ci = 1.0 / dlb[b, i]
-        si = sb[b] * vb[b, i]
-        for g in range(ng):
-            Y[b, i, g] = Bt[j, g] * ci - si * z[b, g]
-            Yc[j, g] = Y[b, i, g]
-    Bf = np.zeros((ng, nb * m))
+        cj[j] = 1.0 / dlb[b, i]
+        vj[j] = vb[b, i]
+        svj[j] = sb[b] * vb[b, i]
+    z = np.zeros((nb, ng))
     for g in range(ng):
         for j in range(nl):
-            Bf[g, local_bin[j] * m + local_slot[j]] = Bm[g, j]
-    Sm = A2 - Bm @ Yc
+            z[local_bin[j], g] += vj[j] * Bm[g, j]
+    YT = np.empty((ng, nl))
+    for g in range(ng):
+        for j in range(nl):
+            YT[g, j] = Bm[g, j] * cj[j] - svj[j] * z[local_bin[j], g]
+    Sm = A2 - Bm @ YT.T
     Sm = 0.5 * (Sm + Sm.T)
     for j in range(ng):
         if not Sm[j, j] > 0.0:
-            return 2, Dinv, Y, Bf, Sm
+            return 2, Dinv, YT, Bm, Sm
     L = np.linalg.cholesky(Sm)  # LAPACK; raises np.linalg.LinAlgError unless positive definite
-    return 0, Dinv, Y, Bf, L
+    return 0, Dinv, YT, Bm, L
 
 
 @njit(cache=True)
@@ -472,9 +483,9 @@ def _cholesky_inverse(L):
 
 
 @njit(cache=True)
-def _solve(grad, Dinv, Y, Bf, M, chol, fg, fl, global_params, local_params, local_bin, local_slot):
-    """x with H x = grad on the free parameters, 0 elsewhere: :meth:`.blocks.BlockSolver.solve`;
-    ``M`` is S^-1, or the Cholesky factor L of S if ``chol`` (then two triangular solves)."""
+def _solve(grad, Dinv, Bm, YT, L, fg, fl, global_params, local_params, local_bin, local_slot):
+    """x with H x = grad on the free parameters, 0 elsewhere (:meth:`.blocks.BlockSolver.solve`)
+    from :func:`_factorize`'s pieces: two triangular solves with the Cholesky factor L."""
     ng = global_params.shape[0]
     nl = local_params.shape[0]
     nb, m = Dinv.shape[0], Dinv.shape[1]
@@ -482,41 +493,34 @@ def _solve(grad, Dinv, Y, Bf, M, chol, fg, fl, global_params, local_params, loca
     for j in range(nl):
         if fl[j]:
             glb[local_bin[j], local_slot[j]] = grad[local_params[j]]
-    yl = np.zeros(nb * m)
-    for b in range(nb):
-        for i in range(m):
-            acc = 0.0
-            for j in range(m):
-                acc += Dinv[b, i, j] * glb[b, j]
-            yl[b * m + i] = acc
-    rg = Bf @ yl
+    yl = np.empty(nl)
+    for j in range(nl):
+        b, i = local_bin[j], local_slot[j]
+        acc = 0.0
+        for k in range(m):
+            acc += Dinv[b, i, k] * glb[b, k]
+        yl[j] = acc
+    xg = Bm @ yl
     for g in range(ng):
-        rg[g] = (grad[global_params[g]] if fg[g] else 0.0) - rg[g]
-    if chol:  # L L^T xg = rg
-        xg = rg.copy()
-        for i in range(ng):
-            acc = xg[i]
-            for k in range(i):
-                acc -= M[i, k] * xg[k]
-            xg[i] = acc / M[i, i]
-        for i in range(ng - 1, -1, -1):
-            acc = xg[i]
-            for k in range(i + 1, ng):
-                acc -= M[k, i] * xg[k]
-            xg[i] = acc / M[i, i]
-    else:
-        xg = M @ rg
+        xg[g] = (grad[global_params[g]] if fg[g] else 0.0) - xg[g]
+    for i in range(ng):  # L L^T xg = rg
+        acc = xg[i]
+        for k in range(i):
+            acc -= L[i, k] * xg[k]
+        xg[i] = acc / L[i, i]
+    for i in range(ng - 1, -1, -1):
+        acc = xg[i]
+        for k in range(i + 1, ng):
+            acc -= L[k, i] * xg[k]
+        xg[i] = acc / L[i, i]
+    t = xg @ YT
     x = np.zeros(grad.shape[0])
     for g in range(ng):
         if fg[g]:
             x[global_params[g]] = xg[g]
     for j in range(nl):
         if fl[j]:
-            b, i = local_bin[j], local_slot[j]
-            acc = 0.0
-            for g in range(ng):
-                acc += Y[b, i, g] * xg[g]
-            x[local_params[j]] = yl[b * m + i] - acc
+            x[local_params[j]] = yl[j] - t[j]
     return x
 
 
@@ -537,6 +541,7 @@ class NumbaKernel:
             for k, _hi, _lo in rel:
                 support[k, c.sample_rows[key]] = True
         rows, ks = np.nonzero(support.T)
+        self._csr = (ks, rows)
         hrow_start = np.searchsorted(rows, np.arange(c.nrows + 1))
 
         def ints(a):
@@ -554,43 +559,68 @@ class NumbaKernel:
         self._slot_used = np.ascontiguousarray(c.slot_used)
 
     def _args(self, model):
-        """The model-dependent arguments (templates, data, constraints), kept on the model while
-        they are the same objects."""
+        """(model-dependent arguments (templates, data, constraints), workspace arrays), kept on
+        the model (``_kernel_args``) while they are the same objects; the workspace belongs to
+        this model object (a copy made with ``with_data`` gets its own)."""
         cons = model.constraints
-        key = (model._nominal, model._histo_up, model._histo_dn, model.observed, cons, model._main_const)
         cached = model.__dict__.get("_kernel_args")
-        if cached is not None and all(a is b for a, b in zip(cached[0], key)):
-            return cached[1]
-        args = (np.ascontiguousarray(model._nominal, float), np.ascontiguousarray(model._histo_up, float),
-                np.ascontiguousarray(model._histo_dn, float), *self._interp, *self._entries,
+        if cached is not None:
+            k = cached[0]
+            if (cached[2] == id(model) and k[0] is model._nominal and k[1] is model._histo_up
+                    and k[2] is model._histo_dn and k[3] is model.observed and k[4] is cons
+                    and k[5] == model._main_const):
+                return cached[1], cached[3]
+        key = (model._nominal, model._histo_up, model._histo_dn, model.observed, cons, model._main_const)
+        args = (np.ascontiguousarray(model._nominal, float), np.ascontiguousarray(model._histo_up[self._csr], float),
+                np.ascontiguousarray(model._histo_dn[self._csr], float), *self._interp, *self._entries,
                 np.ascontiguousarray(model.observed, float), float(model._main_const),
                 ints64(cons.gauss_param), np.ascontiguousarray(cons.gauss_aux, float),
                 np.ascontiguousarray(cons.gauss_inv_var, float), float(cons.gauss_const), ints64(cons.pois_param),
                 np.ascontiguousarray(cons.pois_aux, float), np.ascontiguousarray(cons.pois_factor, float),
                 float(cons.pois_const))
-        model._kernel_args = (key, args)
-        return args
+        c = model.compiled
+        R, K, E, nb = c.nrows, len(c.histo_param), len(c.entry_row), model.nbins
+        workspace = (np.empty((6, K)), np.empty(R), np.empty(R), np.empty(E + 1), np.empty(E), np.empty(E),
+                     np.empty(E), np.empty(nb), np.empty(nb), np.empty(K), np.empty(K))
+        model._kernel_args = (key, args, id(model), workspace)
+        model._kernel_state = None
+        return args, workspace
 
     def evaluate(self, model, theta, order: int):
         """(-ln L, gradient, HessianBlocks or None) as :func:`.evaluate.evaluate` (``order`` 1:
-        no Hessian, 2: exact Hessian, 3: its Gauss-Newton part); None if not covered."""
+        no Hessian, 2: exact Hessian, 3: its Gauss-Newton part); None if not covered.
+
+        The first-order pieces of the last evaluation stay in the model's workspace
+        (``_kernel_state`` says at which point): a Hessian asked for at that point (as the
+        Newton minimiser does after a step) does not compute them again."""
         if not self.supported:
             return None
         theta = np.ascontiguousarray(theta, dtype=float)
+        args, ws = self._args(model)
         if order == 1:
-            val, grad = _value_grad(theta, *self._args(model))
+            val, grad, nonzero = _value_grad(theta, *args, *ws)
+            model._kernel_state = (theta.copy(), args, nonzero, val, grad.copy())
             return val, grad, None
-        ok, val, grad, A, B, D, delta, W, Jb, rank_one = _hessian(theta, order == 2, *self._args(model),
-                                                                  *self._blocks)
-        if not ok:
-            return val, grad, None
+        st = model._kernel_state
+        if st is not None and st[1] is args and np.array_equal(st[0], theta):
+            val, grad = st[3], st[4].copy()
+            if not np.isfinite(val):
+                return val, grad, None
+            out = _hessian(theta, order == 2, True, st[2], *args, *ws, *self._blocks)
+        else:
+            out = _hessian(theta, order == 2, False, True, *args, *ws, *self._blocks)
+            val, grad = out[1], out[2]
+            model._kernel_state = (theta.copy(), args, out[3], val, grad.copy())
+            if not out[0]:
+                return val, grad, None
+        A, B, D, delta, W, Jb, rank_one = out[4:]
         return val, grad, HessianBlocks(model, A, B, D, (delta, W, Jb) if rank_one else None)
 
     def nll_and_grad_many(self, model, thetas):
         """(-ln L, gradient) of each row of ``thetas`` (W, npars); None if not covered."""
         if not self.supported:
             return None
-        return _value_grad_many(np.ascontiguousarray(thetas, dtype=float), *self._args(model))
+        return _value_grad_many(np.ascontiguousarray(thetas, dtype=float), *self._args(model)[0])
 
     def factorize(self, blocks: HessianBlocks, free, damping: float):
         """The :class:`.blocks.BlockSolver` of ``blocks`` over ``free``; None if not covered (blocks
@@ -603,7 +633,7 @@ class NumbaKernel:
         free = np.asarray(free, dtype=bool)
         fg, fl = free[c.global_params], free[c.local_params]
         try:
-            status, Dinv, Y, Bf, L = _factorize(blocks.A, blocks.B, delta, w, u, fg, fl, float(damping),
+            status, Dinv, YT, Bm, L = _factorize(blocks.A, blocks.B, delta, w, u, fg, fl, float(damping),
                                                    self._blocks[2], self._blocks[3], self._slot_used)
         except np.linalg.LinAlgError:
             status = 2
@@ -611,22 +641,26 @@ class NumbaKernel:
             return None
         if status == 2:
             raise np.linalg.LinAlgError("the Schur complement is not positive definite")
-        return CompiledBlockSolver(blocks.model, fg, fl, Dinv, Y, Bf, L)
+        return CompiledBlockSolver(blocks.model, fg, fl, Dinv, YT, Bm, L)
 
     def solve(self, solver: BlockSolver, grad):
-        """:meth:`.blocks.BlockSolver.solve` for one right-hand side ``grad`` (npars,)."""
-        chol = isinstance(solver, CompiledBlockSolver)
-        return _solve(np.ascontiguousarray(grad, dtype=float), solver.Dinv, solver.Y, solver.Bf,
-                      solver.L if chol else solver.Sinv, chol, solver.fg, solver.fl, *self._solver)
+        """:meth:`.blocks.BlockSolver.solve` for one right-hand side ``grad`` (npars,) of a
+        solver made by :meth:`factorize`; None for another (numpy path)."""
+        if not isinstance(solver, CompiledBlockSolver):
+            return None
+        return _solve(np.ascontiguousarray(grad, dtype=float), solver.Dinv, solver.Bm, solver.YT, solver.L,
+                      solver.fg, solver.fl, *self._solver)
 
 
 class CompiledBlockSolver(BlockSolver):
-    """A :class:`.blocks.BlockSolver` from the compiled factorisation: it keeps the Cholesky
-    factor ``L`` of the Schur complement (solves are two triangular solves) and forms S^-1 only
-    when asked (covariances)."""
+    """A :class:`.blocks.BlockSolver` from the compiled factorisation.  It keeps B restricted to
+    the free parameters ``Bm`` (ng, nl), ``YT`` (ng, nl: D^-1 B^T at the local parameters,
+    transposed) and the Cholesky factor ``L`` of the Schur complement (a solve is two
+    triangular solves); ``Y``, ``Bf`` and S^-1 are formed only when asked (several right-hand
+    sides, covariances)."""
 
-    def __init__(self, model, fg, fl, Dinv, Y, Bf, L):
-        self.model, self.fg, self.fl, self.Dinv, self.Y, self.Bf, self.L = model, fg, fl, Dinv, Y, Bf, L
+    def __init__(self, model, fg, fl, Dinv, YT, Bm, L):
+        self.model, self.fg, self.fl, self.Dinv, self.YT, self.Bm, self.L = model, fg, fl, Dinv, YT, Bm, L
         self._Sinv = None
 
     @property
@@ -635,6 +669,24 @@ class CompiledBlockSolver(BlockSolver):
         if self._Sinv is None:
             self._Sinv = _cholesky_inverse(self.L)
         return self._Sinv
+
+    @property
+    def Y(self) -> np.ndarray:
+        """(nb, m, ng) D^-1 B^T per bin."""
+        c = self.model.compiled
+        nb, m = self.Dinv.shape[:2]
+        Y = np.zeros((nb * m, self.YT.shape[0]))
+        Y[c.local_flat] = self.YT.T
+        return Y.reshape(nb, m, -1)
+
+    @property
+    def Bf(self) -> np.ndarray:
+        """(ng, nb * m) B (free parameters) in block layout."""
+        c = self.model.compiled
+        nb, m = self.Dinv.shape[:2]
+        Bf = np.zeros((self.Bm.shape[0], nb * m))
+        Bf[:, c.local_flat] = self.Bm
+        return Bf
 
 
 def ints64(a):
