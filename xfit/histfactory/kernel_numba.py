@@ -633,8 +633,9 @@ class NumbaKernel:
         free = np.asarray(free, dtype=bool)
         fg, fl = free[c.global_params], free[c.local_params]
         try:
-            status, Dinv, YT, Bm, L = _factorize(blocks.A, blocks.B, delta, w, u, fg, fl, float(damping),
-                                                   self._blocks[2], self._blocks[3], self._slot_used)
+            cont = np.ascontiguousarray  # one compiled signature (numpy-made blocks may be F-ordered)
+            status, Dinv, YT, Bm, L = _factorize(cont(blocks.A), cont(blocks.B), cont(delta), cont(w), cont(u), fg,
+                                                 fl, float(damping), self._blocks[2], self._blocks[3], self._slot_used)
         except np.linalg.LinAlgError:
             status = 2
         if status == 1:
