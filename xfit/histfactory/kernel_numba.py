@@ -41,7 +41,7 @@ from .histosys import _CODE4P_POLY  # noqa: E402
 SUPPORTED_CODES = {"normsys": "code4", "histosys": "code4p"}
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly(table, i, a):
     """sum_j table[i, j] a^j (Horner)."""
     v = 0.0
@@ -50,7 +50,7 @@ def _poly(table, i, a):
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def code4p_scalar(alpha, poly):
     """histosys code4p weights (w_up, w_dn, w_up', w_dn', w_up'', w_dn'') of one alpha from the
     coefficient table ``poly`` (``histosys._CODE4P_POLY``): the polynomial inside +-1, its linear
@@ -64,7 +64,7 @@ def code4p_scalar(alpha, poly):
     return up, dn, dup, ddn, _poly(poly, 4, ac), _poly(poly, 5, ac)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def code4_scalar(alpha, log_hi, log_lo, table, u):
     """normsys code4 (f, f', f'') of term ``u`` at one alpha: the polynomial of ``table``
     (3, U, 7) inside |alpha| < 1, exp(alpha * slope) beyond, as :func:`.normsys.code4`."""
@@ -80,12 +80,12 @@ def code4_scalar(alpha, log_hi, log_lo, table, u):
     return f, df, d2f
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _xlogy(x, y):
     return 0.0 if x == 0.0 else x * math.log(y)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _first_order(theta, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi,
                  log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs,
                  main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor,
@@ -195,37 +195,17 @@ def _first_order(theta, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k
     return True, val, grad, nonzero
 
 
-@njit(cache=True)
-def _workspace(R, K, E, nb):
-    """The workspace arrays of :func:`_first_order`: hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd."""
-    return (np.empty((6, K)), np.empty(R), np.empty(R), np.empty(E + 1), np.empty(E), np.empty(E), np.empty(E),
-            np.empty(nb), np.empty(nb), np.empty(K), np.empty(K))
-
-
-@njit(cache=True)
-def _value_grad(theta, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi,
-                log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs, main_const,
-                gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor, pois_const,
-                hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd):
-    """(-ln L, gradient, no factor is 0); inf and NaN where a bin yield is not valid."""
-    out = _first_order(theta, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param,
-                       log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin,
-                       obs, main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux,
-                       pois_factor, pois_const, hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd)
-    return out[1], out[2], out[3]
-
-
-@njit(cache=True)
-def _value_grad_many(thetas, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param,
-                     log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs,
-                     main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux,
-                     pois_factor, pois_const):
-    """(-ln L, gradient) of each row of ``thetas``."""
+@njit(cache=True, error_model="numpy")
+def _value_grad(thetas, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param,
+                log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs,
+                main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux,
+                pois_factor, pois_const, hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd):
+    """(-ln L, gradient) of each row of ``thetas`` (inf and NaN where a bin yield is not valid),
+    and whether no factor is 0 at the last row, whose first-order pieces stay in the workspace."""
     n = thetas.shape[0]
     vals = np.empty(n)
     grads = np.empty(thetas.shape)
-    hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd = _workspace(nominal.shape[0], histo_param.shape[0],
-                                                                entry_param.shape[0], obs.shape[0])
+    nonzero = True
     for w in range(n):
         out = _first_order(thetas[w], nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k,
                            normsys_param, log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term,
@@ -234,36 +214,25 @@ def _value_grad_many(thetas, nominal, hup, hdn, histo_param, poly, hrow_start, h
                            hu, hd)
         vals[w] = out[1]
         grads[w] = out[2]
-    return vals, grads
+        nonzero = out[3]
+    return vals, grads, nonzero
 
 
-@njit(cache=True)
-def _hessian(theta, second_order, reuse, nonzero, nominal, hup, hdn, histo_param, poly, hrow_start,
+@njit(cache=True, error_model="numpy")
+def _hessian(theta, second_order, nonzero, nominal, hup, hdn, histo_param, poly, hrow_start,
              hrow_k, normsys_param, log_hi, log_lo, table, entry_param, entry_row, entry_slot, entry_term,
              row_entries, row_bin, obs, main_const, gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param,
              pois_aux, pois_factor, pois_const, hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd, global_pos,
              local_pos, local_bin, local_slot, ng, m, histo_gpos, pair_first, pair_second, pair_row):
-    """(valid, -ln L, gradient, no factor is 0, A, B, D, delta, W, Jb, rank_one): the Hessian
-    blocks of :func:`.evaluate._hessian` (without the terms weighted by G unless
-    ``second_order``).  ``reuse``: the workspace holds the first-order pieces at ``theta`` (of a
-    valid point, ``nonzero`` as it said): they are not computed again (the value is then
-    returned as 0 and the gradient empty)."""
-    if reuse:
-        ok, val, grad = True, 0.0, np.empty(0)
-    else:
-        ok, val, grad, nonzero = _first_order(
-            theta, nominal, hup, hdn, histo_param, poly, hrow_start, hrow_k, normsys_param, log_hi,
-            log_lo, table, entry_param, entry_row, entry_slot, entry_term, row_entries, row_bin, obs, main_const,
-            gauss_param, gauss_aux, gauss_inv_var, gauss_const, pois_param, pois_aux, pois_factor, pois_const, hw, T,
-            Q, phi, dphi, d2phi, Qm, lam, G, hu, hd)
+    """(A, B, D, delta, W, Jb, rank_one): the Hessian blocks of :func:`.evaluate._hessian`
+    (without the terms weighted by G unless ``second_order``) at ``theta``, a valid point whose
+    first-order pieces are in the workspace (``hw`` ... ``hd``, from :func:`_value_grad`;
+    ``nonzero``: no factor is 0 there)."""
     R = nominal.shape[0]
     E = entry_param.shape[0]
     S = row_entries.shape[1]
     nb = obs.shape[0]
     nl = local_bin.shape[0]
-    if not ok:
-        return False, val, grad, nonzero, np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0, 0)), \
-            np.zeros((0, 0)), np.zeros(0), np.zeros((0, 0)), True
     W = np.empty(nb)
     for b in range(nb):
         W[b] = 0.0 if obs[b] == 0.0 else obs[b] / (lam[b] * lam[b])
@@ -366,10 +335,10 @@ def _hessian(theta, second_order, reuse, nonzero, nominal, hup, hdn, histo_param
     if not rank_one:
         for b in range(nb):
             D[b] = 0.5 * (D[b] + D[b].T)
-    return True, val, grad, nonzero, As, B, D, delta, W, Jb, rank_one
+    return As, B, D, delta, W, Jb, rank_one
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_used):
     """(status, Dinv, Y, Bf, L) as :meth:`.blocks.HessianBlocks.factorize` with rank-one local
     blocks D_b = diag(delta_b) + w_b u_b u_b^T, L the Cholesky factor of the Schur complement;
@@ -465,7 +434,7 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
     return 0, Dinv, YT, Bm, L
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cholesky_inverse(L):
     """S^-1 = L^-T L^-1 from the Cholesky factor L of S (L^-1 row by row)."""
     ng = L.shape[0]
@@ -482,7 +451,7 @@ def _cholesky_inverse(L):
     return Li.T @ Li
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _solve(grad, Dinv, Bm, YT, L, fg, fl, global_params, local_params, local_bin, local_slot):
     """x with H x = grad on the free parameters, 0 elsewhere (:meth:`.blocks.BlockSolver.solve`)
     from :func:`_factorize`'s pieces: two triangular solves with the Cholesky factor L."""
@@ -586,41 +555,45 @@ class NumbaKernel:
         model._kernel_state = None
         return args, workspace
 
+    def _value_grad(self, model, theta, args, ws):
+        """(-ln L, gradient) at ``theta``; the first-order pieces stay in the workspace
+        (``_kernel_state`` says at which point)."""
+        vals, grads, nonzero = _value_grad(theta.reshape(1, -1), *args, *ws)
+        val, grad = float(vals[0]), grads[0]
+        model._kernel_state = (theta.copy(), args, nonzero, val, grad.copy())
+        return val, grad
+
     def evaluate(self, model, theta, order: int):
         """(-ln L, gradient, HessianBlocks or None) as :func:`.evaluate.evaluate` (``order`` 1:
         no Hessian, 2: exact Hessian, 3: its Gauss-Newton part); None if not covered.
 
-        The first-order pieces of the last evaluation stay in the model's workspace
-        (``_kernel_state`` says at which point): a Hessian asked for at that point (as the
-        Newton minimiser does after a step) does not compute them again."""
+        A Hessian asked for at the point of the last gradient (as the Newton minimiser does
+        after a step) takes the first-order pieces from the workspace."""
         if not self.supported:
             return None
         theta = np.ascontiguousarray(theta, dtype=float)
         args, ws = self._args(model)
         if order == 1:
-            val, grad, nonzero = _value_grad(theta, *args, *ws)
-            model._kernel_state = (theta.copy(), args, nonzero, val, grad.copy())
+            val, grad = self._value_grad(model, theta, args, ws)
             return val, grad, None
         st = model._kernel_state
-        if st is not None and st[1] is args and np.array_equal(st[0], theta):
-            val, grad = st[3], st[4].copy()
-            if not np.isfinite(val):
-                return val, grad, None
-            out = _hessian(theta, order == 2, True, st[2], *args, *ws, *self._blocks)
-        else:
-            out = _hessian(theta, order == 2, False, True, *args, *ws, *self._blocks)
-            val, grad = out[1], out[2]
-            model._kernel_state = (theta.copy(), args, out[3], val, grad.copy())
-            if not out[0]:
-                return val, grad, None
-        A, B, D, delta, W, Jb, rank_one = out[4:]
+        if st is None or st[1] is not args or not np.array_equal(st[0], theta):
+            self._value_grad(model, theta, args, ws)
+            st = model._kernel_state
+        val, grad = st[3], st[4].copy()
+        if not math.isfinite(val):
+            return val, grad, None
+        A, B, D, delta, W, Jb, rank_one = _hessian(theta, order == 2, st[2], *args, *ws, *self._blocks)
         return val, grad, HessianBlocks(model, A, B, D, (delta, W, Jb) if rank_one else None)
 
     def nll_and_grad_many(self, model, thetas):
         """(-ln L, gradient) of each row of ``thetas`` (W, npars); None if not covered."""
         if not self.supported:
             return None
-        return _value_grad_many(np.ascontiguousarray(thetas, dtype=float), *self._args(model)[0])
+        args, ws = self._args(model)
+        model._kernel_state = None  # the workspace will hold the last row's pieces
+        vals, grads, _ = _value_grad(np.ascontiguousarray(thetas, dtype=float), *args, *ws)
+        return vals, grads
 
     def factorize(self, blocks: HessianBlocks, free, damping: float):
         """The :class:`.blocks.BlockSolver` of ``blocks`` over ``free``; None if not covered (blocks
