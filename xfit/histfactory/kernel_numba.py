@@ -340,10 +340,11 @@ def _hessian(theta, second_order, nonzero, nominal, hup, hdn, histo_param, poly,
 
 @njit(cache=True, error_model="numpy")
 def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_used):
-    """(status, Dinv, Y, Bf, L) as :meth:`.blocks.HessianBlocks.factorize` with rank-one local
-    blocks D_b = diag(delta_b) + w_b u_b u_b^T, L the Cholesky factor of the Schur complement;
-    status 0 success, 1 a damped diagonal not > 0
-    (not covered: numpy path), 2 the Schur complement is not positive definite."""
+    """(status, Dinv, YT, Bm, L): :meth:`.blocks.HessianBlocks.factorize` with rank-one local
+    blocks D_b = diag(delta_b) + w_b u_b u_b^T: the inverse blocks, D^-1 B^T at the local
+    parameters (transposed, (ng, nl)), B restricted to the free parameters and the Cholesky
+    factor L of the Schur complement; status 0 success, 1 a damped diagonal not > 0 (not
+    covered: numpy path), 2 the Schur complement is not positive definite."""
     ng = A.shape[0]
     nb, m = delta.shape
     nl = local_bin.shape[0]
@@ -577,7 +578,7 @@ class NumbaKernel:
             val, grad = self._value_grad(model, theta, args, ws)
             return val, grad, None
         st = model._kernel_state
-        if st is None or st[1] is not args or not np.array_equal(st[0], theta):
+        if st is None or st[1] is not args or not (st[0] == theta).all():
             self._value_grad(model, theta, args, ws)
             st = model._kernel_state
         val, grad = st[3], st[4].copy()
