@@ -218,3 +218,27 @@ def test_belle2_signal_model_with_relative_histosys_agrees(monkeypatch):
         vn, gn, hn = kx.model.nll_grad_hess(x)
         assert abs(vn - vp) <= 1e-12 * abs(vp) and _rel(gn, gp) <= 1e-12
         _assert_blocks_equal(hn, hp)
+
+
+def test_threads_sharing_a_model_get_their_own_workspace():
+    """The Hessian reuses the first-order pieces of the calling thread's last gradient only."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    mn = HistFactoryModel(toy_workspace(), kernel="numba")
+    mp = HistFactoryModel(toy_workspace(), kernel="numpy")
+    pts = random_points(mp, 4, seed=11)
+    want = [mp.nll_grad_hess(x)[2].A for x in pts]
+
+    def work(i):
+        out = []
+        for _ in range(30):
+            mn.nll_and_grad(pts[i])
+            mn.nll_and_grad(pts[(i + 1) % 4])  # another point in between
+            mn.nll_and_grad(pts[i])
+            out.append(mn.nll_grad_hess(pts[i])[2].A)
+        return out
+
+    with ThreadPoolExecutor(4) as ex:
+        results = list(ex.map(work, range(4)))
+    for i, res in enumerate(results):
+        assert all(_rel(a, want[i]) <= 1e-12 for a in res)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 
 import numpy as np
 
@@ -529,9 +530,11 @@ class NumbaKernel:
         self._slot_used = np.ascontiguousarray(c.slot_used)
 
     def _args(self, model):
-        """(model-dependent arguments (templates, data, constraints), workspace arrays), kept on
-        the model (``_kernel_args``) while they are the same objects; the workspace belongs to
-        this model object (a copy made with ``with_data`` gets its own)."""
+        """(model-dependent arguments (templates, data, constraints), slot): the arguments are
+        kept on the model (``_kernel_args``) while they are the same objects; the slot
+        [workspace arrays, state] belongs to this model object (a copy made with ``with_data``
+        gets its own) and to the calling thread.  The state (theta, no factor is 0, -ln L,
+        gradient) says at which point the workspace holds the first-order pieces."""
         cons = model.constraints
         cached = model.__dict__.get("_kernel_args")
         if cached is not None:
@@ -539,7 +542,11 @@ class NumbaKernel:
             if (cached[2] == id(model) and k[0] is model._nominal and k[1] is model._histo_up
                     and k[2] is model._histo_dn and k[3] is model.observed and k[4] is cons
                     and k[5] == model._main_const):
-                return cached[1], cached[3]
+                args, slots = cached[1], cached[3]
+                slot = slots.get(threading.get_ident())
+                if slot is None:
+                    slot = slots[threading.get_ident()] = [self._workspace(model), None]
+                return args, slot
         key = (model._nominal, model._histo_up, model._histo_dn, model.observed, cons, model._main_const)
         args = (np.ascontiguousarray(model._nominal, float), np.ascontiguousarray(model._histo_up[self._csr], float),
                 np.ascontiguousarray(model._histo_dn[self._csr], float), *self._interp, *self._entries,
@@ -548,20 +555,24 @@ class NumbaKernel:
                 np.ascontiguousarray(cons.gauss_inv_var, float), float(cons.gauss_const), ints64(cons.pois_param),
                 np.ascontiguousarray(cons.pois_aux, float), np.ascontiguousarray(cons.pois_factor, float),
                 float(cons.pois_const))
+        slot = [self._workspace(model), None]
+        model._kernel_args = (key, args, id(model), {threading.get_ident(): slot})
+        return args, slot
+
+    @staticmethod
+    def _workspace(model):
+        """The workspace arrays of :func:`_first_order` (hw, T, Q, phi, dphi, d2phi, Qm, lam, G, hu, hd)."""
         c = model.compiled
         R, K, E, nb = c.nrows, len(c.histo_param), len(c.entry_row), model.nbins
-        workspace = (np.empty((6, K)), np.empty(R), np.empty(R), np.empty(E + 1), np.empty(E), np.empty(E),
-                     np.empty(E), np.empty(nb), np.empty(nb), np.empty(K), np.empty(K))
-        model._kernel_args = (key, args, id(model), workspace)
-        model._kernel_state = None
-        return args, workspace
+        return (np.empty((6, K)), np.empty(R), np.empty(R), np.empty(E + 1), np.empty(E), np.empty(E),
+                np.empty(E), np.empty(nb), np.empty(nb), np.empty(K), np.empty(K))
 
-    def _value_grad(self, model, theta, args, ws):
-        """(-ln L, gradient) at ``theta``; the first-order pieces stay in the workspace
-        (``_kernel_state`` says at which point)."""
-        vals, grads, nonzero = _value_grad(theta.reshape(1, -1), *args, *ws)
+    @staticmethod
+    def _value_grad(theta, args, slot):
+        """(-ln L, gradient) at ``theta``; the first-order pieces stay in the slot's workspace."""
+        vals, grads, nonzero = _value_grad(theta.reshape(1, -1), *args, *slot[0])
         val, grad = float(vals[0]), grads[0]
-        model._kernel_state = (theta.copy(), args, nonzero, val, grad.copy())
+        slot[1] = (theta.copy(), nonzero, val, grad.copy())
         return val, grad
 
     def evaluate(self, model, theta, order: int):
@@ -573,27 +584,27 @@ class NumbaKernel:
         if not self.supported:
             return None
         theta = np.ascontiguousarray(theta, dtype=float)
-        args, ws = self._args(model)
+        args, slot = self._args(model)
         if order == 1:
-            val, grad = self._value_grad(model, theta, args, ws)
+            val, grad = self._value_grad(theta, args, slot)
             return val, grad, None
-        st = model._kernel_state
-        if st is None or st[1] is not args or not (st[0] == theta).all():
-            self._value_grad(model, theta, args, ws)
-            st = model._kernel_state
-        val, grad = st[3], st[4].copy()
+        st = slot[1]
+        if st is None or not (st[0] == theta).all():
+            self._value_grad(theta, args, slot)
+            st = slot[1]
+        val, grad = st[2], st[3].copy()
         if not math.isfinite(val):
             return val, grad, None
-        A, B, D, delta, W, Jb, rank_one = _hessian(theta, order == 2, st[2], *args, *ws, *self._blocks)
+        A, B, D, delta, W, Jb, rank_one = _hessian(theta, order == 2, st[1], *args, *slot[0], *self._blocks)
         return val, grad, HessianBlocks(model, A, B, D, (delta, W, Jb) if rank_one else None)
 
     def nll_and_grad_many(self, model, thetas):
         """(-ln L, gradient) of each row of ``thetas`` (W, npars); None if not covered."""
         if not self.supported:
             return None
-        args, ws = self._args(model)
-        model._kernel_state = None  # the workspace will hold the last row's pieces
-        vals, grads, _ = _value_grad(np.ascontiguousarray(thetas, dtype=float), *args, *ws)
+        args, slot = self._args(model)
+        slot[1] = None  # the workspace will hold the last row's pieces
+        vals, grads, _ = _value_grad(np.ascontiguousarray(thetas, dtype=float), *args, *slot[0])
         return vals, grads
 
     def factorize(self, blocks: HessianBlocks, free, damping: float):
