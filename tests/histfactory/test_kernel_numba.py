@@ -196,10 +196,21 @@ def test_kernel_policy(monkeypatch):
         HistFactoryModel(toy_workspace(), kernel="cuda")
 
 
-def test_compiled_functions_are_cached_in_xfit_cache():
+def test_compiled_functions_are_cached_in_xfit_cache_unless_the_user_chose(tmp_path):
     import os
+    import subprocess
+    import sys
 
-    assert kn._value_grad._cache._cache_path.startswith(os.environ["NUMBA_CACHE_DIR"])
+    code = ("import xfit.histfactory.kernel_numba as kn\n"
+            "print(kn._value_grad._cache._cache_path)")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().startswith(str(tmp_path / "xdg" / "xfit" / "numba"))
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "mine")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().startswith(str(tmp_path / "mine"))
 
 
 def test_belle2_signal_model_with_relative_histosys_agrees(monkeypatch):

@@ -1,10 +1,13 @@
-"""Compiled (numba) kernel: -ln L, gradient, Hessian blocks and the block factorisation.
+"""Compiled (numba) kernel: -ln L, gradient, Hessian blocks, block factorisation and solve.
 
 The same quantities as :mod:`.evaluate` and :meth:`.blocks.HessianBlocks.factorize` (same
 formulas, see their docstrings), computed by loops over the compiled index arrays of
 :mod:`.compile` in one compiled call each, so that a Newton step costs O(1) Python calls
 instead of ~150 numpy dispatches.  Results agree with the numpy path to rounding (the order of
 the sums differs); ``tests/histfactory/test_kernel_numba.py`` checks both against each other.
+The Hessian takes the first-order pieces of the last gradient at the same point from a
+workspace that belongs to the model object and the calling thread (as the numpy path's
+``_eval_cache``).
 
 Interpolation: the numpy path evaluates histosys code4p and normsys code4 vectorised over all
 terms (a matrix product of the powers of alpha with coefficient tables); a compiled loop wants
