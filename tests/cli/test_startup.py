@@ -57,7 +57,7 @@ def test_top_level_help_lists_every_command_and_loads_none(capsys):
 def test_predict_loads_no_scipy_emcee_or_matplotlib():
     loaded = _modules_loaded(["predict", "--model", "tau-flavor", "--mX", "2.1", "--gX", "0.018", "--json"])
     assert "numpy" in loaded and "xfit.cli.predict" in loaded  # the command did run
-    assert not {m for m in loaded if m.split(".")[0] in ("scipy", "emcee", "matplotlib", "pyhf", "h5py")}
+    assert not {m for m in loaded if m.split(".")[0] in ("scipy", "emcee", "matplotlib", "pyhf", "h5py", "numba")}
     assert {m for m in loaded if m.startswith("xfit.cli.")} == {"xfit.cli.predict", "xfit.cli.common"}
 
 
