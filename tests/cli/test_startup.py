@@ -2,6 +2,7 @@
 only the named command's module is loaded (``xfit --help`` loads none, nor numpy/scipy/matplotlib)."""
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -23,8 +24,8 @@ def _command_lines(parser: argparse.ArgumentParser, prefix: tuple[str, ...]):
 
 
 def _modules_loaded(argv: list[str]) -> dict:
-    """Run ``main(argv)`` in a fresh interpreter; which of numpy, scipy, ... and the command
-    modules it loaded."""
+    """Run ``main(argv)`` in a fresh interpreter (default kernel policy, ``XFIT_KERNEL`` unset);
+    which of numpy, scipy, numba, ... and the command modules it loaded."""
     code = (
         "import json, sys\n"
         "from xfit.cli import main\n"
@@ -33,11 +34,12 @@ def _modules_loaded(argv: list[str]) -> dict:
         "except SystemExit:\n"
         "    pass\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('numpy', 'scipy', 'matplotlib', 'emcee', 'pyhf', 'h5py') or m.startswith('xfit.cli.') "
+        "('numpy', 'scipy', 'matplotlib', 'emcee', 'pyhf', 'h5py', 'numba') or m.startswith('xfit.cli.') "
         "or m == 'xfit.belle2.posterior')), "
         "file=sys.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k != "XFIT_KERNEL"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
@@ -55,7 +57,7 @@ def test_top_level_help_lists_every_command_and_loads_none(capsys):
 def test_predict_loads_no_scipy_emcee_or_matplotlib():
     loaded = _modules_loaded(["predict", "--model", "tau-flavor", "--mX", "2.1", "--gX", "0.018", "--json"])
     assert "numpy" in loaded and "xfit.cli.predict" in loaded  # the command did run
-    assert not {m for m in loaded if m.split(".")[0] in ("scipy", "emcee", "matplotlib", "pyhf", "h5py")}
+    assert not {m for m in loaded if m.split(".")[0] in ("scipy", "emcee", "matplotlib", "pyhf", "h5py", "numba")}
     assert {m for m in loaded if m.startswith("xfit.cli.")} == {"xfit.cli.predict", "xfit.cli.common"}
 
 
@@ -66,6 +68,15 @@ def test_reproduce_fig2_loads_no_scipy_nor_pyplot(tmp_path):
     assert (tmp_path / "fig2_left.png").is_file() and (tmp_path / "summary.json").is_file()
     assert not {m for m in loaded if m.split(".")[0] == "scipy"}
     assert "matplotlib.pyplot" not in loaded
+
+
+def test_single_fits_and_fig2_do_not_import_numba(tmp_path):
+    """numba's import (~0.25 s CPU) is paid only by many-fit runs (xfit.histfactory.kernel)."""
+    loaded = _modules_loaded(["belle2", "fit-sm", "--json", "--no-impacts"])
+    assert "xfit.cli.belle2" in loaded and "scipy" in loaded  # the fit did run
+    assert not {m for m in loaded if m.split(".")[0] == "numba"}
+    loaded = _modules_loaded(["reproduce", "fig2", "--out", str(tmp_path), "--json"])
+    assert "numpy" in loaded and not {m for m in loaded if m.split(".")[0] == "numba"}
 
 
 def test_a_belle2_subcommand_loads_only_its_module():

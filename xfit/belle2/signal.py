@@ -232,6 +232,10 @@ class KXModel:
     ``mu_X`` (B_X / 1e-5), ``imu`` that of the SM signal strength ``mu``.  ``fixed_sm`` is the
     ``fix`` argument for fits ({imu: 1.0}, or {} if ``sm_free``).  Templates are cached per
     (mX, width).
+
+    Every user of this class runs many fits (scans, toys, posteriors, limits, the likelihood
+    term): the model asks for the compiled kernel (``use_compiled_kernel``: numba when it is
+    installed, unless ``XFIT_KERNEL=numpy``; see :mod:`xfit.histfactory.kernel`).
     """
 
     def __init__(self, spec: dict | None = None, densities=None, sm_free: bool = False, sm=DEFAULT_SM):
@@ -246,6 +250,7 @@ class KXModel:
         extra = ExtraSample(X_SAMPLE, X_PARAMETER, zero, x_sample_modifiers(spec),
                             norm_bounds=(0.0, MU_X_MAX), norm_init=0.0)
         self.model = HistFactoryModel(spec, [extra])
+        self.model.use_compiled_kernel()
         self.ix = self.model.index(X_PARAMETER)
         self.imu = self.model.index("mu")
         self.sm_free = bool(sm_free)

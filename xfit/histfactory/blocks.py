@@ -60,8 +60,13 @@ class HessianBlocks:
     def factorize(self, free, damping: float = 0.0) -> BlockSolver:
         """Factorise H over the ``free`` parameters (Schur complement over the per-bin local
         blocks); ``damping`` adds damping * |diag| (Levenberg).  Raises np.linalg.LinAlgError
-        if H (restricted, damped) is not positive definite."""
+        if H (restricted, damped) is not positive definite.  With the compiled kernel
+        (:mod:`.kernel`) one compiled call where the local blocks are diagonal plus rank one."""
         mdl, c = self.model, self.model.compiled
+        if mdl._kernel is not None:
+            fac = mdl._kernel.factorize(self, free, damping)
+            if fac is not None:
+                return fac
         ng, nb, m = len(c.global_params), mdl.nbins, c.block_size
         free = np.asarray(free, dtype=bool)
         fg, fl = free[c.global_params], free[c.local_params]
@@ -150,6 +155,10 @@ class BlockSolver:
         nb, m = self.Dinv.shape[:2]
         if np.ndim(grad) == 2:
             return self._solve_many(grad)
+        if mdl._kernel is not None:
+            x = mdl._kernel.solve(self, grad)
+            if x is not None:
+                return x
         gg, gl = grad[c.global_params], grad[c.local_params]
         all_free = self.fg.all() and self.fl.all()
         if not all_free:

@@ -87,6 +87,10 @@ def _row_product(F):
 
 def nll(model, theta) -> float:
     """-ln L(theta) with pyhf's full normalisation; inf if a bin yield is not > 0."""
+    if model._kernel is not None:
+        out = model._kernel.evaluate(model, theta, 1)
+        if out is not None:
+            return out[0]
     T, Q, _ = pieces(model, theta, 0)
     lam = bin_sum(model, T * Q)
     if not _valid(lam, model.observed):
@@ -100,8 +104,13 @@ def evaluate(model, theta, hessian: bool):
 
     The first-order pieces of the last evaluation are kept on the model (``_eval_cache``): a
     Hessian asked for at the point of the last gradient (as the Newton minimiser does) reuses
-    them.  ``set_data`` and ``set_sample_template`` clear the cache.
+    them.  ``set_data`` and ``set_sample_template`` clear the cache.  With the compiled kernel
+    (``model.kernel == "numba"``, :mod:`.kernel`) one compiled call computes it all.
     """
+    if model._kernel is not None:
+        out = model._kernel.evaluate(model, theta, 2 if hessian else 1)
+        if out is not None:
+            return out
     st = model._eval_cache
     if st is None or not np.array_equal(st[0], theta):
         st = _first_order(model, theta)
@@ -118,6 +127,10 @@ def gauss_newton(model, theta) -> HessianBlocks | None:
     semi-definite; the constraints make it definite in their parameters).  The Newton
     minimiser steps with it where the exact Hessian is not positive definite (Fisher scoring).
     None where -ln L is not finite."""
+    if model._kernel is not None:
+        out = model._kernel.evaluate(model, theta, 3)
+        if out is not None:
+            return out[2]
     st = model._eval_cache
     if st is None or not np.array_equal(st[0], theta):
         st = _first_order(model, theta)
@@ -159,6 +172,10 @@ def nll_and_grad_many(model, thetas):
     The same arithmetic as :func:`evaluate` per row (the Python and dispatch costs are paid
     once for all W points); rows with a factor exactly 0 go through :func:`evaluate`.
     """
+    if model._kernel is not None:
+        out = model._kernel.nll_and_grad_many(model, np.array(thetas, dtype=float, ndmin=2))
+        if out is not None:
+            return out
     c = model.compiled
     thetas = np.array(thetas, dtype=float, ndmin=2)
     W, npar = thetas.shape

@@ -18,6 +18,7 @@ from scipy.special import gammaln
 
 from ..errors import InputError
 from . import evaluate, histosys, normsys
+from . import kernel as kernels
 from .compile import ModelBuilder, Sample, compile_model
 from .constraints import Constraints
 from .modifiers import interpolation_codes
@@ -58,6 +59,10 @@ class HistFactoryModel:
     bins in pyhf's channel order), ``auxdata`` (pyhf's auxdata order), ``nbins``,
     ``channels``, ``channel_nbins``, ``channel_offsets``, ``sample_rows``, ``pyhf_model``,
     ``workspace``, ``compiled`` (index arrays, :class:`~xfit.histfactory.compile.CompiledModel`).
+
+    ``kernel``: "numpy", "numba" or "auto" (default: the ``XFIT_KERNEL`` environment variable,
+    see :mod:`~xfit.histfactory.kernel`); the attribute ``kernel`` says which one is in use.
+    Many-fit runs call :meth:`use_compiled_kernel`.
     """
 
     def __init__(
@@ -67,6 +72,7 @@ class HistFactoryModel:
         measurement: str | None = None,
         poi: str | None = None,
         modifier_settings: dict | None = None,
+        kernel: str | None = None,
     ):
         codes = interpolation_codes(modifier_settings)
         settings = {k: {"interpcode": v} for k, v in codes.items()}
@@ -127,6 +133,8 @@ class HistFactoryModel:
         self.sample_rows = c.sample_rows
         self._nominal, self._histo_up, self._histo_dn = c.nominal, c.histo_up, c.histo_dn
         self._eval_cache = None  # first-order pieces of the last evaluation (see evaluate.evaluate)
+        self.kernel, self._kernel = "numpy", None
+        self.use_kernel(kernel)
         observed = {o["name"]: o["data"] for o in spec["observations"]}
         missing = [ch for ch in self.channels if ch not in observed]
         if missing:
@@ -250,6 +258,24 @@ class HistFactoryModel:
             for k, hi, lo in relative[(channel, sample)]:
                 self._histo_up[k, rows] = (hi - 1.0) * t
                 self._histo_dn[k, rows] = (1.0 - lo) * t
+
+    # .. kernel ..............................................................................
+    def use_kernel(self, choice: str | None = None) -> str:
+        """Evaluate with the kernel ``choice`` ("numpy", "numba" or "auto"; default the
+        ``XFIT_KERNEL`` environment variable), "auto" meaning numpy (a single fit does not pay
+        numba's import); returns the kernel in use.  Copies made later share it."""
+        return self._set_kernel(kernels.resolve(choice, many_fits=False))
+
+    def use_compiled_kernel(self) -> str:
+        """For runs of many fits: the numba kernel unless ``XFIT_KERNEL=numpy`` or (under
+        ``auto``) numba is not installed; returns the kernel in use."""
+        return self._set_kernel(kernels.resolve(None, many_fits=True))
+
+    def _set_kernel(self, name: str) -> str:
+        if name != self.kernel:
+            self._kernel = kernels.make(self, name)
+            self.kernel = name
+        return name
 
     # .. evaluation .........................................................................
     def expected_rows(self, theta) -> np.ndarray:
