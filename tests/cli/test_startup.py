@@ -61,22 +61,21 @@ def test_predict_loads_no_scipy_emcee_or_matplotlib():
     assert {m for m in loaded if m.startswith("xfit.cli.")} == {"xfit.cli.predict", "xfit.cli.common"}
 
 
-def test_reproduce_fig2_loads_no_scipy_nor_pyplot(tmp_path):
-    """The main job's start-up: the fits' statistics need no scipy.special, the figures no pyplot."""
+def test_reproduce_fig2_loads_no_scipy_pyplot_nor_numba(tmp_path):
+    """The main job's start-up: the fits' statistics need no scipy.special, the figures no
+    pyplot, and numba's import (~0.25 s CPU) is paid only by many-fit runs (xfit.histfactory.kernel)."""
     loaded = _modules_loaded(["reproduce", "fig2", "--out", str(tmp_path), "--json"])
     assert "xfit.cli.reproduce" in loaded and "matplotlib.figure" in loaded  # the command did run
     assert (tmp_path / "fig2_left.png").is_file() and (tmp_path / "summary.json").is_file()
     assert not {m for m in loaded if m.split(".")[0] == "scipy"}
     assert "matplotlib.pyplot" not in loaded
+    assert not {m for m in loaded if m.split(".")[0] == "numba"}
 
 
-def test_single_fits_and_fig2_do_not_import_numba(tmp_path):
-    """numba's import (~0.25 s CPU) is paid only by many-fit runs (xfit.histfactory.kernel)."""
+def test_a_single_fit_does_not_import_numba():
     loaded = _modules_loaded(["belle2", "fit-sm", "--json", "--no-impacts"])
     assert "xfit.cli.belle2" in loaded and "scipy" in loaded  # the fit did run
     assert not {m for m in loaded if m.split(".")[0] == "numba"}
-    loaded = _modules_loaded(["reproduce", "fig2", "--out", str(tmp_path), "--json"])
-    assert "numpy" in loaded and not {m for m in loaded if m.split(".")[0] == "numba"}
 
 
 def test_a_belle2_subcommand_loads_only_its_module():
