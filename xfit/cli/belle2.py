@@ -3,6 +3,7 @@
 xfit belle2 fit-sm [--json] [--stock] [--no-impacts]
 xfit belle2 scan [--json] [--mX-min M] [--mX-max M] [--n-masses N] [--width G]
                  [--out DIR] [--sm-free] [--no-limits] [--no-resume] [--no-plots]
+                 [--executor serial|process]
 xfit belle2 export-pyhf --mX M [--width G] [--sm-free] [--out DIR]
 xfit belle2 fit-spectrum FILE.csv [--json] [--sm-free]      (xfit/cli/belle2_spectrum.py)
 xfit belle2 plots [--out DIR]                               (xfit/cli/belle2_diagnostics.py)
@@ -71,6 +72,8 @@ def cmd_scan(args) -> int:
             f"--mX-min must be below MX_NO_EFFICIENCY = {MX_NO_EFFICIENCY:.4f} GeV (no Belle II "
             f"signal efficiency above it, every mass would be flat), got {mx_min}"
         )
+    if args.executor not in ("serial", "process"):
+        raise InputError(f"--executor must be serial or process, got {str(args.executor)[:80]!r}")
     masses = scan.default_masses(mx_min, mx_max, args.n_masses)
     scan.check_masses_have_efficiency(masses, width)
     log = None if args.json else (lambda s: print(s, file=sys.stderr))
@@ -83,6 +86,7 @@ def cmd_scan(args) -> int:
         limits=not args.no_limits,
         resume=not args.no_resume,
         log=log,
+        executor=args.executor,
     )
     if not args.no_plots:
         from ..plots.belle2_scan import plot_scan
@@ -194,6 +198,9 @@ def register(subparsers) -> None:
     s.add_argument("--no-limits", action="store_true", help="skip the CLs upper limits")
     s.add_argument("--no-resume", action="store_true", help="recompute masses already in OUT/scan.jsonl")
     s.add_argument("--no-plots", action="store_true", help="do not write the plots")
+    s.add_argument("--executor", default="serial",
+                   help="serial (one warm-started chain in this process) or process (chunks of neighbouring "
+                   "masses on all cores)")
     s.set_defaults(func=cmd_scan)
 
     e = sub.add_parser(
