@@ -52,23 +52,32 @@ class TheoryNuisances:
         self.catalogue = input_nuisances()
         point = {p: float((probe or {}).get(p) or PROBE_VALUE) for p in model.parameters}
         observables = tuple(likelihood.observables)
-        base = model.predict(self.mX, **point)
         sm_point = model.sm_point()
-        sm_base = model.predict(self.mX, **sm_point)
-        active, inert = [], []
+        # every nuisance at +1 (the others at 0) in ONE vectorised evaluation: row j of the
+        # batch is the prediction with nuisance j shifted
+        moved = self._moved_by_unit_shifts(self.catalogue, point, observables)
+        active = [n for n, m in zip(self.catalogue, moved) if m]
+        inert = [n for n, m in zip(self.catalogue, moved) if not m]
         #: True if some nuisance moves an observable at the SM point (else chi2 of the SM
         #: does not depend on them and is the central one)
-        self.moves_sm = False
-        for n in self.catalogue:
-            shifted = self._predict_keys(point, {n.key: 1.0})
-            (active if any(self._moves(base[o], shifted[o]) for o in observables) else inert).append(n)
-            if not self.moves_sm and active and active[-1] is n:
-                at_sm = self._predict_keys(sm_point, {n.key: 1.0})
-                self.moves_sm = any(self._moves(sm_base[o], at_sm[o]) for o in observables)
+        self.moves_sm = bool(active) and any(self._moved_by_unit_shifts(active, sm_point, observables))
         self.active = tuple(active)
         self.names = tuple(n.name for n in active)
         self.inert = tuple(n.name for n in inert)
         self.keys = tuple(n.key for n in active)
+
+    def _moved_by_unit_shifts(self, nuisances, params: Mapping[str, float], observables) -> list[bool]:
+        """[does a unit shift of nuisance n (the others at 0) move an observable at ``params``?
+        for n in ``nuisances``]: one batch of len(nuisances) shifted inputs (row j: nuisance j
+        at 1), each row compared with the central prediction as by :meth:`_moves`."""
+        base = self.model.predict(self.mX, **params)
+        k = len(nuisances)
+        normals = {n.key: np.eye(k)[j] for j, n in enumerate(nuisances)}
+        batch = self._predict_keys_batch({p: np.full(k, v) for p, v in params.items()}, normals, k, observables)
+        out = []
+        for j in range(k):
+            out.append(any(self._moves(base[o], np.asarray(batch[o])[j]) for o in observables))
+        return out
 
     @staticmethod
     def _moves(before, after) -> bool:
