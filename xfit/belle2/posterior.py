@@ -269,15 +269,16 @@ def build_grid(settings: PosteriorSettings, kx: KXModel | None = None, path: Pat
         kx.set_mass(template_mass(q, settings.width), settings.width)
         col = np.full((len(mu_X), len(mu)), np.nan)
         for j, m in enumerate(mu):
-            x = start_x.get(j)
+            x, near = start_x.get(j), None
             for k, b in enumerate(mu_X):
                 try:
-                    pt = lap.at(b, m, init=x)
+                    pt = lap.at(b, m, init=x, near=near)
                 except ConvergenceError:
                     grid.n_failed += 1
+                    near = None
                     continue
                 col[k, j] = pt.ln_marginal
-                x = pt.x
+                x, near = pt.x, pt
                 if k == 0:
                     start_x[j] = pt.x
         grid.table[i] = _fill_failed(col, mu_X)
