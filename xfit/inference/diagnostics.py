@@ -17,7 +17,8 @@ rate theta tau) has theta_0 = aux / tau (= 1) and sigma_pre = 1 / sqrt(tau).
   entry also carries ``theta``, ``theta_error``, ``theta0``, ``sigma_prefit``, ``modifier``.
 * :func:`impacts` -- the shift of the POI when a nuisance parameter is fixed at
   theta-hat +- sigma_post (post-fit impact) and at theta_0 +- sigma_pre (pre-fit impact) and
-  all other parameters refitted (warm starts from the best fit):
+  all other parameters refitted (from the best fit moved along the tangent of the conditional
+  minimum, Newton starting with the best fit's Hessian; converged to :data:`IMPACT_EDM`):
   delta_mu = mu-hat(theta fixed) - mu-hat.  Sorted by max(|delta_mu_up|, |delta_mu_down|)
   post-fit, largest first.  Fixed values are clipped to the parameter's bounds.
 * :func:`gof` -- the saturated-model goodness of fit.  The saturated model has every main bin
@@ -44,6 +45,13 @@ from scipy.special import xlogy
 
 from ..errors import ConvergenceError, InputError
 from ..histfactory import covariance, minimize
+
+#: Convergence target (expected decrease of -ln L) of the refits of :func:`impacts`, 10 times below
+#: :data:`~xfit.histfactory.minimizer.NEWTON_EDM`: their Newton iterations start with the best
+#: fit's Hessian, whose expected decrease is an estimate; at this target each shift of the POI
+#: is within ~1.5e-5 of a refit converged to 1e-16 on the Belle II workspace (2.5e-5 for refits
+#: from the best fit to NEWTON_EDM), at about half their cost.
+IMPACT_EDM = 1e-10
 
 #: Modifier types whose parameters are per-bin gammas.
 GAMMA_MODIFIERS = ("staterror", "shapesys")
@@ -176,18 +184,27 @@ def impacts(model, fit, poi=None, errors: np.ndarray | None = None, parameters=N
     lo, hi = model.bounds[:, 0], model.bounds[:, 1]
     mu_hat = float(fit.x[ipoi])
     wanted = None if parameters is None else set(parameters)
+    x_hat = np.asarray(fit.x, float)
+    _, g_hat, hess = model.nll_grad_hess(x_hat)
+    at_bound = (x_hat <= lo) & (g_hat > 0) | (x_hat >= hi) & (g_hat < 0)
     out = []
     for i, name, t0, s in zip(c.index, c.names, c.theta0, c.sigma):
         if not free[i] or i == ipoi or (wanted is not None and name not in wanted):
             continue
         th = float(fit.x[i])
         values = {"up": th + err[i], "down": th - err[i], "prefit_up": t0 + s, "prefit_down": t0 - s}
+        start = _conditional_start(hess, ~free | at_bound, int(i))
         shifts = {}
         for key, v in values.items():
             v = float(np.clip(v, lo[i], hi[i]))
             values[key] = v
             try:
-                r = minimize(model, init=fit.x, fix={**base_fix, int(i): v})
+                if start is None:
+                    r = minimize(model, init=fit.x, fix={**base_fix, int(i): v})
+                else:  # on the tangent through the best fit, Newton with the best fit's Hessian
+                    tangent, hessian = start
+                    r = minimize(model, init=x_hat + (v - th) * tangent, fix={**base_fix, int(i): v},
+                                 hessian=hessian, edm=IMPACT_EDM)
             except ConvergenceError:
                 raise ConvergenceError(f"impact of {name}: the fit with it fixed at {v:.6g} did not converge") from None
             shifts[key] = float(r.x[ipoi]) - mu_hat
@@ -197,6 +214,24 @@ def impacts(model, fit, poi=None, errors: np.ndarray | None = None, parameters=N
                     "theta_prefit_up": values["prefit_up"], "theta_prefit_down": values["prefit_down"]})
     out.sort(key=lambda d: -max(abs(d["delta_mu_up"]), abs(d["delta_mu_down"])))
     return out
+
+
+def _conditional_start(hess, held, i: int):
+    """(dx/d theta_i, (factorised Hessian, free parameters)) of the refits with parameter ``i``
+    held fixed near the best fit (``held``: the parameters fixed or at a bound there): the
+    tangent -H_ff^-1 H_fi of the conditional minimum (implicit function theorem, 1 at ``i``)
+    and the best fit's Hessian over the free ones, from which Newton starts
+    (:func:`~xfit.histfactory.minimize`, ``hessian``).  None if that Hessian is not positive
+    definite (the refits then start from the best fit with a Hessian of their own)."""
+    free = ~held
+    free[i] = False
+    try:
+        fac = hess.factorize(free)
+    except np.linalg.LinAlgError:
+        return None
+    tangent = -fac.solve(hess.column(i))
+    tangent[i] = 1.0
+    return tangent, (fac, free)
 
 
 def poisson_deviance(observed, expected) -> np.ndarray:
