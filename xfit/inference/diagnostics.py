@@ -144,10 +144,16 @@ def _fix_dict(model, fit) -> dict[int, float]:
     return {int(i): float(fit.x[i]) for i in np.flatnonzero(fixed & ~np.asarray(model.fixed, bool))}
 
 
-def postfit_errors(model, fit) -> np.ndarray:
-    """HESSE errors of all parameters at the best fit (0 for fixed ones)."""
+def postfit_covariance(model, fit) -> np.ndarray:
+    """HESSE covariance of all parameters at the best fit (0 rows and columns for fixed ones)."""
     fit = as_fit(model, fit)
-    cov = covariance(model, fit.x, fixed=_fixed(model, fit))
+    return covariance(model, fit.x, fixed=_fixed(model, fit))
+
+
+def postfit_errors(model, fit, cov: np.ndarray | None = None) -> np.ndarray:
+    """HESSE errors of all parameters at the best fit (0 for fixed ones); ``cov``: the
+    :func:`postfit_covariance` if already computed."""
+    cov = postfit_covariance(model, fit) if cov is None else cov
     return np.sqrt(np.clip(np.diag(cov), 0.0, None))
 
 
@@ -273,10 +279,10 @@ def gof(model, fit) -> dict:
                           "ndof = main bins - free unconstrained parameters"}
 
 
-def correlation(model, fit) -> np.ndarray:
-    """Correlation matrix of the parameters at the best fit (0 rows for fixed parameters)."""
-    fit = as_fit(model, fit)
-    cov = covariance(model, fit.x, fixed=_fixed(model, fit))
+def correlation(model, fit, cov: np.ndarray | None = None) -> np.ndarray:
+    """Correlation matrix of the parameters at the best fit (0 rows for fixed parameters);
+    ``cov``: the :func:`postfit_covariance` if already computed."""
+    cov = postfit_covariance(model, fit) if cov is None else cov
     s = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = cov / np.outer(s, s)
