@@ -40,8 +40,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
-from scipy.special import xlogy
+from scipy.special import chdtrc, xlogy  # chdtrc(k, x): chi2.sf(x, k), without importing scipy.stats
 
 from ..errors import ConvergenceError, InputError
 from ..histfactory import covariance, minimize
@@ -272,8 +271,8 @@ def gof(model, fit) -> dict:
     if ndof <= 0:
         raise InputError(f"saturated goodness of fit needs more main bins ({n_main}) than free "
                          f"unconstrained parameters ({n_free_unconstrained})")
-    return {"t": float(t), "ndof": ndof, "p_value": float(stats.chi2.sf(t, ndof)),
-            "deviance": dev, "deviance_p_value": float(stats.chi2.sf(dev, ndof)), "constraint_part": float(cons),
+    return {"t": float(t), "ndof": ndof, "p_value": float(chdtrc(ndof, t)),
+            "deviance": dev, "deviance_p_value": float(chdtrc(ndof, dev)), "constraint_part": float(cons),
             "n_main_bins": n_main, "n_free_unconstrained": n_free_unconstrained,
             "convention": "t = 2[-lnL(fit) + lnL(saturated: main bins at data, aux at data)]; "
                           "ndof = main bins - free unconstrained parameters"}

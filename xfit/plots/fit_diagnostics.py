@@ -21,7 +21,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from ..inference import diagnostics as diag
 from .save import save_figure
@@ -35,8 +35,10 @@ def poisson_interval(n, cl: float = POISSON_CL) -> tuple[np.ndarray, np.ndarray]
     """Garwood central interval (lo, hi) of the mean of a Poisson count n (lo = 0 for n = 0)."""
     n = np.asarray(n, float)
     a = 0.5 * (1.0 - cl)
-    lo = np.where(n > 0, 0.5 * stats.chi2.ppf(a, 2 * np.maximum(n, 1e-300)), 0.0)
-    hi = 0.5 * stats.chi2.ppf(1.0 - a, 2 * (n + 1))
+    # chi2.ppf(p, 2k) / 2 = gammaincinv(k, p), what scipy.stats computes it with (without
+    # importing scipy.stats, ~0.6 s)
+    lo = np.where(n > 0, special.gammaincinv(np.maximum(n, 1e-300), a), 0.0)
+    hi = special.gammaincinv(n + 1, 1.0 - a)
     return lo, hi
 
 
