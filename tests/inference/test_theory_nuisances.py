@@ -171,6 +171,23 @@ def test_batched_classification_equals_the_one_at_a_time_one(model, terms, mX):
     assert nuis.moves_sm == (terms == "toy_ratio")
 
 
+def test_kept_predictors_give_the_numbers_of_fresh_ones(tau, babar_nuisances):
+    """predict(..., keys=...) reuses the predictor at the same nuisance values (its factors of
+    m_X computed once): every number equals a fresh model.with_sm(...).predictor(mX) at those
+    inputs, bit for bit, for several g_X at each of several nuisance points."""
+    nuis = babar_nuisances
+    keys = ("BR(B+->K+X)", "BR(B0->K*0X)", "F_L(B0->K*0X)")
+    rng = np.random.default_rng(3)
+    for nu in (np.zeros(len(nuis.names)), rng.standard_normal(len(nuis.names)), 0.5 * np.ones(len(nuis.names))):
+        normals = dict(zip(nuis.keys, (float(v) for v in nu)))
+        inputs = inputs_at(tau.sm, normals)
+        for gX in (0.01, 0.03, 0.01):
+            kept = nuis.predict({"gX": gX}, nu, keys=keys)
+            with form_factors.substituted_models(inputs.form_factor_models):
+                fresh = tau.with_sm(inputs.sm).predictor(MX)(keys=keys, gX=gX)
+            assert kept.keys() == fresh.keys() and all(np.array_equal(kept[k], fresh[k]) for k in fresh)
+
+
 # --- exact reductions -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("model, terms, points", [

@@ -33,6 +33,8 @@ INERT_RTOL = 1e-12
 #: Parameter value used to probe which nuisances matter where a start value is 0 (at the SM
 #: point every rate vanishes whatever the inputs).
 PROBE_VALUE = 0.01
+#: Predictors at shifted inputs kept by :meth:`TheoryNuisances._predictor_at`.
+RECENT_PREDICTORS = 8
 
 
 class TheoryNuisances:
@@ -50,6 +52,7 @@ class TheoryNuisances:
         if self.scale < 0:
             raise InputError(f"theory_scale (the factor on every theory sigma) must be >= 0, got {scale!r}")
         self.catalogue = input_nuisances()
+        self._recent: dict = {}  # predictors at recent inputs (_predictor_at)
         point = {p: float((probe or {}).get(p) or PROBE_VALUE) for p in model.parameters}
         observables = tuple(likelihood.observables)
         sm_point = model.sm_point()
@@ -88,9 +91,29 @@ class TheoryNuisances:
         from ..physics.form_factors import substituted_models
         from ..uncertainties import inputs_at
 
+        if keys is not None:  # the predictor at these inputs, kept: a fit moves the parameters alone often
+            predictor, inputs = self._predictor_at(normals)
+            with substituted_models(inputs.form_factor_models):
+                return predictor(keys=keys, **params)
         inputs = inputs_at(self.model.sm, normals, self.scale)
         with substituted_models(inputs.form_factor_models):
             return _predict(self.model.with_sm(inputs.sm), self.mX, params, keys)
+
+    def _predictor_at(self, normals: Mapping):
+        """(``model.with_sm(shifted).predictor(mX)``, the shifted inputs) at scalar ``normals``,
+        one of the last :data:`RECENT_PREDICTORS` kept (its factors of m_X, computed on first use
+        inside the inputs' form factors, are those of a fresh one: the same numbers)."""
+        from ..uncertainties import inputs_at
+
+        recent = self._recent
+        key = tuple((k, float(v)) for k, v in normals.items())
+        hit = recent.get(key)
+        if hit is None:
+            inputs = inputs_at(self.model.sm, normals, self.scale)
+            if len(recent) >= RECENT_PREDICTORS:
+                recent.clear()
+            hit = recent[key] = (self.model.with_sm(inputs.sm).predictor(self.mX), inputs)
+        return hit
 
     def predict(self, params: Mapping[str, float], nu: Sequence[float], keys=None) -> dict:
         """The model's predictions at ``params`` with the active nuisances at ``nu``; with
