@@ -191,7 +191,7 @@ def impacts(model, fit, poi=None, errors: np.ndarray | None = None, parameters=N
     wanted = None if parameters is None else set(parameters)
     x_hat = np.asarray(fit.x, float)
     _, g_hat, hess = model.nll_grad_hess(x_hat)
-    at_bound = (x_hat <= lo) & (g_hat > 0) | (x_hat >= hi) & (g_hat < 0)
+    at_bound = ((x_hat <= lo) & (g_hat > 0)) | ((x_hat >= hi) & (g_hat < 0))
     out = []
     for i, name, t0, s in zip(c.index, c.names, c.theta0, c.sigma):
         if not free[i] or i == ipoi or (wanted is not None and name not in wanted):
@@ -203,13 +203,15 @@ def impacts(model, fit, poi=None, errors: np.ndarray | None = None, parameters=N
         for key, v in values.items():
             v = float(np.clip(v, lo[i], hi[i]))
             values[key] = v
+            fix = {**base_fix, int(i): v}
             try:
-                if start is None:
-                    r = minimize(model, init=fit.x, fix={**base_fix, int(i): v})
-                else:  # on the tangent through the best fit, Newton with the best fit's Hessian
+                r = None
+                if start is not None:  # on the tangent through the best fit, Newton with the best fit's Hessian
                     tangent, hessian = start
-                    r = minimize(model, init=x_hat + (v - th) * tangent, fix={**base_fix, int(i): v},
-                                 hessian=hessian, edm=IMPACT_EDM)
+                    r = minimize(model, init=x_hat + (v - th) * tangent, fix=fix, hessian=hessian,
+                                 edm=IMPACT_EDM, raise_on_failure=False)
+                if r is None or not r.valid:  # from the best fit, as a fit of its own
+                    r = minimize(model, init=fit.x, fix=fix)
             except ConvergenceError:
                 raise ConvergenceError(f"impact of {name}: the fit with it fixed at {v:.6g} did not converge") from None
             shifts[key] = float(r.x[ipoi]) - mu_hat
@@ -228,6 +230,8 @@ def _conditional_start(hess, held, i: int):
     and the best fit's Hessian over the free ones, from which Newton starts
     (:func:`~xfit.histfactory.minimize`, ``hessian``).  None if that Hessian is not positive
     definite (the refits then start from the best fit with a Hessian of their own)."""
+    if hess is None:  # the NLL is not finite at the best fit
+        return None
     free = ~held
     free[i] = False
     try:
