@@ -126,12 +126,16 @@ class LaplaceMarginal:
         and mu (other mu_X): the fit starts from its minimum moved along the tangent
         dx/d mu_X = -H^-1 dgrad/d mu_X (implicit function theorem) with its factorised Hessian
         (fewer Newton iterations; the minimum is the same to the fit's tolerance)."""
-        hessian = None
+        res = None
         if near is not None and near.factor is not None and near.mu == mu:
             column = near.hessian_blocks.column(self.kx.ix)
-            init = near.x - (float(mu_X) - near.mu_X) * near.factor.solve(column)
-            hessian = (near.factor, self.nuisance)
-        res = self.conditional_fit(mu_X, mu, init, hessian)
+            start = near.x - (float(mu_X) - near.mu_X) * near.factor.solve(column)
+            try:
+                res = self.conditional_fit(mu_X, mu, start, (near.factor, self.nuisance))
+            except ConvergenceError:  # from the neighbour's minimum itself, as without ``near``
+                init = near.x if init is None else init
+        if res is None:
+            res = self.conditional_fit(mu_X, mu, init)
         hb = self.model.nll_grad_hess(res.x)[2]
         if hb is None:
             raise ConvergenceError(f"the NLL is not finite at the conditional minimum (mu_X = {mu_X}, mu = {mu})")
