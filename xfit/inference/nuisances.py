@@ -115,6 +115,10 @@ class TheoryNuisances:
             hit = recent[key] = (self.model.with_sm(inputs.sm).predictor(self.mX), inputs)
         return hit
 
+    def __getstate__(self) -> dict:
+        """Pickled (e.g. for worker processes) without the kept predictors."""
+        return {**self.__dict__, "_recent": {}}
+
     def predict(self, params: Mapping[str, float], nu: Sequence[float], keys=None) -> dict:
         """The model's predictions at ``params`` with the active nuisances at ``nu``; with
         ``keys`` (e.g. a likelihood's observables) only those (and ``"mX"``), the same values."""
