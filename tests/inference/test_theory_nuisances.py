@@ -141,6 +141,53 @@ def test_only_inputs_that_move_the_likelihood_are_profiled(profiled, babar_nuisa
     assert not any(n.startswith("B->K*") for n in closed.names)  # B -> K* X is closed at 4.7 GeV
 
 
+def _one_at_a_time(nuis, likelihood):
+    """The classification one prediction at a time (the reference for the batched one):
+    (active names, inert names, moves_sm), each nuisance at +1 alone at the probe point, and
+    the active ones at the SM point."""
+    model, observables = nuis.model, tuple(likelihood.observables)
+    point = {p: 0.01 for p in model.parameters}
+    base, sm_base = model.predict(nuis.mX, **point), model.predict(nuis.mX, **model.sm_point())
+    active, inert, moves_sm = [], [], False
+    for n in nuis.catalogue:
+        shifted = nuis._predict_keys(point, {n.key: 1.0})
+        moves = any(nuis._moves(base[o], shifted[o]) for o in observables)
+        (active if moves else inert).append(n.name)
+        if moves:
+            at_sm = nuis._predict_keys(model.sm_point(), {n.key: 1.0})
+            moves_sm = moves_sm or any(nuis._moves(sm_base[o], at_sm[o]) for o in observables)
+    return tuple(active), tuple(inert), moves_sm
+
+
+@pytest.mark.parametrize("model, terms, mX", [
+    ("tau-flavor", TERMS, MX), ("tau-flavor", "babar_b_to_k", MX), ("tau-flavor", "babar_b_to_k", 4.7),
+    ("tau-flavor", "toy_ratio", MX), ("eft", "babar_b_to_k,l3_z_gamma", 0.5),
+])
+def test_batched_classification_equals_the_one_at_a_time_one(model, terms, mX):
+    m = EFTPlane() if model == "eft" else get_model(model)
+    lik = _RatioTerm(m) if terms == "toy_ratio" else build_likelihood(terms)
+    nuis = TheoryNuisances(m, lik, mX)
+    assert (nuis.names, nuis.inert, nuis.moves_sm) == _one_at_a_time(nuis, lik)
+    assert nuis.moves_sm == (terms == "toy_ratio")
+
+
+def test_kept_predictors_give_the_numbers_of_fresh_ones(tau, babar_nuisances):
+    """predict(..., keys=...) reuses the predictor at the same nuisance values (its factors of
+    m_X computed once): every number equals a fresh model.with_sm(...).predictor(mX) at those
+    inputs, bit for bit, for several g_X at each of several nuisance points."""
+    nuis = babar_nuisances
+    keys = ("BR(B+->K+X)", "BR(B0->K*0X)", "F_L(B0->K*0X)")
+    rng = np.random.default_rng(3)
+    for nu in (np.zeros(len(nuis.names)), rng.standard_normal(len(nuis.names)), 0.5 * np.ones(len(nuis.names))):
+        normals = dict(zip(nuis.keys, (float(v) for v in nu)))
+        inputs = inputs_at(tau.sm, normals)
+        for gX in (0.01, 0.03, 0.01):
+            kept = nuis.predict({"gX": gX}, nu, keys=keys)
+            with form_factors.substituted_models(inputs.form_factor_models):
+                fresh = tau.with_sm(inputs.sm).predictor(MX)(keys=keys, gX=gX)
+            assert kept.keys() == fresh.keys() and all(np.array_equal(kept[k], fresh[k]) for k in fresh)
+
+
 # --- exact reductions -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("model, terms, points", [

@@ -344,3 +344,32 @@ def test_d_to_pi_fplus_reproduces_etm_endpoint():
 def test_k_to_pi_fplus_slope():
     q2, m_pi = 0.1, 0.13957039
     assert ff.k_to_pi_fplus(q2) == pytest.approx(0.9698 * (1 + 24.22e-3 * q2 / m_pi**2), rel=1e-12)
+
+
+def test_recent_values_are_those_of_a_fresh_evaluation():
+    """_evaluate keeps recent one-q^2 values keyed by the parametrisation: a repeated call gives
+    the fresh value bit for bit, a substituted parametrisation its own value (never a kept one),
+    and arrays of q^2 or array-valued parameters are evaluated every time."""
+    import dataclasses
+
+    name = "B->K f+"
+    q2 = 3.7
+    ff._RECENT.clear()
+    fresh = ff._spec(name).model(ff._checked_q2(q2, name, ff._spec(name).q2_max))
+    assert ff._evaluate(name, q2) == float(fresh) and ff._evaluate(name, q2) == float(fresh)
+    one = np.array([q2])
+    assert np.array_equal(ff._evaluate(name, one), fresh * np.ones(1))
+    kept = ff._evaluate(name, one)
+    kept[0] = -1.0  # a caller's copy: what is kept does not change
+    assert np.array_equal(ff._evaluate(name, one), fresh * np.ones(1))
+    model = ff.form_factor_model(name)
+    moved = dataclasses.replace(model, coefficients=(model.coefficients[0] * 1.01, *model.coefficients[1:]))
+    with ff.substituted_models({name: moved}):
+        assert ff._evaluate(name, q2) == float(moved(q2)) != float(fresh)
+    batch = dataclasses.replace(model, coefficients=(np.array([1.0, 2.0]) * model.coefficients[0],
+                                                     *model.coefficients[1:]))
+    with ff.substituted_models({name: batch}):
+        assert np.array_equal(ff._evaluate(name, q2), batch(q2))
+    assert ff._evaluate(name, q2) == float(fresh)
+    with pytest.raises(InputError, match="outside the physical range"):
+        ff._evaluate(name, 1e3)

@@ -80,6 +80,18 @@ def test_poisson_intervals_are_garwood():
     assert np.allclose(hi, [1.8410216, 3.2995266, 14.2669498], atol=1e-6)
 
 
+def test_poisson_intervals_equal_the_chi2_quantiles_of_scipy_stats():
+    """poisson_interval computes chi2.ppf(p, 2k)/2 as gammaincinv(k, p) (scipy.stats not
+    imported): the same numbers, bit for bit."""
+    from scipy import stats
+
+    n = np.array([0, 1, 2, 3, 7, 10, 33, 100, 1234, 54321], float)
+    a = 0.5 * (1.0 - P.POISSON_CL)
+    lo, hi = P.poisson_interval(n)
+    assert np.array_equal(lo, np.where(n > 0, 0.5 * stats.chi2.ppf(a, 2 * np.maximum(n, 1e-300)), 0.0))
+    assert np.array_equal(hi, 0.5 * stats.chi2.ppf(1.0 - a, 2 * (n + 1)))
+
+
 def test_pull_and_impact_numbers(drawn):
     model, fit, out, _ = drawn
     pulls = D.pulls(model, fit)

@@ -31,7 +31,7 @@ how well the proposal covers the integrand.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import logsumexp
@@ -48,16 +48,21 @@ def log_det_free(hessian_blocks, free: np.ndarray) -> float:
 
     Raises :class:`ConvergenceError` if that matrix is not positive definite.
     """
+    return _log_det_and_factor(hessian_blocks, free)[0]
+
+
+def _log_det_and_factor(hessian_blocks, free: np.ndarray):
+    """(:func:`log_det_free`, the block factorisation it came from or None on the dense route)."""
     try:
         fac = hessian_blocks.factorize(free)
         ld = -(float(np.sum(np.linalg.slogdet(fac.Dinv)[1])) + float(np.linalg.slogdet(fac.Sinv)[1]))
         if math.isfinite(ld):
-            return ld
+            return ld, fac
     except np.linalg.LinAlgError:
         raise ConvergenceError("the nuisance Hessian is not positive definite at the conditional minimum") from None
     except AttributeError:  # a backend without the factor fields: dense route
         pass
-    return log_det_dense(hessian_blocks, free)
+    return log_det_dense(hessian_blocks, free), None
 
 
 def log_det_dense(hessian_blocks, free: np.ndarray) -> float:
@@ -79,6 +84,13 @@ class LaplacePoint:
     log_det: float
     n_nuisance: int
     x: np.ndarray
+    #: mu_X and mu of the point (the mass is that of the templates when it was computed)
+    mu_X: float = math.nan
+    mu: float = math.nan
+    #: the exact Hessian at ``x``: its blocks and their factorisation over the nuisances (None on
+    #: the dense route), for the warm start of a fit nearby (:meth:`LaplaceMarginal.at`, ``near``)
+    hessian_blocks: object = field(default=None, repr=False)
+    factor: object = field(default=None, repr=False)
 
 
 class LaplaceMarginal:
@@ -101,22 +113,35 @@ class LaplaceMarginal:
     def fix(self, mu_X: float, mu: float = 1.0) -> dict[int, float]:
         return {self.kx.ix: float(mu_X), self.kx.imu: float(mu)}
 
-    def conditional_fit(self, mu_X: float, mu: float = 1.0, init=None):
-        """The conditional minimum over the nuisances (warm-started from ``init`` or the last one)."""
+    def conditional_fit(self, mu_X: float, mu: float = 1.0, init=None, hessian=None):
+        """The conditional minimum over the nuisances (warm-started from ``init`` or the last one;
+        ``hessian``: a factorised Hessian nearby to start Newton with, see :func:`minimize`)."""
         start = init if init is not None else self._x
-        res = minimize(self.model, init=start, fix=self.fix(mu_X, mu))
+        res = minimize(self.model, init=start, fix=self.fix(mu_X, mu), hessian=hessian)
         self._x = res.x
         return res
 
-    def at(self, mu_X: float, mu: float = 1.0, init=None) -> LaplacePoint:
-        """ln L_marg at (current mass, mu_X, mu)."""
-        res = self.conditional_fit(mu_X, mu, init)
+    def at(self, mu_X: float, mu: float = 1.0, init=None, near: LaplacePoint | None = None) -> LaplacePoint:
+        """ln L_marg at (current mass, mu_X, mu).  ``near``: a point computed at the same mass
+        and mu (other mu_X): the fit starts from its minimum moved along the tangent
+        dx/d mu_X = -H^-1 dgrad/d mu_X (implicit function theorem) with its factorised Hessian
+        (fewer Newton iterations; the minimum is the same to the fit's tolerance)."""
+        res = None
+        if near is not None and near.factor is not None and near.mu == mu:
+            column = near.hessian_blocks.column(self.kx.ix)
+            start = near.x - (float(mu_X) - near.mu_X) * near.factor.solve(column)
+            try:
+                res = self.conditional_fit(mu_X, mu, start, (near.factor, self.nuisance))
+            except ConvergenceError:  # from the neighbour's minimum itself, as without ``near``
+                init = near.x if init is None else init
+        if res is None:
+            res = self.conditional_fit(mu_X, mu, init)
         hb = self.model.nll_grad_hess(res.x)[2]
         if hb is None:
             raise ConvergenceError(f"the NLL is not finite at the conditional minimum (mu_X = {mu_X}, mu = {mu})")
-        ld = log_det_free(hb, self.nuisance)
+        ld, fac = _log_det_and_factor(hb, self.nuisance)
         ln_m = -res.nll + 0.5 * self.n_nuisance * _LN_2PI - 0.5 * ld
-        return LaplacePoint(ln_m, float(res.nll), ld, self.n_nuisance, res.x.copy())
+        return LaplacePoint(ln_m, float(res.nll), ld, self.n_nuisance, res.x.copy(), float(mu_X), float(mu), hb, fac)
 
 
 #: Default width factor of the importance-sampling proposal N(theta_hat, s^2 H^-1): a slightly wider

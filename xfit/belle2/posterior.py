@@ -269,15 +269,16 @@ def build_grid(settings: PosteriorSettings, kx: KXModel | None = None, path: Pat
         kx.set_mass(template_mass(q, settings.width), settings.width)
         col = np.full((len(mu_X), len(mu)), np.nan)
         for j, m in enumerate(mu):
-            x = start_x.get(j)
+            x, near = start_x.get(j), None
             for k, b in enumerate(mu_X):
                 try:
-                    pt = lap.at(b, m, init=x)
+                    pt = lap.at(b, m, init=x, near=near)
                 except ConvergenceError:
                     grid.n_failed += 1
+                    near = None
                     continue
                 col[k, j] = pt.ln_marginal
-                x = pt.x
+                x, near = pt.x, pt
                 if k == 0:
                     start_x[j] = pt.x
         grid.table[i] = _fill_failed(col, mu_X)
@@ -632,11 +633,11 @@ def write_outputs(res: PosteriorResult, out: Path) -> list[Path]:
                  f"# HPD thresholds on the mass per cell: 68% {mesh.levels['68']:.6e}, 95% {mesh.levels['95']:.6e}\n")
         w = csv.writer(fh)
         w.writerow(["mX_GeV", "BR", "posterior_mass", "in_hpd68", "in_hpd95"])
-        for i, mx in enumerate(mesh.mX):
-            for j, br in enumerate(mesh.BR):
-                m = mesh.mass[i, j]
-                w.writerow([f"{mx:.6g}", f"{br:.6g}", f"{m:.6e}", int(m >= mesh.levels["68"]),
-                            int(m >= mesh.levels["95"])])
+        # the rows as csv.writer writes them (no field needs quoting), formatted in one pass
+        l68, l95 = mesh.levels["68"], mesh.levels["95"]
+        brs = [f"{br:.6g}" for br in mesh.BR]
+        fh.write("".join(f"{mx:.6g},{br},{m:.6e},{int(m >= l68)},{int(m >= l95)}{w.dialect.lineterminator}"
+                         for mx, row in zip(mesh.mX, mesh.mass) for br, m in zip(brs, row)))
     paths.append(p)
     p = out / SUMMARY_FILE
     p.write_text(json.dumps(res.summary, indent=1, default=float))

@@ -33,6 +33,8 @@ INERT_RTOL = 1e-12
 #: Parameter value used to probe which nuisances matter where a start value is 0 (at the SM
 #: point every rate vanishes whatever the inputs).
 PROBE_VALUE = 0.01
+#: Predictors at shifted inputs kept by :meth:`TheoryNuisances._predictor_at`.
+RECENT_PREDICTORS = 8
 
 
 class TheoryNuisances:
@@ -50,25 +52,35 @@ class TheoryNuisances:
         if self.scale < 0:
             raise InputError(f"theory_scale (the factor on every theory sigma) must be >= 0, got {scale!r}")
         self.catalogue = input_nuisances()
+        self._recent: dict = {}  # predictors at recent inputs (_predictor_at)
         point = {p: float((probe or {}).get(p) or PROBE_VALUE) for p in model.parameters}
         observables = tuple(likelihood.observables)
-        base = model.predict(self.mX, **point)
         sm_point = model.sm_point()
-        sm_base = model.predict(self.mX, **sm_point)
-        active, inert = [], []
+        # every nuisance at +1 (the others at 0) in ONE vectorised evaluation: row j of the
+        # batch is the prediction with nuisance j shifted
+        moved = self._moved_by_unit_shifts(self.catalogue, point, observables)
+        active = [n for n, m in zip(self.catalogue, moved) if m]
+        inert = [n for n, m in zip(self.catalogue, moved) if not m]
         #: True if some nuisance moves an observable at the SM point (else chi2 of the SM
         #: does not depend on them and is the central one)
-        self.moves_sm = False
-        for n in self.catalogue:
-            shifted = self._predict_keys(point, {n.key: 1.0})
-            (active if any(self._moves(base[o], shifted[o]) for o in observables) else inert).append(n)
-            if not self.moves_sm and active and active[-1] is n:
-                at_sm = self._predict_keys(sm_point, {n.key: 1.0})
-                self.moves_sm = any(self._moves(sm_base[o], at_sm[o]) for o in observables)
+        self.moves_sm = bool(active) and any(self._moved_by_unit_shifts(active, sm_point, observables))
         self.active = tuple(active)
         self.names = tuple(n.name for n in active)
         self.inert = tuple(n.name for n in inert)
         self.keys = tuple(n.key for n in active)
+
+    def _moved_by_unit_shifts(self, nuisances, params: Mapping[str, float], observables) -> list[bool]:
+        """[does a unit shift of nuisance n (the others at 0) move an observable at ``params``?
+        for n in ``nuisances``]: one batch of len(nuisances) shifted inputs (row j: nuisance j
+        at 1), each row compared with the central prediction as by :meth:`_moves`."""
+        base = self.model.predict(self.mX, **params)
+        k = len(nuisances)
+        normals = {n.key: np.eye(k)[j] for j, n in enumerate(nuisances)}
+        batch = self._predict_keys_batch({p: np.full(k, v) for p, v in params.items()}, normals, k, observables)
+        out = []
+        for j in range(k):
+            out.append(any(self._moves(base[o], np.asarray(batch[o])[j]) for o in observables))
+        return out
 
     @staticmethod
     def _moves(before, after) -> bool:
@@ -79,9 +91,33 @@ class TheoryNuisances:
         from ..physics.form_factors import substituted_models
         from ..uncertainties import inputs_at
 
+        if keys is not None:  # the predictor at these inputs, kept: a fit moves the parameters alone often
+            predictor, inputs = self._predictor_at(normals)
+            with substituted_models(inputs.form_factor_models):
+                return predictor(keys=keys, **params)
         inputs = inputs_at(self.model.sm, normals, self.scale)
         with substituted_models(inputs.form_factor_models):
             return _predict(self.model.with_sm(inputs.sm), self.mX, params, keys)
+
+    def _predictor_at(self, normals: Mapping):
+        """(``model.with_sm(shifted).predictor(mX)``, the shifted inputs) at scalar ``normals``,
+        one of the last :data:`RECENT_PREDICTORS` kept (its factors of m_X, computed on first use
+        inside the inputs' form factors, are those of a fresh one: the same numbers)."""
+        from ..uncertainties import inputs_at
+
+        recent = self._recent
+        key = tuple((k, float(v)) for k, v in normals.items())
+        hit = recent.get(key)
+        if hit is None:
+            inputs = inputs_at(self.model.sm, normals, self.scale)
+            if len(recent) >= RECENT_PREDICTORS:
+                recent.clear()
+            hit = recent[key] = (self.model.with_sm(inputs.sm).predictor(self.mX), inputs)
+        return hit
+
+    def __getstate__(self) -> dict:
+        """Pickled (e.g. for worker processes) without the kept predictors."""
+        return {**self.__dict__, "_recent": {}}
 
     def predict(self, params: Mapping[str, float], nu: Sequence[float], keys=None) -> dict:
         """The model's predictions at ``params`` with the active nuisances at ``nu``; with

@@ -289,11 +289,34 @@ def substituted_models(models: Mapping[str, Callable]) -> Iterator[None]:
         _SUBSTITUTED.reset(token)
 
 
+#: Recent evaluations at one q^2, {(name, parametrisation, q^2, shape): value}: a fit with
+#: theory nuisances evaluates every form factor at the same q^2 with the same parameters
+#: whenever another input moves.  Only hashable (scalar-parameter) parametrisations are kept;
+#: a value is what the evaluation gives, bit for bit (the parametrisation is part of the key).
+_RECENT: dict = {}
+_RECENT_SIZE = 4096
+
+
 def _evaluate(name: str, q2):
     spec = _spec(name)
+    model = (_SUBSTITUTED.get() or {}).get(name, spec.model)
+    key = None
+    if np.size(q2) == 1:
+        key = (name, model, float(np.ravel(q2)[0]), np.shape(q2))
+        try:
+            hit = _RECENT.get(key)
+        except TypeError:  # array-valued parameters (a batch of draws)
+            key = hit = None
+        if hit is not None:
+            return hit if isinstance(hit, float) else hit.copy()
     values = _checked_q2(q2, name, spec.q2_max)
-    result = (_SUBSTITUTED.get() or {}).get(name, spec.model)(values)
-    return float(result) if np.ndim(result) == 0 else result
+    result = model(values)
+    out = float(result) if np.ndim(result) == 0 else result
+    if key is not None:
+        if len(_RECENT) >= _RECENT_SIZE:
+            _RECENT.clear()
+        _RECENT[key] = out if isinstance(out, float) else np.array(out, copy=True)
+    return out
 
 
 def b_to_k_f0(q2):
