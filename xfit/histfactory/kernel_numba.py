@@ -519,9 +519,42 @@ def _solve(grad, Dinv, Bm, Yl, L, fg, fl, global_params, local_params, local_bin
     return x
 
 
+@njit(cache=True, error_model="numpy")
+def free_set(x, g, lo, hi, fixed):
+    """:func:`.minimizer._free_set` compiled: the free parameters of a Newton step at ``x``."""
+    free = np.empty(x.shape[0], dtype=np.bool_)
+    for i in range(x.shape[0]):
+        free[i] = not (fixed[i] or (x[i] <= lo[i] and g[i] > 0.0) or (x[i] >= hi[i] and g[i] < 0.0))
+    return free
+
+
+@njit(cache=True, error_model="numpy")
+def trial_point(x, step, t, lo, hi, free, g):
+    """:func:`.minimizer._trial_point` compiled: (x - t * step clipped to the bounds on the free
+    parameters, g.(xn - x)); the same operations, and the same BLAS dot product."""
+    n = x.shape[0]
+    xn = np.empty(n)
+    dx = np.empty(n)
+    for i in range(n):
+        v = x[i]
+        if free[i]:
+            v -= t * step[i]
+            if v < lo[i]:  # np.maximum and np.minimum as comparisons: NaN stays NaN
+                v = lo[i]
+            if v > hi[i]:
+                v = hi[i]
+        xn[i] = v
+        dx[i] = v - x[i]
+    return xn, np.dot(g, dx)
+
+
 class NumbaKernel:
     """The compiled kernel of one model (shared by the copies made with ``with_data``): the static
     index arrays, ready for the compiled functions."""
+
+    #: the Newton minimiser's elementwise steps (:func:`.minimizer._newton`), compiled
+    free_set = staticmethod(free_set)
+    trial_point = staticmethod(trial_point)
 
     def __init__(self, model):
         c = model.compiled
