@@ -437,17 +437,17 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
     # Y_b = D_b^-1 B_b^T = diag(1/dl) B_b^T - s_b v_b z_b^T with z_b = B_b v_b (Sherman-Morrison),
     # at the local parameters (the rows of unused and inactive slots are 0), (nl, ng): the
     # product B Y below is then a plain (not transposed) matrix product, the fastest for BLAS
+    Y = np.ascontiguousarray(Bm.T)  # B^T, then D^-1 B^T in place (contiguous loops)
     z = np.zeros((nb, ng))
     for j in range(nl):
         b, vj = local_bin[j], vb[local_bin[j], local_slot[j]]
         for g in range(ng):
-            z[b, g] += vj * Bm[g, j]
-    Y = np.empty((nl, ng))
+            z[b, g] += vj * Y[j, g]
     for j in range(nl):
         b, i = local_bin[j], local_slot[j]
         cj, svj = 1.0 / dlb[b, i], sb[b] * vb[b, i]
         for g in range(ng):
-            Y[j, g] = Bm[g, j] * cj - svj * z[b, g]
+            Y[j, g] = Y[j, g] * cj - svj * z[b, g]
     BY = Bm @ Y
     for i in range(ng):  # S = A - B Y, symmetrised, lower triangle
         for j in range(i + 1):
