@@ -269,10 +269,11 @@ def _hessian(theta, second_order, nonzero, nominal, hup, hdn, histo_param, poly,
     wJl = np.empty(nl)
     for j in range(nl):
         wJl[j] = W[local_bin[j]] * Jl[j]
+    JgT = np.ascontiguousarray(Jg.T)
     B = np.empty((ng, nl))
     for g in range(ng):
         for j in range(nl):
-            B[g, j] = Jg[local_bin[j], g] * wJl[j]
+            B[g, j] = JgT[g, local_bin[j]] * wJl[j]
     WJ = np.empty((nb, ng))
     for b in range(nb):
         for g in range(ng):
