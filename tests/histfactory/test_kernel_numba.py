@@ -269,6 +269,7 @@ def test_cholesky_by_return_code():
     bad = S.copy()
     bad[3, 3] = -1.0
     assert kn._cholesky_lower(bad) == 4
+    assert kn._cholesky_lower(np.zeros((0, 0))) == 0
 
 
 def test_not_positive_definite_schur_complement_raises_in_both():

@@ -356,6 +356,8 @@ def _cholesky_lower(S):
     triangle, in place (the upper triangle set to 0); LAPACK's info: 0 or k > 0 if the leading
     minor of order k is not positive definite (``S`` then holds partial results)."""
     n = S.shape[0]
+    if n == 0:
+        return 0
     # C order is LAPACK's transpose: its upper triangle is the lower one here
     info = _xxpotrf(ord("d"), ord("U"), n, S.ctypes, n)
     if info == 0:
