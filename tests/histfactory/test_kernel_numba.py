@@ -11,7 +11,7 @@ from hf_toys import random_points, toy_workspace
 import xfit.histfactory.kernel_numba as kn  # fails without numba (it is in the test extra)
 from xfit.belle2 import files
 from xfit.errors import InputError
-from xfit.histfactory import HistFactoryModel, covariance, evaluate, histosys, kernel, minimize, normsys
+from xfit.histfactory import HistFactoryModel, covariance, evaluate, histosys, kernel, minimize, minimizer, normsys
 
 
 def _rel(a, b) -> float:
@@ -112,6 +112,7 @@ def test_factorisation_and_solve_agree(pair):
         for f, damping in ((free, 0.0), (some_fixed, 0.0), (free, 1e-3)):
             fp, fn = hp.factorize(f, damping), hn.factorize(f, damping)
             assert _rel(fn.Sinv, fp.Sinv) <= 1e-10
+            assert _rel(fn.Y, fp.Y) <= 1e-10 and _rel(fn.Bf, fp.Bf) <= 1e-12 and _rel(fn.Dinv, fp.Dinv) <= 1e-10
             assert _rel(fn.solve(g), fp.solve(g)) <= 1e-10
             assert np.all(fn.solve(g)[~f] == 0.0)
             many = np.stack([g, -2.0 * g + 0.1])
@@ -253,3 +254,71 @@ def test_threads_sharing_a_model_get_their_own_workspace():
         results = list(ex.map(work, range(4)))
     for i, res in enumerate(results):
         assert all(_rel(a, want[i]) <= 1e-12 for a in res)
+
+
+def test_cholesky_by_return_code():
+    """The compiled Cholesky (LAPACK dpotrf by its return code) equals numpy's; a matrix that is
+    not positive definite gives info > 0 (no exception)."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(7, 12))
+    S = X @ X.T + np.eye(7)
+    L = S.copy()
+    L[np.triu_indices(7, 1)] = 99.0  # only the lower triangle is read
+    assert kn._cholesky_lower(L) == 0
+    assert _rel(L, np.linalg.cholesky(S)) <= 1e-14 and np.all(L[np.triu_indices(7, 1)] == 0.0)
+    bad = S.copy()
+    bad[3, 3] = -1.0
+    assert kn._cholesky_lower(bad) == 4
+    assert kn._cholesky_lower(np.zeros((0, 0))) == 0
+
+
+def test_not_positive_definite_schur_complement_raises_in_both():
+    """At the Belle II starting point the exact Hessian is not positive definite (Newton then
+    takes a Fisher-scoring step): the compiled factorisation says so by its status, and both
+    paths raise LinAlgError; damped enough, both factorise."""
+    spec = files.load_workspace()
+    mp, mn = HistFactoryModel(spec, kernel="numpy"), HistFactoryModel(spec, kernel="numba")
+    hp, hn = mp.nll_grad_hess(mp.init)[2], mn.nll_grad_hess(mn.init)[2]
+    c, free = mn.compiled, ~mn.fixed
+    delta, w, u = hn.rank_one
+    k = mn._kernel
+    status = kn._factorize(hn.A, hn.B, delta, w, u, free[c.global_params], free[c.local_params], 0.0,
+                           k._blocks[2], k._blocks[3], k._slot_used)[0]
+    assert status == 2
+    for h in (hp, hn):
+        with pytest.raises(np.linalg.LinAlgError):
+            h.factorize(free)
+    g = mp.nll_and_grad(mp.init)[1]
+    assert _rel(hn.factorize(free, 1.0).solve(g), hp.factorize(free, 1.0).solve(g)) <= 1e-10
+
+
+def test_newton_elementwise_steps_compiled_as_numpy():
+    """The compiled free set and trial point of the Newton minimiser equal the numpy ones
+    exactly: parameters at their bounds, fixed ones, infinite bounds and NaN steps."""
+    rng = np.random.default_rng(7)
+    n = 40
+    lo, hi = np.full(n, -1.0), np.full(n, 2.0)
+    lo[:4], hi[4:8] = -np.inf, np.inf
+    x = rng.uniform(-1.0, 2.0, n)
+    x[8:12], x[12:16] = -1.0, 2.0  # at the bounds
+    g = rng.normal(size=n)
+    g[8:10], g[12:14] = 1.0, -1.0  # held there by the gradient
+    g[10:12], g[14:16] = -1.0, 1.0  # or not
+    g[20] = 0.0
+    fixed = np.zeros(n, bool)
+    fixed[[3, 9, 30]] = True
+    free = minimizer._free_set(x, g, lo, hi, fixed)
+    assert np.array_equal(kn.free_set(x, g, lo, hi, fixed), free)
+    assert not free[[3, 8, 9, 12, 13, 30]].any() and free[[10, 11, 14, 15]].all()
+    step = rng.normal(scale=3.0, size=n)
+    step[5] = np.nan
+    for t in (1.0, 0.25, 1e-3):
+        xn_p, slope_p = minimizer._trial_point(x, step, t, lo, hi, free, g)
+        xn_n, slope_n = kn.trial_point(x, step, t, lo, hi, free, g)
+        assert np.array_equal(xn_n, xn_p, equal_nan=True) and np.isnan(xn_n[5])
+        assert (np.isnan(slope_n) and np.isnan(slope_p)) or slope_n == slope_p
+    step[5] = 0.5
+    xn_p, slope_p = minimizer._trial_point(x, step, 1.0, lo, hi, free, g)
+    xn_n, slope_n = kn.trial_point(x, step, 1.0, lo, hi, free, g)
+    assert np.array_equal(xn_n, xn_p) and slope_n == slope_p and np.isfinite(slope_n)
+    assert np.all((xn_n >= lo) & (xn_n <= hi)) and np.all(xn_n[~free] == x[~free])

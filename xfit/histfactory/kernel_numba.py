@@ -36,7 +36,7 @@ from ..datasets.registry import cache_root
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_root() / "numba"))
 
-from numba import njit  # noqa: E402  (after NUMBA_CACHE_DIR is set)
+from numba import njit, types  # noqa: E402  (after NUMBA_CACHE_DIR is set)
 
 from .blocks import BlockSolver, HessianBlocks  # noqa: E402
 from .histosys import _CODE4P_POLY  # noqa: E402
@@ -269,10 +269,11 @@ def _hessian(theta, second_order, nonzero, nominal, hup, hdn, histo_param, poly,
     wJl = np.empty(nl)
     for j in range(nl):
         wJl[j] = W[local_bin[j]] * Jl[j]
+    JgT = np.ascontiguousarray(Jg.T)
     B = np.empty((ng, nl))
     for g in range(ng):
         for j in range(nl):
-            B[g, j] = Jg[local_bin[j], g] * wJl[j]
+            B[g, j] = JgT[g, local_bin[j]] * wJl[j]
     WJ = np.empty((nb, ng))
     for b in range(nb):
         for g in range(ng):
@@ -342,13 +343,37 @@ def _hessian(theta, second_order, nonzero, nominal, hup, hdn, histo_param, poly,
     return As, B, D, delta, W, Jb, rank_one
 
 
+#: LAPACK dpotrf through numba's own wrapper (what np.linalg.cholesky calls in compiled code),
+#: called directly for its return code: a matrix that is not positive definite then costs no
+#: exception (raised in compiled code, an exception costs ~0.2 ms)
+_xxpotrf = types.ExternalFunction("numba_xxpotrf", types.intc(types.char, types.char, types.intp,
+                                                              types.CPointer(types.float64), types.intp))
+
+
+@njit(cache=True, error_model="numpy")
+def _cholesky_lower(S):
+    """Cholesky factor L (S = L L^T) of the symmetric C-ordered ``S`` read from its lower
+    triangle, in place (the upper triangle set to 0); LAPACK's info: 0 or k > 0 if the leading
+    minor of order k is not positive definite (``S`` then holds partial results)."""
+    n = S.shape[0]
+    if n == 0:
+        return 0
+    # C order is LAPACK's transpose: its upper triangle is the lower one here
+    info = _xxpotrf(ord("d"), ord("U"), n, S.ctypes, n)
+    if info == 0:
+        for i in range(n):
+            for j in range(i + 1, n):
+                S[i, j] = 0.0
+    return info
+
+
 @njit(cache=True, error_model="numpy")
 def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_used):
-    """(status, Dinv, YT, Bm, L): :meth:`.blocks.HessianBlocks.factorize` with rank-one local
+    """(status, Dinv, Y, Bm, L): :meth:`.blocks.HessianBlocks.factorize` with rank-one local
     blocks D_b = diag(delta_b) + w_b u_b u_b^T: the inverse blocks, D^-1 B^T at the local
-    parameters (transposed, (ng, nl)), B restricted to the free parameters and the Cholesky
-    factor L of the Schur complement; status 0 success, 1 a damped diagonal not > 0 (not
-    covered: numpy path), 2 the Schur complement is not positive definite."""
+    parameters ``Y`` (nl, ng), B restricted to the free parameters and the Cholesky factor L of
+    the Schur complement (lower triangle; upper 0); status 0 success, 1 a damped diagonal not
+    > 0 (not covered: numpy path), 2 the Schur complement is not positive definite."""
     ng = A.shape[0]
     nb, m = delta.shape
     nl = local_bin.shape[0]
@@ -360,19 +385,19 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
     for j in range(nl):
         if not fl[j]:
             all_l = False
-    A2 = A.copy()
+    Sm = A.copy()
     if not all_g or damping != 0.0:
         for g in range(ng):
             if not fg[g]:
-                A2[g, :] = 0.0
-                A2[:, g] = 0.0
+                Sm[g, :] = 0.0
+                Sm[:, g] = 0.0
         for g in range(ng):
-            d = A2[g, g]
+            d = Sm[g, g]
             if not fg[g]:
                 d = 1.0
             elif damping != 0.0:
                 d += damping * max(abs(d), 1e-8)
-            A2[g, g] = d
+            Sm[g, g] = d
     active = np.zeros((nb, m), dtype=np.bool_)
     if all_l:
         active[:, :] = slot_used
@@ -393,7 +418,7 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
                 di = di + damping * max(abs(delta[b, i] + w[b] * uu[i] * uu[i]), 1e-8)
             dlb[b, i] = di if active[b, i] else 1.0
             if not dlb[b, i] > 0.0:
-                return 1, Dinv, np.zeros((ng, nl)), np.zeros((ng, nl)), np.zeros((ng, ng))
+                return 1, Dinv, np.zeros((nl, ng)), np.zeros((ng, nl)), np.zeros((ng, ng))
         uv = 0.0
         for i in range(m):
             vb[b, i] = uu[i] / dlb[b, i]
@@ -413,30 +438,29 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
                 if not (fg[g] and fl[j]):
                     Bm[g, j] = 0.0
     # Y_b = D_b^-1 B_b^T = diag(1/dl) B_b^T - s_b v_b z_b^T with z_b = B_b v_b (Sherman-Morrison),
-    # at the local parameters (the rows of unused and inactive slots are 0), transposed: YT
-    cj = np.empty(nl)
-    vj = np.empty(nl)
-    svj = np.empty(nl)
+    # at the local parameters (the rows of unused and inactive slots are 0), (nl, ng): the
+    # product B Y below is then a plain (not transposed) matrix product, the fastest for BLAS
+    Y = np.ascontiguousarray(Bm.T)  # B^T, then D^-1 B^T in place (contiguous loops)
+    z = np.zeros((nb, ng))
+    for j in range(nl):
+        b, vj = local_bin[j], vb[local_bin[j], local_slot[j]]
+        for g in range(ng):
+            z[b, g] += vj * Y[j, g]
     for j in range(nl):
         b, i = local_bin[j], local_slot[j]
-        cj[j] = 1.0 / dlb[b, i]
-        vj[j] = vb[b, i]
-        svj[j] = sb[b] * vb[b, i]
-    z = np.zeros((nb, ng))
-    for g in range(ng):
-        for j in range(nl):
-            z[local_bin[j], g] += vj[j] * Bm[g, j]
-    YT = np.empty((ng, nl))
-    for g in range(ng):
-        for j in range(nl):
-            YT[g, j] = Bm[g, j] * cj[j] - svj[j] * z[local_bin[j], g]
-    Sm = A2 - Bm @ YT.T
-    Sm = 0.5 * (Sm + Sm.T)
+        cj, svj = 1.0 / dlb[b, i], sb[b] * vb[b, i]
+        for g in range(ng):
+            Y[j, g] = Y[j, g] * cj - svj * z[b, g]
+    BY = Bm @ Y
+    for i in range(ng):  # S = A - B Y, symmetrised, lower triangle
+        for j in range(i + 1):
+            Sm[i, j] = 0.5 * ((Sm[i, j] - BY[i, j]) + (Sm[j, i] - BY[j, i]))
     for j in range(ng):
         if not Sm[j, j] > 0.0:
-            return 2, Dinv, YT, Bm, Sm
-    L = np.linalg.cholesky(Sm)  # LAPACK; raises np.linalg.LinAlgError unless positive definite
-    return 0, Dinv, YT, Bm, L
+            return 2, Dinv, Y, Bm, Sm
+    if _cholesky_lower(Sm) != 0:
+        return 2, Dinv, Y, Bm, Sm
+    return 0, Dinv, Y, Bm, Sm
 
 
 @njit(cache=True, error_model="numpy")
@@ -457,7 +481,7 @@ def _cholesky_inverse(L):
 
 
 @njit(cache=True, error_model="numpy")
-def _solve(grad, Dinv, Bm, YT, L, fg, fl, global_params, local_params, local_bin, local_slot):
+def _solve(grad, Dinv, Bm, Yl, L, fg, fl, global_params, local_params, local_bin, local_slot):
     """x with H x = grad on the free parameters, 0 elsewhere (:meth:`.blocks.BlockSolver.solve`)
     from :func:`_factorize`'s pieces: two triangular solves with the Cholesky factor L."""
     ng = global_params.shape[0]
@@ -487,7 +511,7 @@ def _solve(grad, Dinv, Bm, YT, L, fg, fl, global_params, local_params, local_bin
         for k in range(i + 1, ng):
             acc -= L[k, i] * xg[k]
         xg[i] = acc / L[i, i]
-    t = xg @ YT
+    t = Yl @ xg
     x = np.zeros(grad.shape[0])
     for g in range(ng):
         if fg[g]:
@@ -498,9 +522,42 @@ def _solve(grad, Dinv, Bm, YT, L, fg, fl, global_params, local_params, local_bin
     return x
 
 
+@njit(cache=True, error_model="numpy")
+def free_set(x, g, lo, hi, fixed):
+    """:func:`.minimizer._free_set` compiled: the free parameters of a Newton step at ``x``."""
+    free = np.empty(x.shape[0], dtype=np.bool_)
+    for i in range(x.shape[0]):
+        free[i] = not (fixed[i] or (x[i] <= lo[i] and g[i] > 0.0) or (x[i] >= hi[i] and g[i] < 0.0))
+    return free
+
+
+@njit(cache=True, error_model="numpy")
+def trial_point(x, step, t, lo, hi, free, g):
+    """:func:`.minimizer._trial_point` compiled: (x - t * step clipped to the bounds on the free
+    parameters, g.(xn - x)); the same operations, and the same BLAS dot product."""
+    n = x.shape[0]
+    xn = np.empty(n)
+    dx = np.empty(n)
+    for i in range(n):
+        v = x[i]
+        if free[i]:
+            v -= t * step[i]
+            if v < lo[i]:  # np.maximum and np.minimum as comparisons: NaN stays NaN
+                v = lo[i]
+            if v > hi[i]:
+                v = hi[i]
+        xn[i] = v
+        dx[i] = v - x[i]
+    return xn, np.dot(g, dx)
+
+
 class NumbaKernel:
     """The compiled kernel of one model (shared by the copies made with ``with_data``): the static
     index arrays, ready for the compiled functions."""
+
+    #: the Newton minimiser's elementwise steps (:func:`.minimizer._newton`), compiled
+    free_set = staticmethod(free_set)
+    trial_point = staticmethod(trial_point)
 
     def __init__(self, model):
         c = model.compiled
@@ -620,36 +677,33 @@ class NumbaKernel:
         delta, w, u = blocks.rank_one
         free = np.asarray(free, dtype=bool)
         fg, fl = free[c.global_params], free[c.local_params]
-        try:
-            cont = np.ascontiguousarray  # one compiled signature (numpy-made blocks may be F-ordered)
-            status, Dinv, YT, Bm, L = _factorize(cont(blocks.A), cont(blocks.B), cont(delta), cont(w), cont(u), fg,
-                                                 fl, float(damping), self._blocks[2], self._blocks[3], self._slot_used)
-        except np.linalg.LinAlgError:
-            status = 2
+        cont = np.ascontiguousarray  # one compiled signature (numpy-made blocks may be F-ordered)
+        status, Dinv, Yl, Bm, L = _factorize(cont(blocks.A), cont(blocks.B), cont(delta), cont(w), cont(u), fg, fl,
+                                             float(damping), self._blocks[2], self._blocks[3], self._slot_used)
         if status == 1:
             return None
         if status == 2:
             raise np.linalg.LinAlgError("the Schur complement is not positive definite")
-        return CompiledBlockSolver(blocks.model, fg, fl, Dinv, YT, Bm, L)
+        return CompiledBlockSolver(blocks.model, fg, fl, Dinv, Yl, Bm, L)
 
     def solve(self, solver: BlockSolver, grad):
         """:meth:`.blocks.BlockSolver.solve` for one right-hand side ``grad`` (npars,) of a
         solver made by :meth:`factorize`; None for another (numpy path)."""
         if not isinstance(solver, CompiledBlockSolver):
             return None
-        return _solve(np.ascontiguousarray(grad, dtype=float), solver.Dinv, solver.Bm, solver.YT, solver.L,
+        return _solve(np.ascontiguousarray(grad, dtype=float), solver.Dinv, solver.Bm, solver.Yl, solver.L,
                       solver.fg, solver.fl, *self._solver)
 
 
 class CompiledBlockSolver(BlockSolver):
     """A :class:`.blocks.BlockSolver` from the compiled factorisation.  It keeps B restricted to
-    the free parameters ``Bm`` (ng, nl), ``YT`` (ng, nl: D^-1 B^T at the local parameters,
-    transposed) and the Cholesky factor ``L`` of the Schur complement (a solve is two
+    the free parameters ``Bm`` (ng, nl), ``Yl`` (nl, ng: D^-1 B^T at the local parameters)
+    and the Cholesky factor ``L`` of the Schur complement (a solve is two
     triangular solves); ``Y``, ``Bf`` and S^-1 are formed only when asked (several right-hand
     sides, covariances)."""
 
-    def __init__(self, model, fg, fl, Dinv, YT, Bm, L):
-        self.model, self.fg, self.fl, self.Dinv, self.YT, self.Bm, self.L = model, fg, fl, Dinv, YT, Bm, L
+    def __init__(self, model, fg, fl, Dinv, Yl, Bm, L):
+        self.model, self.fg, self.fl, self.Dinv, self.Yl, self.Bm, self.L = model, fg, fl, Dinv, Yl, Bm, L
         self._Sinv = None
 
     @property
@@ -664,8 +718,8 @@ class CompiledBlockSolver(BlockSolver):
         """(nb, m, ng) D^-1 B^T per bin."""
         c = self.model.compiled
         nb, m = self.Dinv.shape[:2]
-        Y = np.zeros((nb * m, self.YT.shape[0]))
-        Y[c.local_flat] = self.YT.T
+        Y = np.zeros((nb * m, self.Yl.shape[1]))
+        Y[c.local_flat] = self.Yl
         return Y.reshape(nb, m, -1)
 
     @property

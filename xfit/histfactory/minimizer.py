@@ -115,7 +115,9 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
     ``hessian`` (solver, free): a factorised Hessian of a fit nearby to start with, under the
     same rules (used while its free set is the current one and the steps converge fast).
     """
-    lo, hi = model.bounds[:, 0], model.bounds[:, 1]
+    lo, hi = np.ascontiguousarray(model.bounds[:, 0]), np.ascontiguousarray(model.bounds[:, 1])
+    kern = model._kernel
+    free_set, trial_point = (kern.free_set, kern.trial_point) if kern is not None else (_free_set, _trial_point)
     f, g = model.nll_and_grad(x)
     nfcn = 1
     if not math.isfinite(f):
@@ -127,7 +129,7 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
     approx = False  # Hb is the Gauss-Newton part, not the exact Hessian
     fisher_next = False  # far from the minimum after a Fisher step: the next one is one too
     for _ in range(max_iter):
-        free = ~(fixed | ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
+        free = free_set(x, g, lo, hi, fixed)
         if fac is not None and not (free == fac_free).all():
             fac = None
         if fac is None:
@@ -164,10 +166,10 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
         last_edm = edm
         t, accepted = 1.0, False
         while t > 1e-8:  # the gradient comes with the value: most full steps are accepted
-            xn = np.where(free, np.minimum(np.maximum(x - t * step, lo), hi), x)  # = clip, cheaper
+            xn, slope = trial_point(x, step, t, lo, hi, free, g)
             fn, gn = model.nll_and_grad(xn)
             nfcn += 1
-            if math.isfinite(fn) and fn <= f + 1e-4 * float(g @ (xn - x)):
+            if math.isfinite(fn) and fn <= f + 1e-4 * slope:
                 accepted = True
                 break
             t *= 0.25
@@ -187,6 +189,20 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
             if damping > 1e10:
                 break
     return FitResult(x, f, nfcn, edm, False, fixed, grad=g)
+
+
+def _free_set(x, g, lo, hi, fixed) -> np.ndarray:
+    """The free parameters of a Newton step at ``x``: not fixed and not held at a bound by the
+    gradient ``g`` (the compiled kernel has the same function, :func:`.kernel_numba.free_set`)."""
+    return ~(fixed | ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
+
+
+def _trial_point(x, step, t, lo, hi, free, g) -> tuple[np.ndarray, float]:
+    """(xn, g.(xn - x)): the point x - t * step clipped to the bounds on the ``free`` parameters
+    (x elsewhere) and the directional change of the line search (the compiled kernel has the
+    same function, :func:`.kernel_numba.trial_point`)."""
+    xn = np.where(free, np.minimum(np.maximum(x - t * step, lo), hi), x)  # = clip, cheaper
+    return xn, float(g @ (xn - x))
 
 
 def _migrad(model, x0, fixed) -> FitResult:
@@ -229,15 +245,22 @@ def covariance(model: HistFactoryModel, x, fixed=None, globals_only: bool = Fals
     """
     fixed = model.fixed if fixed is None else np.asarray(fixed, bool)
     x = np.asarray(x, dtype=float)
-    _val, g, Hb = model.nll_grad_hess(x)
+    Hb = model.nll_grad_hess(x)[2]
     if Hb is None:
         raise ConvergenceError("the NLL is not finite at the point where the covariance is wanted")
     C = np.zeros((model.npars, model.npars))
     try:
         if globals_only:
-            _, Sinv = Hb.solve(g, ~fixed)
+            Sinv = Hb.factorize(~fixed).Sinv
             gi = model.compiled.global_params
-            C[np.ix_(gi, gi)] = Sinv * (~fixed[gi])[:, None] * (~fixed[gi])[None, :]
+            fg = ~fixed[gi]
+            if not fg.all():
+                Sinv = Sinv * fg[:, None] * fg[None, :]
+            ng = len(gi)
+            if ng and gi[0] == 0 and gi[-1] == ng - 1:  # the first ng parameters (sorted, distinct)
+                C[:ng, :ng] = Sinv
+            else:
+                C[np.ix_(gi, gi)] = Sinv
             return C
         free = np.flatnonzero(~fixed)
         L = np.linalg.cholesky(Hb.dense()[np.ix_(free, free)])
