@@ -2,6 +2,8 @@
 
     XFIT_DATA_DIR=../shared/data python benchmarks/run.py [--no-stock] [--quick] [--only TEXT]
 
+``--quick`` skips the two rows that take minutes (reproduce fig3, the test suite).
+
 Each task runs in a fresh Python process (so imports count where users pay them) and is timed
 with the CPU time of that process and its children (``resource.getrusage``), which is robust
 against a loaded machine in a way wall time is not.  Peers measured in the same run:
@@ -88,6 +90,11 @@ TASKS = [
 #: effective samples per CPU second of the mcmc row before the cached predictor (32 walkers, one
 #: full model.predict per call, ~5e3 evaluations/s): the target is 10x that
 MCMC_ESS_BEFORE = 843.0
+#: the test suite, as CI runs it (CPU of pytest and every process it starts); 87 s is a third of
+#: the suite's ~260 s CPU when the speed issue was filed
+SUITE = ("test suite (python -m pytest -q)", "import subprocess\nsubprocess.run([sys.executable, '-m', 'pytest', "
+         "'-q', '-p', 'no:cacheprovider'], cwd=" + repr(str(REPO)) + ", check=True, capture_output=True)", 87.0,
+         "<= 87 s CPU (a third of ~260 s)")
 FIG3 = ("reproduce fig3", "from xfit.cli import main\nmain(['reproduce', 'fig3', '--out', OUT, '--json'])", 20.0,
         "<= 20 s CPU in all processes")
 
@@ -126,18 +133,19 @@ def _kernel_setup_row(fits: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-stock", action="store_true", help="skip the stock pyhf peer (~20 s)")
-    ap.add_argument("--quick", action="store_true", help="skip reproduce fig3 (minutes)")
+    ap.add_argument("--quick", action="store_true", help="skip reproduce fig3 and the test suite (minutes)")
     ap.add_argument("--only", action="append", metavar="TEXT",
                     help="run only the rows whose name contains TEXT (repeatable, e.g. 'fig2'); implies --no-stock")
     args = ap.parse_args()
     if not os.environ.get("XFIT_DATA_DIR"):
         sys.exit("set XFIT_DATA_DIR to the folder holding belle2_knunu/ (e.g. ../shared/data)")
     rows, fits = [], {}
-    tasks = TASKS + ([] if args.quick else [FIG3])
+    tasks = TASKS + ([] if args.quick else [FIG3, SUITE])
     if args.only:
         tasks = [t for t in tasks if any(o in t[0] for o in args.only)]
         if not tasks:
-            sys.exit(f"--only {args.only}: no row of that name; rows: " + "; ".join(t[0] for t in TASKS + [FIG3]))
+            names = "; ".join(t[0] for t in TASKS + [FIG3, SUITE])
+            sys.exit(f"--only {args.only}: no row of that name; rows: {names}")
         args.no_stock = True
     for name, code, target, what in tasks:
         cpu, out = run_task(code)
