@@ -170,3 +170,21 @@ def test_a_model_with_its_own_predict_is_called_through_it():
     got = m.predictor(2.1)(keys=["g_S"], gX=np.array([0.0, 0.01]))
     assert set(got) == {"mX", "g_S"} and np.array_equal(got["g_S"], m.predict(2.1, np.array([0.0, 0.01]))["g_S"])
     assert "BR(Z->gammaX)" in m.predictor(2.1).keys()
+
+
+@pytest.mark.parametrize("spec", [{"name": "tau-flavor"}, {"wess_zumino": {"A_WW": 0.5, "A_YY": -2.0}}])
+def test_bad_gX_is_a_short_input_error(spec):
+    model = build_model(spec)
+    with pytest.raises(InputError, match="g_X must be a finite number >= 0, got 'a'"):
+        model.predict(2.1, gX="a")
+    with pytest.raises(InputError, match="g_X must be a finite number >= 0") as err:
+        model.predictor(2.1)(gX=-np.ones(1000))
+    assert len(str(err.value)) < 160 and str(err.value).count("\n") < 3
+
+
+def test_bad_chiral_couplings_are_input_errors():
+    model = build_model({"plane": "chiral"})
+    with pytest.raises(InputError, match="g_X alpha_L must be a finite real number"):
+        model.predict(2.1, gX_alphaL="a", gX_alphaR=0.0)
+    with pytest.raises(InputError, match="g_X alpha_R must be finite"):
+        model.predict(2.1, gX_alphaL=0.1, gX_alphaR=np.nan)

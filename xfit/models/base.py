@@ -111,13 +111,14 @@ class Model(abc.ABC):
 
 
 def valid_gX(gX) -> np.ndarray:
-    """g_X as a float array; InputError unless finite and >= 0."""
-    from ..errors import InputError
+    """g_X as a float array (:func:`xfit.errors.finite_array`); InputError unless finite and
+    >= 0, showing at most 80 characters of what was given."""
+    from ..errors import InputError, finite_array
 
-    gX = np.asarray(gX, dtype=float)
-    if not np.isfinite(gX).all() or (gX < 0).any():
-        raise InputError(f"g_X must be a finite number >= 0, got {gX!r}")
-    return gX
+    try:
+        return finite_array(gX, "g_X", 0.0)
+    except InputError:
+        raise InputError(f"g_X must be a finite number >= 0, got {gX!r:.80}") from None
 
 
 class ModelPredictor:

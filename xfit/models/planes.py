@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError, require_finite_number
+from ..errors import InputError, finite_array, require_finite_number
 from ..physics.anomaly import chiral_tau_traces
 from ..physics.constants import DEFAULT_SM, SMInputs
 from ..physics.x_decay import invisible_branching_ratio
@@ -59,7 +59,7 @@ class ChiralPlane(Model):
         return self._predict_with_hooks(mX, gX_alphaL=gX_alphaL, gX_alphaR=gX_alphaR)
 
     def _coupling_inputs(self, mX, mass_inputs: dict, gX_alphaL, gX_alphaR) -> tuple[dict, dict]:
-        aL, aR = np.broadcast_arrays(np.asarray(gX_alphaL, float), np.asarray(gX_alphaR, float))
+        aL, aR = np.broadcast_arrays(finite_array(gX_alphaL, "g_X alpha_L"), finite_array(gX_alphaR, "g_X alpha_R"))
         cWW, cYY = chiral_tau_traces(aL, aR)
         # B(X -> invisible) depends on the direction alpha_L : alpha_R, so it is evaluated per call;
         # at the SM point (no coupling) the ratio is undefined and the rates vanish: use 1
