@@ -188,3 +188,14 @@ def test_bad_chiral_couplings_are_input_errors():
         model.predict(2.1, gX_alphaL="a", gX_alphaR=0.0)
     with pytest.raises(InputError, match="g_X alpha_R must be finite"):
         model.predict(2.1, gX_alphaL=0.1, gX_alphaR=np.nan)
+
+
+def test_predictor_names_an_unknown_or_missing_parameter():
+    predictor = build_model({"name": "tau-flavor"}).predictor(2.1)
+    with pytest.raises(InputError, match="unknown parameter 'g' of model .*accepted: gX"):
+        predictor(g=0.1)
+    with pytest.raises(InputError, match="no value of parameter 'gX' of model"):
+        predictor()
+    plane = build_model({"plane": "eft"}).predictor(2.1)
+    with pytest.raises(InputError, match="no value of parameter 'gX_AYY'.*needed: gX_AWW, gX_AYY"):
+        plane(gX_AWW=0.1)

@@ -133,6 +133,7 @@ class ModelPredictor:
     def __init__(self, model: Model, mX, through_predict: bool | None = None):
         self.model = model
         self.parameters = tuple(model.parameters)
+        self._names = frozenset(self.parameters)
         if through_predict is None:  # if the model lacks the hooks, or a subclass overrides predict() alone
             predict_from, hooks_from = (next(c for c in type(model).__mro__ if name in vars(c))
                                         for name in ("predict", "_coupling_inputs"))
@@ -157,7 +158,22 @@ class ModelPredictor:
         core = [k for k in self.core.keys if k != "v_X" or args.get("gX") is not None]
         return (*core, *(k for k in extras if k not in core))
 
+    def _check_names(self, params) -> None:
+        """InputError naming the first unknown or missing parameter of the model."""
+        from ..errors import InputError
+
+        accepted = ", ".join(self.parameters)
+        unknown = [k for k in params if k not in self._names]
+        if unknown:
+            raise InputError(f"unknown parameter {unknown[0]!r:.80} of model {self.model.name!r:.40}; "
+                             f"accepted: {accepted}")
+        missing = [k for k in self.parameters if k not in params]
+        raise InputError(f"no value of parameter {missing[0]!r} of model {self.model.name!r:.40}; "
+                         f"needed: {accepted}")
+
     def __call__(self, *, keys: Iterable[str] | None = None, **params) -> dict[str, np.ndarray]:
+        if params.keys() != self._names:
+            self._check_names(params)
         if self._direct:
             out = self.model.predict(self.mX, **params)
             return out if keys is None else {k: v for k, v in out.items() if k == "mX" or k in keys}
