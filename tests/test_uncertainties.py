@@ -200,3 +200,31 @@ def test_bsz_draws_carry_the_published_correlations():
     assert np.corrcoef(m["B->K* A0"].coefficients[0], m["B->K* A12"].coefficients[0])[0, 1] == pytest.approx(1, abs=1e-3)
     assert np.std(v0) == pytest.approx(0.0332944, rel=0.03)
     assert abs(np.corrcoef(v0, m["B->K f0"].coefficients[0])[0, 1]) < 0.03  # different fits: independent
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "a", None])
+def test_inputs_at_refuses_a_non_finite_normal(bad):
+    from xfit.uncertainties import input_shifts, inputs_at, normal_keys
+
+    key = normal_keys()[0]
+    with pytest.raises(InputError, match=f"theory input '{key}': its standard normal must be a finite number"):
+        inputs_at(DEFAULT_SM, {key: bad})
+    with pytest.raises(InputError, match="must be a finite number"):
+        inputs_at(DEFAULT_SM, {key: np.array([0.0, 1.0, bad if bad is not None else np.nan], dtype=object)})
+    with pytest.raises(InputError, match="its standard normal must be a finite number"):
+        input_shifts({key: bad})
+
+
+def test_input_shifts_refuses_an_unknown_input():
+    from xfit.uncertainties import input_shifts
+
+    with pytest.raises(InputError, match="unknown theory input 'bogus'"):
+        input_shifts({"bogus": 1.0})
+
+
+@pytest.mark.parametrize("scale", [float("nan"), float("inf"), -1.0, "x"])
+def test_draws_refuse_a_bad_scale(scale):
+    from xfit.uncertainties import draw_inputs
+
+    with pytest.raises(InputError, match="theory_scale .* must be a finite number >= 0"):
+        draw_inputs(DEFAULT_SM, 10, scale=scale)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -167,6 +168,40 @@ def correlated_normals(normals: Mapping) -> dict:
     return z
 
 
+def _check_normals(normals: Mapping) -> None:
+    """InputError unless every key of ``normals`` is one of :func:`normal_keys` and every value
+    a finite number or array (one sum over the values: cheap enough for every step of a fit)."""
+    known = _known_keys()
+    unknown = [k for k in normals if k not in known]
+    if unknown:
+        raise InputError(f"unknown theory input {unknown[0]!r:.80}; "
+                         "accepted: the keys of xfit.uncertainties.normal_keys()")
+    try:
+        ok = bool(np.isfinite(sum(normals.values(), 0.0)).all())
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        for k, v in normals.items():
+            try:
+                if np.isfinite(np.asarray(v, dtype=float)).all():
+                    continue
+            except (TypeError, ValueError):
+                pass
+            raise InputError(f"theory input {input_label(k)!r:.60}: its standard normal must be a finite number, "
+                             f"got {v!r:.80}")
+        raise InputError("the standard normals of the theory inputs do not broadcast to one shape")
+
+
+def _check_scale(scale) -> None:
+    try:
+        ok = 0.0 <= scale < math.inf
+    except TypeError:
+        ok = False
+    if not ok:
+        raise InputError(f"theory_scale (the factor on every theory sigma) must be a finite number >= 0, "
+                         f"got {scale!r:.80}")
+
+
 def inputs_at(sm: SMInputs, normals: Mapping, scale: float = 1.0) -> InputDraws:
     """The inputs at standard normals ``normals`` ({key of :func:`normal_keys`: number or array};
     absent keys are 0, and inputs that depend only on absent keys keep their central values):
@@ -174,11 +209,8 @@ def inputs_at(sm: SMInputs, normals: Mapping, scale: float = 1.0) -> InputDraws:
     (:func:`correlated_normals`).  Scalars give an SMInputs with scalar fields and scalar
     form-factor parameters; arrays give a batch of ``n`` draws (:func:`draw_inputs`)."""
     sigmas = sm_input_sigmas()
-    known = _known_keys()
-    unknown = [k for k in normals if k not in known]
-    if unknown:
-        raise InputError(f"unknown theory input {unknown[0]!r:.80}; "
-                         "accepted: the keys of xfit.uncertainties.normal_keys()")
+    _check_normals(normals)
+    _check_scale(scale)
     shape = np.broadcast_shapes(*(np.shape(v) for v in normals.values())) if normals else ()
     scalar = shape == ()
 
@@ -269,6 +301,7 @@ def input_shifts(normals: Mapping) -> dict[str, float]:
     """{input label: its shift from the central value in units of its sigma} at standard
     normals ``normals`` (scalars), for every input that moves (shared parameters included)."""
     sigmas = sm_input_sigmas()
+    _check_normals(normals)
     out = {k: float(normals[k]) for k in sigmas if k in normals}
     z = correlated_normals({k: v for k, v in normals.items() if k not in sigmas})
     for p in form_factor_parameters():
