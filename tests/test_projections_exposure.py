@@ -78,3 +78,14 @@ def test_cli_term_needs_the_factor(capsys):
 def test_negative_masses_are_refused():
     with pytest.raises(InputError, match="--mX must be finite masses >= 0"):
         exposure_projection("koto_kl_pi0", 2.0, [-1.0])
+
+
+@pytest.mark.parametrize("masses", ["abc", [], [None]])
+def test_empty_or_non_numeric_masses_are_refused(masses):
+    with pytest.raises(InputError, match="--mX must be finite masses >= 0"):
+        exposure_projection("koto_kl_pi0", 2.0, masses)
+
+
+def test_a_factor_too_large_for_the_poisson_quantiles_names_the_flag():
+    with pytest.raises(InputError, match="--exposure-factor 1e\\+300 is too large for koto_kl_pi0"):
+        exposure_projection("koto_kl_pi0", 1e300, [0.135])

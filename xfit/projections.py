@@ -68,7 +68,11 @@ def _expected_counting_limits(term, masses, factor: float) -> dict[str, np.ndarr
     ses = np.asarray(term.ses(masses), dtype=float) / factor
     out = {}
     for band, q in BAND_QUANTILES.items():
-        n = int(stats.poisson.ppf(q, b)) if b > 0 else 0
+        n = stats.poisson.ppf(q, b) if b > 0 else 0
+        if not np.isfinite(n):
+            raise InputError(f"--exposure-factor {factor:g} is too large for {term.name}: the Poisson quantiles of "
+                             f"its background {b:.3g} are not computable")
+        n = int(n)
         out[band] = signal_at_limit(term.cl, n, b, sb) * ses
     return out
 
@@ -90,8 +94,11 @@ def exposure_projection(term_name: str, factor, masses=None, regime: str | None 
         raise InputError(f"--term {term_name!r:.80} has no single published limit to scale; accepted: a search term "
                          "with counts or a limit curve (see 'xfit terms', likelihood poisson/half-gaussian)")
     lo, hi = term.mass_range
-    m = np.asarray(masses if masses is not None else np.linspace(lo, min(hi, 10.0), 21), dtype=float)
-    if m.ndim != 1 or not np.all(np.isfinite(m)) or np.any(m < 0):
+    try:
+        m = np.asarray(masses if masses is not None else np.linspace(lo, min(hi, 10.0), 21), dtype=float)
+    except (TypeError, ValueError):
+        m = np.array([np.nan])
+    if m.ndim != 1 or m.size == 0 or not np.all(np.isfinite(m)) or np.any(m < 0):
         raise InputError(f"--mX must be finite masses >= 0 in GeV, got {masses!r:.80}")
     counting = getattr(term, "likelihood", "") == "poisson"
     if counting:
