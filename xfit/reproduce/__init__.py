@@ -31,6 +31,10 @@ def reproduce_terms(figure: str) -> list[str]:
     """The likelihood terms a reproduced figure uses (fig1, fig2, fig3), for its refs.bib."""
     import importlib
 
+    from ..errors import InputError
+
+    if figure not in ("fig1", "fig2", "fig3"):
+        raise InputError(f"figure {figure!r:.80} is not reproduced by xfit; accepted: fig1, fig2, fig3")
     mod = importlib.import_module(f"xfit.reproduce.{'fig3' if figure == 'fig1' else figure}")
     if figure == "fig2":
         return list(mod.TERMS_FULL)
