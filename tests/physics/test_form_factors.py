@@ -373,3 +373,9 @@ def test_recent_values_are_those_of_a_fresh_evaluation():
     assert ff._evaluate(name, q2) == float(fresh)
     with pytest.raises(InputError, match="outside the physical range"):
         ff._evaluate(name, 1e3)
+
+
+@pytest.mark.parametrize("q2", ["abc", 1.0 + 2.0j, [1.0, "x"]])
+def test_a_q2_that_is_not_a_real_number_is_an_input_error(q2):
+    with pytest.raises(InputError, match="form factor B->K f0: q2 must be a real number"):
+        ff.b_to_k_f0(q2)

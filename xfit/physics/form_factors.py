@@ -251,7 +251,13 @@ def form_factor_q2_max(name: str) -> float:
 
 def _checked_q2(q2, name: str, q2_max: float) -> np.ndarray:
     """q^2 as a float array inside [0, q2_max]; InputError naming the range otherwise."""
-    values = np.asarray(q2, dtype=float)
+    try:
+        if np.iscomplexobj(q2):
+            raise TypeError
+        values = np.asarray(q2, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"form factor {name}: q2 must be a real number (GeV^2) or an array of them, "
+                         f"got {q2!r:.80}") from None
     outside = ~np.isfinite(values) | (values < -Q2_TOLERANCE) | (values > q2_max + Q2_TOLERANCE)
     if np.any(outside):
         first_bad = float(np.ravel(values[outside] if values.ndim else values)[0])
@@ -301,11 +307,11 @@ def _evaluate(name: str, q2):
     spec = _spec(name)
     model = (_SUBSTITUTED.get() or {}).get(name, spec.model)
     key = None
-    if np.size(q2) == 1:
-        key = (name, model, float(np.ravel(q2)[0]), np.shape(q2))
+    if np.size(q2) == 1 and not np.iscomplexobj(q2):
         try:
+            key = (name, model, float(np.ravel(q2)[0]), np.shape(q2))
             hit = _RECENT.get(key)
-        except TypeError:  # array-valued parameters (a batch of draws)
+        except (TypeError, ValueError):  # array-valued parameters (a batch of draws), or q2 not a number
             key = hit = None
         if hit is not None:
             return hit if isinstance(hit, float) else hit.copy()
