@@ -307,9 +307,9 @@ def _evaluate(name: str, q2):
     spec = _spec(name)
     model = (_SUBSTITUTED.get() or {}).get(name, spec.model)
     key = None
-    if np.size(q2) == 1 and not np.iscomplexobj(q2):
+    if isinstance(q2, float) or (np.size(q2) == 1 and not np.iscomplexobj(q2)):
         try:
-            key = (name, model, float(np.ravel(q2)[0]), np.shape(q2))
+            key = (name, model, float(q2) if isinstance(q2, float) else float(np.ravel(q2)[0]), np.shape(q2))
             hit = _RECENT.get(key)
         except (TypeError, ValueError):  # array-valued parameters (a batch of draws), or q2 not a number
             key = hit = None
