@@ -89,3 +89,10 @@ def test_empty_or_non_numeric_masses_are_refused(masses):
 def test_a_factor_too_large_for_the_poisson_quantiles_names_the_flag():
     with pytest.raises(InputError, match="--exposure-factor 1e\\+300 is too large for koto_kl_pi0"):
         exposure_projection("koto_kl_pi0", 1e300, [0.135])
+
+
+def test_band_quantiles_are_the_normal_cdf_at_minus_one_zero_plus_one_sigma():
+    from xfit.projections import BAND_QUANTILES
+
+    assert BAND_QUANTILES == pytest.approx({"-1": stats.norm.cdf(-1.0), "0": 0.5, "+1": stats.norm.cdf(1.0)},
+                                           rel=1e-14, abs=0.0)

@@ -54,8 +54,9 @@ def background_free_limit(reference_limit, reference_exposure, exposure):
 
 #: How a limit without published counts scales with the exposure factor F.
 REGIMES = {"background-limited": 0.5, "background-free": 1.0}
-#: Quantiles of the background-only count for the expected band: -1, 0 (median), +1 sigma.
-BAND_QUANTILES = {"-1": 0.158655, "0": 0.5, "+1": 0.841345}
+#: Quantiles of the background-only count for the expected band: Phi(z) at z = -1, 0 (median),
+#: +1 sigma (the standard normal CDF, not rounded digits).
+BAND_QUANTILES = {band: 0.5 * math.erfc(-z / math.sqrt(2.0)) for band, z in (("-1", -1.0), ("0", 0.0), ("+1", 1.0))}
 
 
 def _expected_counting_limits(term, masses, factor: float) -> dict[str, np.ndarray]:
