@@ -199,3 +199,11 @@ def test_predictor_names_an_unknown_or_missing_parameter():
     plane = build_model({"plane": "eft"}).predictor(2.1)
     with pytest.raises(InputError, match="no value of parameter 'gX_AYY'.*needed: gX_AWW, gX_AYY"):
         plane(gX_AWW=0.1)
+
+
+def test_with_sm_refuses_what_is_not_smInputs():
+    model = build_model({"name": "tau-flavor"})
+    with pytest.raises(InputError, match="must be an xfit.physics.constants.SMInputs, got 'x'"):
+        model.with_sm("x")
+    shifted = model.with_sm(model.sm.replace(m_t=170.0))
+    assert shifted.sm.m_t == 170.0 and model.sm.m_t != 170.0

@@ -33,6 +33,10 @@ class Model(abc.ABC):
         """A copy of this model that predicts with the Standard-Model inputs ``sm`` (used to
         evaluate it at shifted theory inputs, :mod:`xfit.inference.nuisances`).  Models read
         ``self.sm`` when they predict, never cache quantities derived from it."""
+        if not isinstance(sm, SMInputs):
+            from ..errors import InputError
+
+            raise InputError(f"Standard-Model inputs must be an xfit.physics.constants.SMInputs, got {sm!r:.80}")
         out = copy.copy(self)
         out.sm = sm
         return out
