@@ -124,6 +124,8 @@ class Predictor:
                 raise InputError("X_S must be non-zero (it sets v_X = m_X/(X_S g_X), Eq. 4.2)")
         want = self.keys if keys is None else keys
         if keys is not None:
+            if isinstance(keys, str):
+                raise InputError(f"keys must be a list of prediction keys, got the string {keys!r:.80}")
             unknown = [k for k in keys if k not in self.keys]
             if unknown:
                 raise InputError(f"unknown prediction key(s) {unknown[:3]}; known: {', '.join(self.keys)}")

@@ -207,3 +207,19 @@ def test_with_sm_refuses_what_is_not_smInputs():
         model.with_sm("x")
     shifted = model.with_sm(model.sm.replace(m_t=170.0))
     assert shifted.sm.m_t == 170.0 and model.sm.m_t != 170.0
+
+
+def test_keys_given_as_one_string_are_refused():
+    """A string is not taken letter by letter (nor, through predict, as substrings)."""
+    with pytest.raises(InputError, match="keys must be a list of prediction keys, got the string 'g_S'"):
+        Predictor(2.1)(0.01, 0.0, 1.0, keys="g_S")
+
+    class OwnPredict(type(build_model({"plane": "eft"}))):
+        def predict(self, mX, gX_AWW, gX_AYY):
+            return super().predict(mX, gX_AWW, gX_AYY)
+
+    for model in (build_model({"name": "tau-flavor"}), OwnPredict()):
+        predictor = model.predictor(2.1)
+        params = dict.fromkeys(model.parameters, 0.01)
+        with pytest.raises(InputError, match="keys must be a list of prediction keys"):
+            predictor(keys="BR(B+->K+X)", **params)

@@ -178,6 +178,10 @@ class ModelPredictor:
     def __call__(self, *, keys: Iterable[str] | None = None, **params) -> dict[str, np.ndarray]:
         if params.keys() != self._names:
             self._check_names(params)
+        if isinstance(keys, str):
+            from ..errors import InputError
+
+            raise InputError(f"keys must be a list of prediction keys, got the string {keys!r:.80}")
         if self._direct:
             out = self.model.predict(self.mX, **params)
             return out if keys is None else {k: v for k, v in out.items() if k == "mX" or k in keys}
