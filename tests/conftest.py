@@ -3,9 +3,12 @@
 * XFIT_DATA_DIR: where the external data are (the Belle II public files, the ALPaca
   digitisations used as cross-checks).  CI sets it (.ci/run) to the shared data folder beside
   the clone; tests read the data only through it and fail (never skip) when it is unset or the
-  files are missing.
+  files are missing.  A relative XFIT_DATA_DIR (the README's ``XFIT_DATA_DIR=../shared/data``)
+  is made absolute here, against the folder pytest was started in: tests that change the
+  working folder or start commands in another one must find the same data.
 * matplotlib draws off-screen.
 """
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,6 +16,9 @@ import matplotlib
 import pytest
 
 matplotlib.use("Agg")
+
+if os.environ.get("XFIT_DATA_DIR"):
+    os.environ["XFIT_DATA_DIR"] = os.path.abspath(os.environ["XFIT_DATA_DIR"])
 
 REPO = Path(__file__).resolve().parents[1]
 
