@@ -148,3 +148,61 @@ def test_a_failed_exact_fit_is_reported_not_raised(monkeypatch):
     prof = ProfileFits(m, i, rate=1e-300, max_rounds=0)  # every point is fitted exactly
     nll, X, ok = prof.fit(np.array([1.0, 7.0, 2.0]))
     assert ok.tolist() == [True, False, True] and np.isnan(nll[1]) and np.isfinite(nll[[0, 2]]).all()
+
+
+@pytest.mark.parametrize("fix, match", [
+    ({999: 1.0}, r"^fix: parameter index '999' not known; accepted: integers 0\.\.18$"),
+    ({"mu": 1.0}, r"^fix: parameter index 'mu' not known"),
+    ({0: float("nan")}, r"^fix: value of parameter 0 must be a finite number, got nan$"),
+    ({0: float("inf")}, r"^fix: value of parameter 0 must be a finite number, got inf$"),
+])
+def test_minimize_and_profile_fits_reject_a_bad_fix(fix, match):
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    assert m.npars == 19
+    with pytest.raises(InputError, match=match):
+        minimize(m, fix=fix)
+    with pytest.raises(InputError, match=match):
+        ProfileFits(m, m.poi_index, fix=fix)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"edm": float("nan")}, r"^edm must be a positive finite number, got nan$"),
+    ({"edm": -1e-9}, r"^edm must be a positive finite number, got -1e-09$"),
+    ({"rate": float("nan")}, r"^rate must be a positive finite number, got nan$"),
+    ({"rate": 0.0}, r"^rate must be a positive finite number, got 0.0$"),
+])
+def test_profile_fits_reject_bad_settings(kwargs, match):
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    with pytest.raises(InputError, match=match):
+        ProfileFits(m, m.poi_index, **kwargs)
+
+
+@pytest.mark.parametrize("index", [1.5, "mu", True])
+def test_profile_fits_reject_an_index_that_is_not_an_integer(index):
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    with pytest.raises(InputError, match=r"^parameter index .* outside 0\.\.18$"):
+        ProfileFits(m, index)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_profile_fits_reject_values_that_are_not_finite(bad):
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    with pytest.raises(InputError, match=r"^values must be finite"):
+        ProfileFits(m, m.poi_index).fit([1.0, bad, 2.0])
+
+
+def test_minimize_rejects_a_bad_edm():
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    for bad in (float("nan"), 0.0, -1.0, float("inf")):
+        with pytest.raises(InputError, match=r"^edm \(convergence target\) must be a positive finite number"):
+            minimize(m, edm=bad)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, InputError, require_finite_number
 from . import evaluate
 from .model import HistFactoryModel
 
@@ -48,13 +48,21 @@ FISHER_EDM = 1.0
 MIGRAD_TOL = 0.001
 
 
+def checked_fix(model, fix) -> dict[int, float]:
+    """``fix`` ({parameter index: value}) as {int: float}; InputError unless each index is an
+    integer in 0..npars-1 and each value a finite number."""
+    out = {}
+    for i, v in (fix or {}).items():
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < model.npars:
+            raise InputError(f"fix: parameter index {str(i)[:80]!r} not known; accepted: integers 0..{model.npars - 1}")
+        out[int(i)] = require_finite_number(v, f"fix: value of parameter {int(i)}")
+    return out
+
+
 def _fixed_mask(model, fix):
     fixed = model.fixed.copy()
-    x_fix = {}
-    if fix:
-        for i, v in fix.items():
-            fixed[int(i)] = True
-            x_fix[int(i)] = float(v)
+    x_fix = checked_fix(model, fix)
+    fixed[list(x_fix)] = True
     return fixed, x_fix
 
 
@@ -73,6 +81,8 @@ def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = 
     converge fast, see :func:`_newton`).
     Raises :class:`ConvergenceError` if the minimum is not reached.
     """
+    if not (isinstance(edm, (int, float)) and 0.0 < edm < math.inf):
+        raise InputError(f"edm (convergence target) must be a positive finite number, got {str(edm)[:80]}")
     x = np.array(model.init if init is None else init, dtype=float)
     if x.shape != (model.npars,):
         raise InputError(f"initial vector needs {model.npars} values, got shape {x.shape}")

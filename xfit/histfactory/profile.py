@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConvergenceError, InputError
-from .minimizer import NEWTON_EDM, minimize
+from ..errors import ConvergenceError, InputError, finite_array
+from .minimizer import NEWTON_EDM, checked_fix, minimize
 
 
 @dataclass
@@ -64,11 +64,14 @@ class ProfileFits:
     def __init__(self, model, index: int, fix: dict | None = None, edm: float = NEWTON_EDM,
                  max_references: int = 32, max_iter: int = 30, max_rounds: int = 4, rate: float = 0.2,
                  max_solutions: int = 256):
-        if not 0 <= int(index) < model.npars:
-            raise InputError(f"parameter index {index} outside 0..{model.npars - 1}")
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < model.npars:
+            raise InputError(f"parameter index {str(index)[:80]} outside 0..{model.npars - 1}")
+        for name, v in (("edm", edm), ("rate", rate)):
+            if not (isinstance(v, (int, float)) and 0.0 < v < math.inf):
+                raise InputError(f"{name} must be a positive finite number, got {str(v)[:80]}")
         self.model = model
         self.index = int(index)
-        self.fix = {int(k): float(v) for k, v in (fix or {}).items() if int(k) != int(index)}
+        self.fix = {k: v for k, v in checked_fix(model, fix).items() if k != self.index}
         self.edm = float(edm)
         self.max_references = int(max_references)
         self.max_iter = int(max_iter)
@@ -118,7 +121,7 @@ class ProfileFits:
         """(-ln L_p, best-fit vectors, converged) at each of ``values``: shapes (n,), (n, npars),
         (n,).  ``init``: start of the first reference if there is none yet.  Points whose exact
         fit fails have converged False (NaN -ln L)."""
-        values = np.asarray(values, dtype=float).reshape(-1)
+        values = finite_array(values, "values").reshape(-1)
         n = len(values)
         nll = np.full(n, math.nan)
         X = np.full((n, self.model.npars), math.nan)
