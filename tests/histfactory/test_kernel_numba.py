@@ -307,7 +307,7 @@ def test_newton_elementwise_steps_compiled_as_numpy():
     g[20] = 0.0
     fixed = np.zeros(n, bool)
     fixed[[3, 9, 30]] = True
-    free = minimizer._free_set(x, g, lo, hi, fixed)
+    free = minimizer.free_set(x, g, lo, hi, fixed)
     assert np.array_equal(kn.free_set(x, g, lo, hi, fixed), free)
     assert not free[[3, 8, 9, 12, 13, 30]].any() and free[[10, 11, 14, 15]].all()
     step = rng.normal(scale=3.0, size=n)

@@ -206,3 +206,22 @@ def test_minimize_rejects_a_bad_edm():
     for bad in (float("nan"), 0.0, -1.0, float("inf")):
         with pytest.raises(InputError, match=r"^edm \(convergence target\) must be a positive finite number"):
             minimize(m, edm=bad)
+
+
+def test_batched_fits_use_the_minimizers_free_set_and_line_search_rules():
+    """ProfileFits steps by the rules of minimize (one definition of each, in .minimizer)."""
+    from xfit.histfactory import minimizer, profile
+
+    assert profile.free_set is minimizer.free_set
+    assert (profile.ARMIJO, profile.PRECISION_EDM) == (minimizer.ARMIJO, minimizer.PRECISION_EDM) == (1e-4, 100.0)
+    rng = np.random.default_rng(3)
+    lo, hi = np.zeros(6), np.ones(6)
+    X = rng.choice([0.0, 0.5, 1.0], (8, 6))
+    G = rng.normal(size=(8, 6))
+    fixed = np.array([True, False, False, False, False, False])
+    many = minimizer.free_set(X, G, lo, hi, fixed)
+    for w in range(len(X)):
+        row = minimizer.free_set(X[w], G[w], lo, hi, fixed)
+        assert many[w].tolist() == row.tolist()
+        assert not row[0] and row[1:].tolist() == [not ((x <= 0 and g > 0) or (x >= 1 and g < 0))
+                                                   for x, g in zip(X[w, 1:], G[w, 1:])]

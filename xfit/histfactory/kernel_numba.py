@@ -524,7 +524,7 @@ def _solve(grad, Dinv, Bm, Yl, L, fg, fl, global_params, local_params, local_bin
 
 @njit(cache=True, error_model="numpy")
 def free_set(x, g, lo, hi, fixed):
-    """:func:`.minimizer._free_set` compiled: the free parameters of a Newton step at ``x``."""
+    """:func:`.minimizer.free_set` compiled: the free parameters of a Newton step at ``x``."""
     free = np.empty(x.shape[0], dtype=np.bool_)
     for i in range(x.shape[0]):
         free[i] = not (fixed[i] or (x[i] <= lo[i] and g[i] > 0.0) or (x[i] >= hi[i] and g[i] < 0.0))

@@ -44,6 +44,12 @@ NEWTON_EDM = 1e-9
 #: Expected decrease (g.H^-1.g/2 of a Fisher-scoring step) above which the next step is a
 #: Fisher-scoring step as well, without trying the exact Hessian first (far from the minimum).
 FISHER_EDM = 1.0
+#: Sufficient-decrease factor of the line search (Armijo): a step is taken if -ln L drops by
+#: at least ARMIJO times the first-order change g.(x_new - x).
+ARMIJO = 1e-4
+#: A step that fails the line search while the expected decrease is below PRECISION_EDM x the
+#: target is taken as converged: the NLL is at its numerical precision.
+PRECISION_EDM = 100.0
 #: MIGRAD tolerance for method="migrad" (EDM < 0.002 * tol * 0.5).
 MIGRAD_TOL = 0.001
 
@@ -127,7 +133,7 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
     """
     lo, hi = np.ascontiguousarray(model.bounds[:, 0]), np.ascontiguousarray(model.bounds[:, 1])
     kern = model._kernel
-    free_set, trial_point = (kern.free_set, kern.trial_point) if kern is not None else (_free_set, _trial_point)
+    free_of, trial_point = (kern.free_set, kern.trial_point) if kern is not None else (free_set, _trial_point)
     f, g = model.nll_and_grad(x)
     nfcn = 1
     if not math.isfinite(f):
@@ -139,7 +145,7 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
     approx = False  # Hb is the Gauss-Newton part, not the exact Hessian
     fisher_next = False  # far from the minimum after a Fisher step: the next one is one too
     for _ in range(max_iter):
-        free = free_set(x, g, lo, hi, fixed)
+        free = free_of(x, g, lo, hi, fixed)
         if fac is not None and not (free == fac_free).all():
             fac = None
         if fac is None:
@@ -179,7 +185,7 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
             xn, slope = trial_point(x, step, t, lo, hi, free, g)
             fn, gn = model.nll_and_grad(xn)
             nfcn += 1
-            if math.isfinite(fn) and fn <= f + 1e-4 * slope:
+            if math.isfinite(fn) and fn <= f + ARMIJO * slope:
                 accepted = True
                 break
             t *= 0.25
@@ -191,7 +197,7 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
                 fac = None
                 if t == 1.0:
                     damping = damping * 0.01 if damping > 1e-5 else 0.0
-        elif edm < 100 * edm_target and damping == 0.0 and not approx:  # at the numerical precision of the NLL
+        elif edm < PRECISION_EDM * edm_target and damping == 0.0 and not approx:  # NLL at its numerical precision
             return FitResult(x, f, nfcn, edm, True, fixed, grad=g, hessian=(fac, fac_free))
         else:
             damping = 1e-3 if damping == 0.0 else 10.0 * damping
@@ -201,9 +207,10 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
     return FitResult(x, f, nfcn, edm, False, fixed, grad=g)
 
 
-def _free_set(x, g, lo, hi, fixed) -> np.ndarray:
+def free_set(x, g, lo, hi, fixed) -> np.ndarray:
     """The free parameters of a Newton step at ``x``: not fixed and not held at a bound by the
-    gradient ``g`` (the compiled kernel has the same function, :func:`.kernel_numba.free_set`)."""
+    gradient ``g``; ``x``, ``g`` (npars,) or (W, npars) (the compiled kernel has the same
+    function, :func:`.kernel_numba.free_set`)."""
     return ~(fixed | ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConvergenceError, InputError, finite_array
-from .minimizer import NEWTON_EDM, checked_fix, minimize
+from .minimizer import ARMIJO, NEWTON_EDM, PRECISION_EDM, checked_fix, free_set, minimize
 
 
 @dataclass
@@ -96,7 +96,7 @@ class ProfileFits:
         r = minimize(mdl, init=init, fix={**self.fix, self.index: float(value)}, edm=self.edm)
         x, g = r.x, r.grad
         lo, hi = mdl.bounds[:, 0], mdl.bounds[:, 1]
-        free = ~(r.fixed | ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
+        free = free_set(x, g, lo, hi, r.fixed)
         Hb = mdl.nll_grad_hess(x)[2]
         if Hb is None:
             raise ConvergenceError("the NLL is not finite at a reference fit")
@@ -238,7 +238,7 @@ class ProfileFits:
                 break
             self.stats["iterations"] += 1
             Xa, Ga, fa = X[a], G[a], f[a]
-            free = ~(self.fixed | ((Xa <= lo) & (Ga > 0)) | ((Xa >= hi) & (Ga < 0)))
+            free = free_set(Xa, Ga, lo, hi, self.fixed)
             step, ref_free = self._steps(near[a], Ga)
             same = (free == ref_free).all(axis=1)
             edm = 0.5 * np.einsum("wi,wi->w", Ga, step)
@@ -254,9 +254,9 @@ class ProfileFits:
             Xg = Xa[go]
             Xn = np.where(free[go], np.clip(Xg - step[go], lo, hi), Xg)
             fn, Gn = mdl.nll_and_grad_many(Xn)
-            acc = np.isfinite(fn) & (fn <= fa[go] + 1e-4 * np.einsum("wi,wi->w", Ga[go], Xn - Xg))
+            acc = np.isfinite(fn) & (fn <= fa[go] + ARMIJO * np.einsum("wi,wi->w", Ga[go], Xn - Xg))
             X[idx[acc]], f[idx[acc]], G[idx[acc]] = Xn[acc], fn[acc], Gn[acc]
-            precise = ~acc & (edm[go] < 100 * self.edm)  # at the numerical precision of the NLL
+            precise = ~acc & (edm[go] < PRECISION_EDM * self.edm)  # at the numerical precision of the NLL
             done[idx[precise]] = True
             fail[idx[~acc & ~precise]] = True
         return done, X, f
