@@ -225,3 +225,25 @@ def test_batched_fits_use_the_minimizers_free_set_and_line_search_rules():
         assert many[w].tolist() == row.tolist()
         assert not row[0] and row[1:].tolist() == [not ((x <= 0 and g > 0) or (x >= 1 and g < 0))
                                                    for x, g in zip(X[w, 1:], G[w, 1:])]
+
+
+def test_code4p_table_is_pyhfs_polynomial_and_the_batch_path_uses_the_same_coefficients(monkeypatch):
+    # pyhf interpolators.code4p: w_up/dn = alpha/2 +- alpha^2 (15 - 10 alpha^2 + 3 alpha^4) / 16
+    pyhf_table = np.array([
+        [0.0, 8.0, 15.0, 0.0, -10.0, 0.0, 3.0],
+        [0.0, 8.0, -15.0, 0.0, 10.0, 0.0, -3.0],
+        [8.0, 30.0, 0.0, -40.0, 0.0, 18.0, 0.0],
+        [8.0, -30.0, 0.0, 40.0, 0.0, -18.0, 0.0],
+        [30.0, 0.0, -120.0, 0.0, 90.0, 0.0, 0.0],
+        [-30.0, 0.0, 120.0, 0.0, -90.0, 0.0, 0.0],
+    ]) / 16.0
+    assert np.array_equal(histosys._CODE4P_POLY, pyhf_table)
+    # other coefficients of g: the batch (Horner) path follows them as the one-row path does
+    other = np.array([1.0, 2.0, -0.5])
+    monkeypatch.setattr(histosys, "_CODE4P_G", other)
+    monkeypatch.setattr(histosys, "_CODE4P_POLY", histosys.code4p_table(other))
+    a = np.random.default_rng(5).uniform(-2.5, 2.5, (4, 6))
+    batch = histosys.code4p(a)
+    for w in range(len(a)):
+        for got, want in zip(batch, histosys.code4p(a[w])):
+            assert np.allclose(got[w], want, rtol=1e-13, atol=1e-14)
