@@ -42,8 +42,7 @@ def test_fit_started_with_a_nearby_hessian_reaches_the_same_minimum(model):
             n_warm = calls["hess"]
             assert warm.valid and warm.nll == pytest.approx(cold.nll, rel=0, abs=1e-8)
             np.testing.assert_allclose(warm.x, cold.x, rtol=0, atol=1e-4)
-            assert n_warm <= n_cold
-        assert n_warm < n_cold or n_cold == 0  # far enough (mu = 1.5): at least one Hessian saved
+            assert n_warm < n_cold  # at least one Hessian saved at each mu (cold: 1, 1, 2; warm: 0, 0, 1)
     finally:
         model.nll_grad_hess = orig
 
