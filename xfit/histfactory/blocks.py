@@ -136,6 +136,13 @@ class HessianBlocks:
         return fac.solve(grad), fac.Sinv
 
 
+def minimum_tangent(hessian_blocks, solver, p: int) -> np.ndarray:
+    """dx/d theta_p of the minimum over the free parameters as theta_p moves: -H_ff^-1 H_fp
+    (implicit function theorem), from the Hessian blocks and their factorisation ``solver``
+    over the free parameters; 0 on the parameters that are not free (p among them)."""
+    return -solver.solve(hessian_blocks.column(p))
+
+
 @dataclass
 class BlockSolver:
     """A factorised block Hessian (see :meth:`HessianBlocks.factorize`)."""

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConvergenceError, InputError, finite_array
+from .blocks import minimum_tangent
 from .minimizer import ARMIJO, NEWTON_EDM, PRECISION_EDM, checked_fix, free_set, minimize
 
 
@@ -104,7 +105,7 @@ class ProfileFits:
             solver = Hb.factorize(free)
         except np.linalg.LinAlgError:
             raise ConvergenceError("the Hessian at a reference fit is not positive definite") from None
-        ref = Reference(float(value), x.copy(), float(r.nll), free, solver, -solver.solve(Hb.column(self.index)),
+        ref = Reference(float(value), x.copy(), float(r.nll), free, solver, minimum_tangent(Hb, solver, self.index),
                         next(self._counter))
         self.references.append(ref)
         if len(self.references) > self.max_references:
