@@ -29,7 +29,7 @@ def test_fit_sm_values():
     # Belle II, arXiv:2311.14647: mu = 4.6 +- 1.3, 3.5 sigma, 2.7 sigma (rounded)
     assert round(s["mu"], 1) == 4.6 and round(s["mu_err"], 1) == 1.3
     assert round(s["Z_bkg_only"], 1) == 3.5 and round(s["Z_vs_SM"], 1) == 2.7
-    assert 0 < s["fit_seconds"] < 5
+    assert s["fit_seconds"] > 0  # CPU time is measured, never asserted (benchmarks/ hold the targets)
 
 
 def test_agrees_with_stock_pyhf():

@@ -128,3 +128,21 @@ def test_bad_options_are_one_line_errors(argv, flag, tmp_path):
         args.func(args)
     msg = str(e.value)
     assert flag in msg and "\n" not in msg and len(msg) < 200
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_toys": 0}, r"^--n-toys must be an integer >= 1, got 0$"),
+    ({"n_toys": float("nan")}, r"^--n-toys must be an integer >= 1, got nan$"),
+    ({"n_toys": 1.5}, r"^--n-toys must be an integer >= 1, got 1.5$"),
+    ({"n_toys": 2, "seed": -1}, r"^--seed must be an integer >= 0, got -1$"),
+    ({"n_toys": 2, "seed": 1.5}, r"^--seed must be an integer >= 0, got 1.5$"),
+])
+def test_run_toys_rejects_bad_counts_and_seeds_before_any_fit(kwargs, match, monkeypatch):
+    from xfit.errors import InputError
+
+    def no_model(*a, **k):  # building the model means the bad argument was not caught first
+        raise AssertionError("run_toys built a model before checking its arguments")
+
+    monkeypatch.setattr(toys, "KXModel", no_model)
+    with pytest.raises(InputError, match=match):
+        toys.run_toys(**kwargs)

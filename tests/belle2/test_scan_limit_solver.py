@@ -64,3 +64,22 @@ def test_executor_chunks_equal_the_serial_scan(tmp_path, scanner):
         np.testing.assert_allclose([p.BR_95_expected[k] for p in chunks.points],
                                    [p.BR_95_expected[k] for p in serial.points], rtol=1e-8)
     assert len((tmp_path / "s" / scan.SCAN_FILE).read_text().splitlines()) == 1 + len(masses)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"masses": ["a"]}, r"^the scan masses must be finite numbers >= 0 GeV, got \['a'\]$"),
+    ({"masses": [1.0], "width": "x"}, r"^--width must be a finite number, got 'x'$"),
+    ({"masses": [1.0], "width": float("inf")}, r"^--width must be a finite number, got inf$"),
+    ({"masses": [1.0], "width": -0.1}, r"^--width must be >= 0 GeV, got -0.1$"),
+    ({"masses": [1.0, 2.0], "chunk_size": 0}, r"^chunk_size \(masses per task\) must be an integer >= 1, got 0$"),
+    ({"masses": [1.0, 2.0], "chunk_size": float("nan")}, r"^chunk_size .* must be an integer >= 1, got nan$"),
+])
+def test_run_scan_rejects_bad_arguments_before_any_fit(kwargs, match, monkeypatch):
+    from xfit.errors import InputError
+
+    def no_fits(*a, **k):  # any model building means the bad argument was not caught first
+        raise AssertionError("run_scan built a Scanner before checking its arguments")
+
+    monkeypatch.setattr(scan, "Scanner", no_fits)
+    with pytest.raises(InputError, match=match):
+        scan.run_scan(executor="process", **kwargs)

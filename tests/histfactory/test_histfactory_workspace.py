@@ -100,3 +100,32 @@ def test_backend_knows_no_analysis():
         text = path.read_text().lower()
         for word in ("belle", "knunu", "b+ ->", "hepdata"):
             assert word not in text, f"{path.name} mentions {word!r}"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_sample_yield_that_is_not_finite_is_input_error(bad, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    spec = toy_workspace()
+    sample = spec["channels"][0]["samples"][0]
+    sample["data"][1] = bad
+    with pytest.raises(InputError, match=rf"^sample '{sample['name']}' in channel '{spec['channels'][0]['name']}': "
+                                         rf"yield {bad:g} in bin 1; accepted: finite numbers$"):
+        HistFactoryModel(spec)
+
+
+@pytest.mark.parametrize("mtype, key", [("histosys", "hi_data"), ("staterror", "data"), ("shapesys", "data"),
+                                        ("normsys", "hi")])
+def test_modifier_data_that_is_not_finite_is_input_error(mtype, key, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    spec = toy_workspace()
+    ch, s, m = next((ch, s, m) for ch in spec["channels"] for s in ch["samples"] for m in s["modifiers"]
+                    if m["type"] == mtype)
+    if key == "data":
+        m["data"][0] = float("nan")
+    elif key == "hi":
+        m["data"]["hi"] = float("inf")
+    else:
+        m["data"][key][0] = float("nan")
+    with pytest.raises(InputError, match=rf"^{mtype} '{m['name']}' of sample '{s['name']}' in channel "
+                                         rf"'{ch['name']}': {key} .*(nan|inf).*; accepted: finite numbers$"):
+        HistFactoryModel(spec)

@@ -283,7 +283,7 @@ def test_not_positive_definite_schur_complement_raises_in_both():
     delta, w, u = hn.rank_one
     k = mn._kernel
     status = kn._factorize(hn.A, hn.B, delta, w, u, free[c.global_params], free[c.local_params], 0.0,
-                           k._blocks[2], k._blocks[3], k._slot_used)[0]
+                           1e-8, k._blocks[2], k._blocks[3], k._slot_used)[0]
     assert status == 2
     for h in (hp, hn):
         with pytest.raises(np.linalg.LinAlgError):
@@ -307,7 +307,7 @@ def test_newton_elementwise_steps_compiled_as_numpy():
     g[20] = 0.0
     fixed = np.zeros(n, bool)
     fixed[[3, 9, 30]] = True
-    free = minimizer._free_set(x, g, lo, hi, fixed)
+    free = minimizer.free_set(x, g, lo, hi, fixed)
     assert np.array_equal(kn.free_set(x, g, lo, hi, fixed), free)
     assert not free[[3, 8, 9, 12, 13, 30]].any() and free[[10, 11, 14, 15]].all()
     step = rng.normal(scale=3.0, size=n)
@@ -322,3 +322,24 @@ def test_newton_elementwise_steps_compiled_as_numpy():
     xn_n, slope_n = kn.trial_point(x, step, 1.0, lo, hi, free, g)
     assert np.array_equal(xn_n, xn_p) and slope_n == slope_p and np.isfinite(slope_n)
     assert np.all((xn_n >= lo) & (xn_n <= hi)) and np.all(xn_n[~free] == x[~free])
+
+
+def test_damping_floor_is_one_constant_for_both_kernels(monkeypatch):
+    """Levenberg damping lifts a diagonal element by damping * max(|H_ii|, blocks.DAMPING_FLOOR)
+    on both paths: with a floor far above every |H_ii| the damped factorisations still agree,
+    and differ from those with the default floor."""
+    from xfit.histfactory import blocks
+
+    assert blocks.DAMPING_FLOOR == 1e-8
+    spec = _rank_one(toy_workspace())
+    mp, mn = HistFactoryModel(spec, kernel="numpy"), HistFactoryModel(spec, kernel="numba")
+    x = minimize(mp).x
+    hp, hn = mp.nll_grad_hess(x)[2], mn.nll_grad_hess(x)[2]
+    assert hn.rank_one is not None  # the compiled factorisation is used
+    g = mp.nll_and_grad(x + 0.01)[1]
+    free = ~mp.fixed
+    default = hp.factorize(free, 0.5).solve(g)
+    monkeypatch.setattr(blocks, "DAMPING_FLOOR", 1e6)
+    sp, sn = hp.factorize(free, 0.5).solve(g), hn.factorize(free, 0.5).solve(g)
+    assert _rel(sn, sp) <= 1e-10
+    assert _rel(sp, default) > 1e-3

@@ -148,3 +148,102 @@ def test_a_failed_exact_fit_is_reported_not_raised(monkeypatch):
     prof = ProfileFits(m, i, rate=1e-300, max_rounds=0)  # every point is fitted exactly
     nll, X, ok = prof.fit(np.array([1.0, 7.0, 2.0]))
     assert ok.tolist() == [True, False, True] and np.isnan(nll[1]) and np.isfinite(nll[[0, 2]]).all()
+
+
+@pytest.mark.parametrize("fix, match", [
+    ({999: 1.0}, r"^fix: parameter index '999' not known; accepted: integers 0\.\.18$"),
+    ({"mu": 1.0}, r"^fix: parameter index 'mu' not known"),
+    ({0: float("nan")}, r"^fix: value of parameter 0 must be a finite number, got nan$"),
+    ({0: float("inf")}, r"^fix: value of parameter 0 must be a finite number, got inf$"),
+])
+def test_minimize_and_profile_fits_reject_a_bad_fix(fix, match):
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    assert m.npars == 19
+    with pytest.raises(InputError, match=match):
+        minimize(m, fix=fix)
+    with pytest.raises(InputError, match=match):
+        ProfileFits(m, m.poi_index, fix=fix)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"edm": float("nan")}, r"^edm must be a positive finite number, got nan$"),
+    ({"edm": -1e-9}, r"^edm must be a positive finite number, got -1e-09$"),
+    ({"rate": float("nan")}, r"^rate must be a positive finite number, got nan$"),
+    ({"rate": 0.0}, r"^rate must be a positive finite number, got 0.0$"),
+])
+def test_profile_fits_reject_bad_settings(kwargs, match):
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    with pytest.raises(InputError, match=match):
+        ProfileFits(m, m.poi_index, **kwargs)
+
+
+@pytest.mark.parametrize("index", [1.5, "mu", True])
+def test_profile_fits_reject_an_index_that_is_not_an_integer(index):
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    with pytest.raises(InputError, match=r"^parameter index .* outside 0\.\.18$"):
+        ProfileFits(m, index)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_profile_fits_reject_values_that_are_not_finite(bad):
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    with pytest.raises(InputError, match=r"^values must be finite"):
+        ProfileFits(m, m.poi_index).fit([1.0, bad, 2.0])
+
+
+def test_minimize_rejects_a_bad_edm():
+    from xfit.errors import InputError
+
+    m = HistFactoryModel(toy_workspace())
+    for bad in (float("nan"), 0.0, -1.0, float("inf")):
+        with pytest.raises(InputError, match=r"^edm \(convergence target\) must be a positive finite number"):
+            minimize(m, edm=bad)
+
+
+def test_batched_fits_use_the_minimizers_free_set_and_line_search_rules():
+    """ProfileFits steps by the rules of minimize (one definition of each, in .minimizer)."""
+    from xfit.histfactory import minimizer, profile
+
+    assert profile.free_set is minimizer.free_set
+    assert (profile.ARMIJO, profile.PRECISION_EDM) == (minimizer.ARMIJO, minimizer.PRECISION_EDM) == (1e-4, 100.0)
+    rng = np.random.default_rng(3)
+    lo, hi = np.zeros(6), np.ones(6)
+    X = rng.choice([0.0, 0.5, 1.0], (8, 6))
+    G = rng.normal(size=(8, 6))
+    fixed = np.array([True, False, False, False, False, False])
+    many = minimizer.free_set(X, G, lo, hi, fixed)
+    for w in range(len(X)):
+        row = minimizer.free_set(X[w], G[w], lo, hi, fixed)
+        assert many[w].tolist() == row.tolist()
+        assert not row[0] and row[1:].tolist() == [not ((x <= 0 and g > 0) or (x >= 1 and g < 0))
+                                                   for x, g in zip(X[w, 1:], G[w, 1:])]
+
+
+def test_code4p_table_is_pyhfs_polynomial_and_the_batch_path_uses_the_same_coefficients(monkeypatch):
+    # pyhf interpolators.code4p: w_up/dn = alpha/2 +- alpha^2 (15 - 10 alpha^2 + 3 alpha^4) / 16
+    pyhf_table = np.array([
+        [0.0, 8.0, 15.0, 0.0, -10.0, 0.0, 3.0],
+        [0.0, 8.0, -15.0, 0.0, 10.0, 0.0, -3.0],
+        [8.0, 30.0, 0.0, -40.0, 0.0, 18.0, 0.0],
+        [8.0, -30.0, 0.0, 40.0, 0.0, -18.0, 0.0],
+        [30.0, 0.0, -120.0, 0.0, 90.0, 0.0, 0.0],
+        [-30.0, 0.0, 120.0, 0.0, -90.0, 0.0, 0.0],
+    ]) / 16.0
+    assert np.array_equal(histosys._CODE4P_POLY, pyhf_table)
+    # other coefficients of g: the batch (Horner) path follows them as the one-row path does
+    other = np.array([1.0, 2.0, -0.5])
+    monkeypatch.setattr(histosys, "_CODE4P_G", other)
+    monkeypatch.setattr(histosys, "_CODE4P_POLY", histosys.code4p_table(other))
+    a = np.random.default_rng(5).uniform(-2.5, 2.5, (4, 6))
+    batch = histosys.code4p(a)
+    for w in range(len(a)):
+        for got, want in zip(batch, histosys.code4p(a[w])):
+            assert np.allclose(got[w], want, rtol=1e-13, atol=1e-14)

@@ -38,6 +38,7 @@ from scipy.special import logsumexp
 
 from ..errors import ConvergenceError, InputError
 from ..histfactory import minimize
+from ..histfactory.blocks import minimum_tangent
 from .signal import KXModel
 
 _LN_2PI = math.log(2.0 * math.pi)
@@ -128,8 +129,7 @@ class LaplaceMarginal:
         (fewer Newton iterations; the minimum is the same to the fit's tolerance)."""
         res = None
         if near is not None and near.factor is not None and near.mu == mu:
-            column = near.hessian_blocks.column(self.kx.ix)
-            start = near.x - (float(mu_X) - near.mu_X) * near.factor.solve(column)
+            start = near.x + (float(mu_X) - near.mu_X) * minimum_tangent(near.hessian_blocks, near.factor, self.kx.ix)
             try:
                 res = self.conditional_fit(mu_X, mu, start, (near.factor, self.nuisance))
             except ConvergenceError:  # from the neighbour's minimum itself, as without ``near``

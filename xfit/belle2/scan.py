@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConvergenceError, DataError, InputError
+from ..errors import ConvergenceError, DataError, InputError, require_finite_number
 from ..inference import test_statistics as ts
 from ..inference.calculators import AsymptoticCalculator
 from ..inference.intervals import upper_limit
@@ -292,9 +292,15 @@ def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | 
     with the serial chain to ~1e-9 relative).
     """
     t0 = time.perf_counter()
-    masses = default_masses() if masses is None else np.asarray(masses, dtype=float).ravel()
-    if width < 0 or not math.isfinite(width):
+    try:
+        masses = default_masses() if masses is None else np.asarray(masses, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InputError(f"the scan masses must be finite numbers >= 0 GeV, got {str(masses)[:80]}") from None
+    width = require_finite_number(width, "--width")
+    if width < 0:
         raise InputError(f"--width must be >= 0 GeV, got {width}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise InputError(f"chunk_size (masses per task) must be an integer >= 1, got {str(chunk_size)[:80]}")
     check_masses_have_efficiency(masses, width)
     say = log or (lambda s: None)
     store = None
@@ -318,7 +324,7 @@ def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | 
         for i in todo:
             record(i, _point_or_failure(sc, masses[i], limits))
     else:
-        _run_points_on(executor, masses, todo, width, sm_free, limits, max(int(chunk_size), 1), record)
+        _run_points_on(executor, masses, todo, width, sm_free, limits, int(chunk_size), record)
     points = [found[i] for i in range(len(masses))]
 
     ok = [p for p in points if math.isfinite(p.q0)]

@@ -188,8 +188,9 @@ def run_toys(n_toys: int, seed: int = 0, masses=None, executor=None, out: str | 
     """Observed scan and ``n_toys`` toy scans on ``masses`` (default: :data:`DEFAULT_N_MASSES`
     masses of :func:`xfit.belle2.scan.default_masses`); with ``out``, toys are stored in
     ``<out>/toys.jsonl`` as they finish and reused by a rerun with the same settings."""
-    if int(n_toys) < 1:
-        raise InputError(f"--n-toys must be at least 1, got {n_toys}")
+    for flag, value, least in (("--n-toys", n_toys, 1), ("--seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise InputError(f"{flag} must be an integer >= {least}, got {str(value)[:80]}")
     if not (math.isfinite(u0) and u0 > 0):
         raise InputError(f"--u0 must be a number > 0, got {u0}")
     t_wall = time.perf_counter()

@@ -15,6 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import lapack
 
+#: Levenberg damping adds damping * max(|H_ii|, DAMPING_FLOOR) to each free diagonal element
+#: (the floor lets it lift a zero diagonal); the compiled kernel (:mod:`.kernel_numba`) takes it
+#: from here.
+DAMPING_FLOOR = 1e-8
+
 
 @dataclass
 class HessianBlocks:
@@ -79,7 +84,7 @@ class HessianBlocks:
             d = np.diagonal(A).copy()
             d[~fg] = 1.0
             if damping:
-                d[fg] += damping * np.maximum(np.abs(d[fg]), 1e-8)
+                d[fg] += damping * np.maximum(np.abs(d[fg]), DAMPING_FLOOR)
             A.flat[::ng + 1] = d
         # inactive locals and unused slots become identity rows of the per-bin blocks
         if all_l:
@@ -93,7 +98,7 @@ class HessianBlocks:
             D = self.D.copy() if all_l else self.D * active[:, :, None] * active[:, None, :]  # unused slots are 0
             dd = np.einsum("bii->bi", D).copy()
             if damping:
-                dd = np.where(active, dd + damping * np.maximum(np.abs(dd), 1e-8), dd)
+                dd = np.where(active, dd + damping * np.maximum(np.abs(dd), DAMPING_FLOOR), dd)
             ar = np.arange(m)
             D[:, ar, ar] = np.where(active, dd, 1.0)
             np.linalg.cholesky(D)  # raises LinAlgError unless every block is positive definite
@@ -118,7 +123,7 @@ class HessianBlocks:
         u = u * active
         if damping:
             dd = delta + w[:, None] * u * u  # the diagonal of D
-            delta = delta + damping * np.maximum(np.abs(dd), 1e-8)
+            delta = delta + damping * np.maximum(np.abs(dd), DAMPING_FLOOR)
         delta = np.where(active, delta, 1.0)
         if not (delta > 0.0).all():
             return None
@@ -134,6 +139,13 @@ class HessianBlocks:
         S^-1 being the global-global block of H^-1 (ng x ng)."""
         fac = self.factorize(free, damping)
         return fac.solve(grad), fac.Sinv
+
+
+def minimum_tangent(hessian_blocks, solver, p: int) -> np.ndarray:
+    """dx/d theta_p of the minimum over the free parameters as theta_p moves: -H_ff^-1 H_fp
+    (implicit function theorem), from the Hessian blocks and their factorisation ``solver``
+    over the free parameters; 0 on the parameters that are not free (p among them)."""
+    return -solver.solve(hessian_blocks.column(p))
 
 
 @dataclass

@@ -179,6 +179,10 @@ def compile_model(builder: ModelBuilder, npars: int, nbins: int, par_order) -> C
         nb = builder.channel_nbins[s.channel]
         if len(s.nominal) != nb:
             raise InputError(f"sample {s.name!r} in channel {s.channel!r}: {len(s.nominal)} bins, expected {nb}")
+        if not np.isfinite(s.nominal).all():
+            bad = int(np.flatnonzero(~np.isfinite(s.nominal))[0])
+            raise InputError(f"sample {s.name!r} in channel {s.channel!r}: yield {float(s.nominal[bad]):g} in bin "
+                             f"{bad}; accepted: finite numbers")
         if (s.channel, s.name) in sample_rows:
             raise InputError(f"sample {s.name!r} appears twice in channel {s.channel!r}")
         rows = np.arange(r, r + nb)
@@ -194,6 +198,7 @@ def compile_model(builder: ModelBuilder, npars: int, nbins: int, par_order) -> C
                 )
             if n not in builder.par_slices:
                 raise InputError(f"modifier {n!r} of sample {s.name!r} refers to no parameter of the model")
+            _check_finite_data(m, s)
             MODULES[t].compile(builder, m, s.channel, rows, s.nominal)
         r += nb
     R = r
@@ -347,6 +352,20 @@ def _split_parameters(c: dict, npars: int, nbins: int) -> dict:
         "scatter_pgl": gpos[ep[a[pgl]]] * nl + lpos[ep[b[pgl]]],
         "scatter_pll": (lbin[la] * m + lslot[la]) * m + lslot[lb],
     }
+
+
+def _check_finite_data(modifier: dict, sample) -> None:
+    """InputError unless every number in the data of ``modifier`` (of ``sample``) is finite."""
+    data = modifier.get("data")
+    parts = data.items() if isinstance(data, dict) else [("data", data)] if data is not None else []
+    for key, value in parts:
+        try:
+            a = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            continue  # not numbers: the modifier's own compile step names it
+        if not np.isfinite(a).all():
+            raise InputError(f"{modifier['type']} {modifier['name']!r} of sample {sample.name!r} in channel "
+                             f"{sample.channel!r}: {key} {str(value)[:80]}; accepted: finite numbers")
 
 
 def _block_param(local_params, local_flat, size) -> np.ndarray:

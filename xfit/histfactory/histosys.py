@@ -24,16 +24,27 @@ import numpy as np
 CODES = ("code4p", "code0")
 
 
-#: code4p for |alpha| <= 1 as polynomials in alpha: rows w_up, w_dn, w_up', w_dn', w_up'', w_dn''
-#: (coefficients of alpha^0..alpha^6), from w = alpha/2 +- g, g = alpha^2 (15 - 10 alpha^2 + 3 alpha^4) / 16
-_CODE4P_POLY = np.array([
-    [0.0, 8.0, 15.0, 0.0, -10.0, 0.0, 3.0],
-    [0.0, 8.0, -15.0, 0.0, 10.0, 0.0, -3.0],
-    [8.0, 30.0, 0.0, -40.0, 0.0, 18.0, 0.0],
-    [8.0, -30.0, 0.0, 40.0, 0.0, -18.0, 0.0],
-    [30.0, 0.0, -120.0, 0.0, 90.0, 0.0, 0.0],
-    [-30.0, 0.0, 120.0, 0.0, -90.0, 0.0, 0.0],
-]) / 16.0
+#: code4p inside |alpha| <= 1: w_up/dn = alpha/2 +- g(alpha), g = alpha^2 (G0 + G1 alpha^2 + G2 alpha^4)
+#: with (G0, G1, G2) = (15, -10, 3) / 16 (pyhf ``interpolators.code4p``).
+_CODE4P_G = np.array([15.0, -10.0, 3.0]) / 16.0
+
+
+def code4p_table(G) -> np.ndarray:
+    """Rows w_up, w_dn, w_up', w_dn', w_up'', w_dn'' of code4p for |alpha| <= 1 as polynomials
+    in alpha (coefficients of alpha^0..alpha^6), from the coefficients ``G`` of g."""
+    g0, g1, g2 = (float(v) for v in G)
+    return np.array([
+        [0.0, 0.5, g0, 0.0, g1, 0.0, g2],
+        [0.0, 0.5, -g0, 0.0, -g1, 0.0, -g2],
+        [0.5, 2 * g0, 0.0, 4 * g1, 0.0, 6 * g2, 0.0],
+        [0.5, -2 * g0, 0.0, -4 * g1, 0.0, -6 * g2, 0.0],
+        [2 * g0, 0.0, 12 * g1, 0.0, 30 * g2, 0.0, 0.0],
+        [-2 * g0, 0.0, -12 * g1, 0.0, -30 * g2, 0.0, 0.0],
+    ])
+
+
+#: :func:`code4p_table` of :data:`_CODE4P_G`.
+_CODE4P_POLY = code4p_table(_CODE4P_G)
 
 
 def code4p(alpha):
@@ -59,11 +70,12 @@ def code4p(alpha):
 def _code4p_batch(a):
     """:func:`code4p` on a batch (..., K), evaluated elementwise (Horner) instead of through
     the power matrix."""
+    g0, g1, g2 = _CODE4P_G
     ac = np.minimum(np.maximum(a, -1.0), 1.0)
     a2 = ac * ac
-    g = a2 * (15.0 + a2 * (-10.0 + 3.0 * a2)) / 16.0  # w_up/dn = alpha/2 +- g inside +-1
-    dg = ac * (30.0 + a2 * (-40.0 + 18.0 * a2)) / 16.0
-    d2g = (30.0 + a2 * (-120.0 + 90.0 * a2)) / 16.0
+    g = a2 * (g0 + a2 * (g1 + g2 * a2))  # w_up/dn = alpha/2 +- g inside +-1
+    dg = ac * (2 * g0 + a2 * (4 * g1 + 6 * g2 * a2))
+    d2g = 2 * g0 + a2 * (12 * g1 + 30 * g2 * a2)
     half = 0.5 * ac
     up, dn, dup, ddn = half + g, half - g, 0.5 + dg, 0.5 - dg
     beyond = a - ac  # the linear continuation beyond +-1 (second derivatives 0 there)

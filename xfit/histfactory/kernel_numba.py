@@ -38,6 +38,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_root() / "numba"))
 
 from numba import njit, types  # noqa: E402  (after NUMBA_CACHE_DIR is set)
 
+from . import blocks as blocks_module  # noqa: E402
 from .blocks import BlockSolver, HessianBlocks  # noqa: E402
 from .histosys import _CODE4P_POLY  # noqa: E402
 
@@ -368,7 +369,7 @@ def _cholesky_lower(S):
 
 
 @njit(cache=True, error_model="numpy")
-def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_used):
+def _factorize(A, B, delta, w, u, fg, fl, damping, floor, local_bin, local_slot, slot_used):
     """(status, Dinv, Y, Bm, L): :meth:`.blocks.HessianBlocks.factorize` with rank-one local
     blocks D_b = diag(delta_b) + w_b u_b u_b^T: the inverse blocks, D^-1 B^T at the local
     parameters ``Y`` (nl, ng), B restricted to the free parameters and the Cholesky factor L of
@@ -396,7 +397,7 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
             if not fg[g]:
                 d = 1.0
             elif damping != 0.0:
-                d += damping * max(abs(d), 1e-8)
+                d += damping * max(abs(d), floor)
             Sm[g, g] = d
     active = np.zeros((nb, m), dtype=np.bool_)
     if all_l:
@@ -415,7 +416,7 @@ def _factorize(A, B, delta, w, u, fg, fl, damping, local_bin, local_slot, slot_u
             uu[i] = u[b, i] if active[b, i] else 0.0
             di = delta[b, i]
             if damping != 0.0:
-                di = di + damping * max(abs(delta[b, i] + w[b] * uu[i] * uu[i]), 1e-8)
+                di = di + damping * max(abs(delta[b, i] + w[b] * uu[i] * uu[i]), floor)
             dlb[b, i] = di if active[b, i] else 1.0
             if not dlb[b, i] > 0.0:
                 return 1, Dinv, np.zeros((nl, ng)), np.zeros((ng, nl)), np.zeros((ng, ng))
@@ -524,7 +525,7 @@ def _solve(grad, Dinv, Bm, Yl, L, fg, fl, global_params, local_params, local_bin
 
 @njit(cache=True, error_model="numpy")
 def free_set(x, g, lo, hi, fixed):
-    """:func:`.minimizer._free_set` compiled: the free parameters of a Newton step at ``x``."""
+    """:func:`.minimizer.free_set` compiled: the free parameters of a Newton step at ``x``."""
     free = np.empty(x.shape[0], dtype=np.bool_)
     for i in range(x.shape[0]):
         free[i] = not (fixed[i] or (x[i] <= lo[i] and g[i] > 0.0) or (x[i] >= hi[i] and g[i] < 0.0))
@@ -679,7 +680,8 @@ class NumbaKernel:
         fg, fl = free[c.global_params], free[c.local_params]
         cont = np.ascontiguousarray  # one compiled signature (numpy-made blocks may be F-ordered)
         status, Dinv, Yl, Bm, L = _factorize(cont(blocks.A), cont(blocks.B), cont(delta), cont(w), cont(u), fg, fl,
-                                             float(damping), self._blocks[2], self._blocks[3], self._slot_used)
+                                             float(damping), float(blocks_module.DAMPING_FLOOR), self._blocks[2],
+                                             self._blocks[3], self._slot_used)
         if status == 1:
             return None
         if status == 2:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, InputError, require_finite_number
 from . import evaluate
 from .model import HistFactoryModel
 
@@ -44,17 +44,31 @@ NEWTON_EDM = 1e-9
 #: Expected decrease (g.H^-1.g/2 of a Fisher-scoring step) above which the next step is a
 #: Fisher-scoring step as well, without trying the exact Hessian first (far from the minimum).
 FISHER_EDM = 1.0
+#: Sufficient-decrease factor of the line search (Armijo): a step is taken if -ln L drops by
+#: at least ARMIJO times the first-order change g.(x_new - x).
+ARMIJO = 1e-4
+#: A step that fails the line search while the expected decrease is below PRECISION_EDM x the
+#: target is taken as converged: the NLL is at its numerical precision.
+PRECISION_EDM = 100.0
 #: MIGRAD tolerance for method="migrad" (EDM < 0.002 * tol * 0.5).
 MIGRAD_TOL = 0.001
 
 
+def checked_fix(model, fix) -> dict[int, float]:
+    """``fix`` ({parameter index: value}) as {int: float}; InputError unless each index is an
+    integer in 0..npars-1 and each value a finite number."""
+    out = {}
+    for i, v in (fix or {}).items():
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < model.npars:
+            raise InputError(f"fix: parameter index {str(i)[:80]!r} not known; accepted: integers 0..{model.npars - 1}")
+        out[int(i)] = require_finite_number(v, f"fix: value of parameter {int(i)}")
+    return out
+
+
 def _fixed_mask(model, fix):
     fixed = model.fixed.copy()
-    x_fix = {}
-    if fix:
-        for i, v in fix.items():
-            fixed[int(i)] = True
-            x_fix[int(i)] = float(v)
+    x_fix = checked_fix(model, fix)
+    fixed[list(x_fix)] = True
     return fixed, x_fix
 
 
@@ -73,6 +87,8 @@ def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = 
     converge fast, see :func:`_newton`).
     Raises :class:`ConvergenceError` if the minimum is not reached.
     """
+    if not (isinstance(edm, (int, float)) and 0.0 < edm < math.inf):
+        raise InputError(f"edm (convergence target) must be a positive finite number, got {str(edm)[:80]}")
     x = np.array(model.init if init is None else init, dtype=float)
     if x.shape != (model.npars,):
         raise InputError(f"initial vector needs {model.npars} values, got shape {x.shape}")
@@ -117,7 +133,7 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
     """
     lo, hi = np.ascontiguousarray(model.bounds[:, 0]), np.ascontiguousarray(model.bounds[:, 1])
     kern = model._kernel
-    free_set, trial_point = (kern.free_set, kern.trial_point) if kern is not None else (_free_set, _trial_point)
+    free_of, trial_point = (kern.free_set, kern.trial_point) if kern is not None else (free_set, _trial_point)
     f, g = model.nll_and_grad(x)
     nfcn = 1
     if not math.isfinite(f):
@@ -129,7 +145,7 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
     approx = False  # Hb is the Gauss-Newton part, not the exact Hessian
     fisher_next = False  # far from the minimum after a Fisher step: the next one is one too
     for _ in range(max_iter):
-        free = free_set(x, g, lo, hi, fixed)
+        free = free_of(x, g, lo, hi, fixed)
         if fac is not None and not (free == fac_free).all():
             fac = None
         if fac is None:
@@ -169,7 +185,7 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
             xn, slope = trial_point(x, step, t, lo, hi, free, g)
             fn, gn = model.nll_and_grad(xn)
             nfcn += 1
-            if math.isfinite(fn) and fn <= f + 1e-4 * slope:
+            if math.isfinite(fn) and fn <= f + ARMIJO * slope:
                 accepted = True
                 break
             t *= 0.25
@@ -181,7 +197,7 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
                 fac = None
                 if t == 1.0:
                     damping = damping * 0.01 if damping > 1e-5 else 0.0
-        elif edm < 100 * edm_target and damping == 0.0 and not approx:  # at the numerical precision of the NLL
+        elif edm < PRECISION_EDM * edm_target and damping == 0.0 and not approx:  # NLL at its numerical precision
             return FitResult(x, f, nfcn, edm, True, fixed, grad=g, hessian=(fac, fac_free))
         else:
             damping = 1e-3 if damping == 0.0 else 10.0 * damping
@@ -191,9 +207,10 @@ def _newton(model, x, fixed, max_iter, edm_target, hessian=None) -> FitResult:
     return FitResult(x, f, nfcn, edm, False, fixed, grad=g)
 
 
-def _free_set(x, g, lo, hi, fixed) -> np.ndarray:
+def free_set(x, g, lo, hi, fixed) -> np.ndarray:
     """The free parameters of a Newton step at ``x``: not fixed and not held at a bound by the
-    gradient ``g`` (the compiled kernel has the same function, :func:`.kernel_numba.free_set`)."""
+    gradient ``g``; ``x``, ``g`` (npars,) or (W, npars) (the compiled kernel has the same
+    function, :func:`.kernel_numba.free_set`)."""
     return ~(fixed | ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
 
 

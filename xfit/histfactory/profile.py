@@ -33,8 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConvergenceError, InputError
-from .minimizer import NEWTON_EDM, minimize
+from ..errors import ConvergenceError, InputError, finite_array
+from .blocks import minimum_tangent
+from .minimizer import ARMIJO, NEWTON_EDM, PRECISION_EDM, checked_fix, free_set, minimize
 
 
 @dataclass
@@ -64,11 +65,14 @@ class ProfileFits:
     def __init__(self, model, index: int, fix: dict | None = None, edm: float = NEWTON_EDM,
                  max_references: int = 32, max_iter: int = 30, max_rounds: int = 4, rate: float = 0.2,
                  max_solutions: int = 256):
-        if not 0 <= int(index) < model.npars:
-            raise InputError(f"parameter index {index} outside 0..{model.npars - 1}")
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < model.npars:
+            raise InputError(f"parameter index {str(index)[:80]} outside 0..{model.npars - 1}")
+        for name, v in (("edm", edm), ("rate", rate)):
+            if not (isinstance(v, (int, float)) and 0.0 < v < math.inf):
+                raise InputError(f"{name} must be a positive finite number, got {str(v)[:80]}")
         self.model = model
         self.index = int(index)
-        self.fix = {int(k): float(v) for k, v in (fix or {}).items() if int(k) != int(index)}
+        self.fix = {k: v for k, v in checked_fix(model, fix).items() if k != self.index}
         self.edm = float(edm)
         self.max_references = int(max_references)
         self.max_iter = int(max_iter)
@@ -93,7 +97,7 @@ class ProfileFits:
         r = minimize(mdl, init=init, fix={**self.fix, self.index: float(value)}, edm=self.edm)
         x, g = r.x, r.grad
         lo, hi = mdl.bounds[:, 0], mdl.bounds[:, 1]
-        free = ~(r.fixed | ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
+        free = free_set(x, g, lo, hi, r.fixed)
         Hb = mdl.nll_grad_hess(x)[2]
         if Hb is None:
             raise ConvergenceError("the NLL is not finite at a reference fit")
@@ -101,7 +105,7 @@ class ProfileFits:
             solver = Hb.factorize(free)
         except np.linalg.LinAlgError:
             raise ConvergenceError("the Hessian at a reference fit is not positive definite") from None
-        ref = Reference(float(value), x.copy(), float(r.nll), free, solver, -solver.solve(Hb.column(self.index)),
+        ref = Reference(float(value), x.copy(), float(r.nll), free, solver, minimum_tangent(Hb, solver, self.index),
                         next(self._counter))
         self.references.append(ref)
         if len(self.references) > self.max_references:
@@ -118,7 +122,7 @@ class ProfileFits:
         """(-ln L_p, best-fit vectors, converged) at each of ``values``: shapes (n,), (n, npars),
         (n,).  ``init``: start of the first reference if there is none yet.  Points whose exact
         fit fails have converged False (NaN -ln L)."""
-        values = np.asarray(values, dtype=float).reshape(-1)
+        values = finite_array(values, "values").reshape(-1)
         n = len(values)
         nll = np.full(n, math.nan)
         X = np.full((n, self.model.npars), math.nan)
@@ -235,7 +239,7 @@ class ProfileFits:
                 break
             self.stats["iterations"] += 1
             Xa, Ga, fa = X[a], G[a], f[a]
-            free = ~(self.fixed | ((Xa <= lo) & (Ga > 0)) | ((Xa >= hi) & (Ga < 0)))
+            free = free_set(Xa, Ga, lo, hi, self.fixed)
             step, ref_free = self._steps(near[a], Ga)
             same = (free == ref_free).all(axis=1)
             edm = 0.5 * np.einsum("wi,wi->w", Ga, step)
@@ -251,9 +255,9 @@ class ProfileFits:
             Xg = Xa[go]
             Xn = np.where(free[go], np.clip(Xg - step[go], lo, hi), Xg)
             fn, Gn = mdl.nll_and_grad_many(Xn)
-            acc = np.isfinite(fn) & (fn <= fa[go] + 1e-4 * np.einsum("wi,wi->w", Ga[go], Xn - Xg))
+            acc = np.isfinite(fn) & (fn <= fa[go] + ARMIJO * np.einsum("wi,wi->w", Ga[go], Xn - Xg))
             X[idx[acc]], f[idx[acc]], G[idx[acc]] = Xn[acc], fn[acc], Gn[acc]
-            precise = ~acc & (edm[go] < 100 * self.edm)  # at the numerical precision of the NLL
+            precise = ~acc & (edm[go] < PRECISION_EDM * self.edm)  # at the numerical precision of the NLL
             done[idx[precise]] = True
             fail[idx[~acc & ~precise]] = True
         return done, X, f
