@@ -26,6 +26,8 @@ def cmd_toys(args) -> int:
         raise InputError(f"--n-toys must be at least 1, got {args.n_toys}")
     if args.n_masses < 2:
         raise InputError(f"--n-masses must be at least 2, got {args.n_masses}")
+    if args.seed < 0:  # numpy's SeedSequence takes no negative seed
+        raise InputError(f"--seed must be an integer >= 0, got {args.seed}")
     mx_min = require_finite_number(args.mX_min, "--mX-min")
     mx_max = require_finite_number(args.mX_max, "--mX-max")
     u0 = require_finite_number(args.u0, "--u0")
