@@ -56,6 +56,9 @@ def background_free_limit(reference_limit, reference_exposure, exposure):
 REGIMES = {"background-limited": 0.5, "background-free": 1.0}
 #: Quantiles of the background-only count for the expected band: -1, 0 (median), +1 sigma.
 BAND_QUANTILES = {"-1": 0.158655, "0": 0.5, "+1": 0.841345}
+#: Most expected background events of a scaled Poisson term: the exact CLs sum costs time and memory
+#: in proportion (1e4 events: ~2 s; 2.5e7: minutes and GBs), and such a limit is systematics-dominated.
+MAX_BACKGROUND_EVENTS = 1e4
 
 
 def _expected_counting_limits(term, masses, factor: float) -> dict[str, np.ndarray]:
@@ -98,6 +101,11 @@ def exposure_projection(term_name: str, factor, masses=None, regime: str | None 
         if regime is not None:
             raise InputError(f"--regime is not used for --term {term_name} "
                              "(a Poisson term: its counts fix the scaling)")
+        if term.background * f > MAX_BACKGROUND_EVENTS:
+            raise InputError(f"--exposure-factor {f:g} gives {term.background * f:.3g} background events in "
+                             f"{term_name}; "
+                             f"accepted: F <= {MAX_BACKGROUND_EVENTS / term.background:.4g} "
+                             f"(at most {MAX_BACKGROUND_EVENTS:g} background events)")
         bands = _expected_counting_limits(term, m, f)
         now = term.upper_limit(m)
     else:
