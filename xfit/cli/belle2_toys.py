@@ -15,7 +15,7 @@ import sys
 from ..errors import InputError, require_finite_number
 from ..outputs import check_output_dir
 from .belle2 import SUBCOMMAND_MODULES
-from .common import dump_json
+from .common import check_local_executor, dump_json
 
 
 def cmd_toys(args) -> int:
@@ -31,8 +31,7 @@ def cmd_toys(args) -> int:
     mx_min = require_finite_number(args.mX_min, "--mX-min")
     mx_max = require_finite_number(args.mX_max, "--mX-max")
     u0 = require_finite_number(args.u0, "--u0")
-    if args.executor not in ("serial", "process"):
-        raise InputError(f"--executor must be serial or process, got {str(args.executor)[:80]!r}")
+    check_local_executor(args.executor)
     masses = scan.default_masses(mx_min, mx_max, args.n_masses)
     log = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     res = run_toys(args.n_toys, seed=args.seed, masses=masses, executor=args.executor,
