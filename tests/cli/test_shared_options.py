@@ -26,3 +26,16 @@ def test_local_executor_refusal_is_the_shared_one(argv, tmp_path, capsys):
 
 def test_theory_nuisances_help_is_one_text():
     assert _option_help(["fit"], "--theory-nuisances") == _option_help(["scan"], "--theory-nuisances")
+
+
+def test_belle2_toys_mass_range_defaults_are_the_scans(monkeypatch):
+    from xfit.belle2 import scan
+
+    monkeypatch.setattr(scan, "DEFAULT_MX_MIN", 0.5)
+    monkeypatch.setattr(scan, "DEFAULT_MX_MAX", 4.0)
+    toys = argparse.ArgumentParser()
+    from xfit.cli import belle2_toys
+
+    belle2_toys.register(toys.add_subparsers())
+    args = toys.parse_args(["toys", "--n-toys", "1"])
+    assert (args.mX_min, args.mX_max) == (0.5, 4.0)

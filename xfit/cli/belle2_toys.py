@@ -59,6 +59,7 @@ def cmd_toys(args) -> int:
 
 def register(belle2_subparsers) -> None:
     """Add ``toys`` to the sub-parsers of ``xfit belle2``."""
+    from ..belle2.scan import DEFAULT_MX_MAX, DEFAULT_MX_MIN
     from ..belle2.toys import DEFAULT_N_MASSES, DEFAULT_U0
 
     p = belle2_subparsers.add_parser(
@@ -75,9 +76,9 @@ def register(belle2_subparsers) -> None:
     p.add_argument("--out", default="xfit-output/belle2-toys", metavar="DIR",
                    help="directory for toys.jsonl (resumable) and toys_summary.json")
     p.add_argument("--n-masses", dest="n_masses", type=int, default=DEFAULT_N_MASSES, help="number of masses")
-    p.add_argument("--mX-min", dest="mX_min", default=0.0, metavar="M",
+    p.add_argument("--mX-min", dest="mX_min", default=DEFAULT_MX_MIN, metavar="M",
                    help="lowest mass [GeV] (0: excluded, the grid starts one step above)")
-    p.add_argument("--mX-max", dest="mX_max", default=4.6, metavar="M", help="highest mass [GeV]")
+    p.add_argument("--mX-max", dest="mX_max", default=DEFAULT_MX_MAX, metavar="M", help="highest mass [GeV]")
     p.add_argument("--u0", default=DEFAULT_U0, metavar="U", help="reference level of the Gross-Vitells up-crossings")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_toys)
