@@ -31,7 +31,7 @@ from .common import (
 _KEY_FLAGS = (("scan.axes.", "--axis "), ("'fixed.mX'", "--mX"), ("fixed.", "--fixed "), ("scan.start", "--start"),
               ("limits.masses", "--mX"), ("limits.searches", "--terms"), ("limits.cl", "--cl"),
               ("limits.parameter", "--parameter"), ("'terms", "'--terms"), ("executor", "--executor"),
-              ("'fixed'", "--fixed"))
+              ("'fixed'", "--fixed"), ("'seed'", "'--seed'"), ("'name'", "'--name'"))
 _SOURCE = "flags"
 
 
