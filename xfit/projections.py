@@ -106,14 +106,20 @@ def exposure_projection(term_name: str, factor, masses=None, regime: str | None 
                              f"{term_name}; "
                              f"accepted: F <= {MAX_BACKGROUND_EVENTS / term.background:.4g} "
                              f"(at most {MAX_BACKGROUND_EVENTS:g} background events)")
-        bands = _expected_counting_limits(term, m, f)
+        with np.errstate(over="ignore"):  # an overflow is refused below
+            bands = _expected_counting_limits(term, m, f)
         now = term.upper_limit(m)
     else:
         if regime not in REGIMES:
             raise InputError(f"--regime is needed for --term {term_name} (no published counts), got {regime!r:.80}; "
                              f"accepted: {', '.join(REGIMES)}")
         now = term.upper_limit(m)
-        bands = {"0": now / f ** REGIMES[regime]}
+        with np.errstate(over="ignore"):
+            bands = {"0": now / f ** REGIMES[regime]}
+    inside = (lo <= m) & (m <= hi) & np.isfinite(now)
+    if not all(np.isfinite(v[inside]).all() for v in bands.values()):
+        raise InputError(f"--exposure-factor {factor!s:.80} is too small: the expected limit is not a finite "
+                         "number; accepted: a larger factor")
     rows = []
     for i, mx in enumerate(m):
         ok = lo <= mx <= hi and np.isfinite(now[i])
