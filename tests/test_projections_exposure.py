@@ -78,3 +78,22 @@ def test_cli_term_needs_the_factor(capsys):
 def test_negative_masses_are_refused():
     with pytest.raises(InputError, match="--mX must be finite masses >= 0"):
         exposure_projection("koto_kl_pi0", 2.0, [-1.0])
+
+
+def test_poisson_projection_agrees_with_an_independent_integral():
+    """F = 10: the median expected CLs limit from a direct integral over the truncated Gaussian
+    background (scipy quad, not xfit's Gauss-Hermite nodes): P(N <= 2 | s + b) averaged over b."""
+    from scipy import integrate, optimize
+
+    term = get_term("koto_kl_pi0")
+    b, sb = 10 * term.background, 10 * term.background_sigma
+
+    def p_at_most_2(s):
+        f = lambda x: stats.poisson.cdf(2, s + x) * stats.norm.pdf(x, b, sb)  # noqa: E731
+        return integrate.quad(f, 0.0, b + 12 * sb, epsabs=1e-14)[0]
+
+    s_ul = optimize.brentq(lambda s: p_at_most_2(s) / p_at_most_2(0.0) - 0.1, 0.0, 50.0, xtol=1e-12)
+    assert s_ul == pytest.approx(3.862, abs=1e-3)  # signal events at the 90% CL limit for n = 2
+    ses10 = float(term.ses(np.array([0.135]))[0]) / 10
+    row = exposure_projection("koto_kl_pi0", 10.0, [0.135])["limits"][0]
+    assert row["expected_limit"] == pytest.approx(s_ul * ses10, rel=1e-3)  # 2.4e-4 apart (40 nodes)
