@@ -87,7 +87,7 @@ def test_empty_or_non_numeric_masses_are_refused(masses):
 
 
 def test_a_factor_too_large_for_the_poisson_quantiles_names_the_flag():
-    with pytest.raises(InputError, match="--exposure-factor 1e\\+300 is too large for koto_kl_pi0"):
+    with pytest.raises(InputError, match="--exposure-factor 1e\\+300 gives .* background events in koto_kl_pi0"):
         exposure_projection("koto_kl_pi0", 1e300, [0.135])
 
 
@@ -96,3 +96,22 @@ def test_band_quantiles_are_the_normal_cdf_at_minus_one_zero_plus_one_sigma():
 
     assert BAND_QUANTILES == pytest.approx({"-1": stats.norm.cdf(-1.0), "0": 0.5, "+1": stats.norm.cdf(1.0)},
                                            rel=1e-14, abs=0.0)
+
+
+def test_poisson_projection_agrees_with_an_independent_integral():
+    """F = 10: the median expected CLs limit from a direct integral over the truncated Gaussian
+    background (scipy quad, not xfit's Gauss-Hermite nodes): P(N <= 2 | s + b) averaged over b."""
+    from scipy import integrate, optimize
+
+    term = get_term("koto_kl_pi0")
+    b, sb = 10 * term.background, 10 * term.background_sigma
+
+    def p_at_most_2(s):
+        f = lambda x: stats.poisson.cdf(2, s + x) * stats.norm.pdf(x, b, sb)  # noqa: E731
+        return integrate.quad(f, 0.0, b + 12 * sb, epsabs=1e-14)[0]
+
+    s_ul = optimize.brentq(lambda s: p_at_most_2(s) / p_at_most_2(0.0) - 0.1, 0.0, 50.0, xtol=1e-12)
+    assert s_ul == pytest.approx(3.862, abs=1e-3)  # signal events at the 90% CL limit for n = 2
+    ses10 = float(term.ses(np.array([0.135]))[0]) / 10
+    row = exposure_projection("koto_kl_pi0", 10.0, [0.135])["limits"][0]
+    assert row["expected_limit"] == pytest.approx(s_ul * ses10, rel=1e-3)  # 2.4e-4 apart (40 nodes)

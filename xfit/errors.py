@@ -32,18 +32,24 @@ class ConvergenceError(XfitError):
     exit_code = 4
 
 
+def shown(value, width: int = 80) -> str:
+    """``repr(value)`` on one line, cut to ``width`` characters (the value quoted in a message)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
 def require_finite_number(value, name: str) -> float:
     """Return ``value`` as a float, or raise :class:`InputError` naming ``name``."""
     import math
 
     if isinstance(value, bool):
-        raise InputError(f"{name} must be a finite number, got {value!r}")
+        raise InputError(f"{name} must be a finite number, got {shown(value)}")
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a finite number, got {value!r}") from None
+        raise InputError(f"{name} must be a finite number, got {shown(value)}") from None
     if not math.isfinite(x):
-        raise InputError(f"{name} must be a finite number, got {value!r}")
+        raise InputError(f"{name} must be a finite number, got {shown(value)}")
     return x
 
 
@@ -61,14 +67,14 @@ def finite_array(value, name: str, lo: float | None = None, hi: float | None = N
                 raise TypeError
             a = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
-            raise InputError(f"{name} must be a finite real number (or an array of them), got {value!r}") from None
+            raise InputError(f"{name} must be a finite real number (or an array of them), got {shown(value)}") from None
     if not np.isfinite(a).all():
-        raise InputError(f"{name} must be finite, got {value!r}")
+        raise InputError(f"{name} must be finite, got {shown(value)}")
     if lo is not None and ((a <= lo).any() if lo_open else (a < lo).any()):
         rng = f"{'>' if lo_open else '>='} {lo:g}" + (f" and <= {hi:g}" if hi is not None else "")
-        raise InputError(f"{name} must be {rng}, got {value!r}")
+        raise InputError(f"{name} must be {rng}, got {shown(value)}")
     if hi is not None and (a > hi).any():
-        raise InputError(f"{name} must be <= {hi:g}, got {value!r}")
+        raise InputError(f"{name} must be <= {hi:g}, got {shown(value)}")
     return a
 
 

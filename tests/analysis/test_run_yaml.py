@@ -185,3 +185,13 @@ def test_model_summary_describes_the_model(tmp_path):
                            progress=False)
     assert summary["model"]["name"] == "eft-plane" and summary["model"]["loop_normalisation"] == "derived"
     assert list(summary["model"]["parameters"]) == ["gX_AWW", "gX_AYY"]
+
+
+def test_unknown_axis_lists_each_accepted_axis_once():
+    d = {"kind": "scan", "model": "tau-flavor", "terms": ["b_to_s_emiss"], "fixed": {"mX": 2.1},
+         "scan": {"axes": {"nope": {"min": 0.0, "max": 1.0, "n": 3}}}}
+    with pytest.raises(InputError) as exc:
+        validate_analysis(d)
+    accepted = str(exc.value).split("accepted: ", 1)[1].split(", ")
+    assert "gX" in accepted and "BR(K+->pi+X)" in accepted
+    assert len(accepted) == len(set(accepted))

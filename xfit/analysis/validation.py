@@ -253,7 +253,7 @@ def _scan(ck: Checker, v, model, fixed: Mapping[str, float]) -> dict:
     if not 1 <= len(axes) <= 2:
         ck.fail(f"'scan.axes' needs 1 or 2 axes, got {len(axes)}")
     keys = set(model.predict(fixed.get("mX", 1.0), **model.sm_point()))
-    accepted_axes = ["mX", *model.parameters, *sorted(keys - {"mX"})]
+    accepted_axes = ["mX", *model.parameters, *sorted(keys - {"mX", *model.parameters})]
     scan = {"axes": {}}
     for ax, r in axes.items():
         if ax not in accepted_axes:

@@ -20,7 +20,7 @@ from ..datasets import inputs_block
 from ..errors import InputError, require_finite_number
 from ..outputs import check_output_dir
 from . import COMMANDS, selected_subcommand
-from .common import dump_json
+from .common import check_local_executor, dump_json
 
 
 def cmd_fit_sm(args) -> int:
@@ -72,8 +72,7 @@ def cmd_scan(args) -> int:
             f"--mX-min must be below MX_NO_EFFICIENCY = {MX_NO_EFFICIENCY:.4f} GeV (no Belle II "
             f"signal efficiency above it, every mass would be flat), got {mx_min}"
         )
-    if args.executor not in ("serial", "process"):
-        raise InputError(f"--executor must be serial or process, got {str(args.executor)[:80]!r}")
+    check_local_executor(args.executor)
     masses = scan.default_masses(mx_min, mx_max, args.n_masses)
     scan.check_masses_have_efficiency(masses, width)
     log = None if args.json else (lambda s: print(s, file=sys.stderr))

@@ -15,7 +15,7 @@ import sys
 from ..errors import InputError, require_finite_number
 from ..outputs import check_output_dir
 from .belle2 import SUBCOMMAND_MODULES
-from .common import dump_json
+from .common import check_local_executor, dump_json
 
 
 def cmd_toys(args) -> int:
@@ -26,11 +26,12 @@ def cmd_toys(args) -> int:
         raise InputError(f"--n-toys must be at least 1, got {args.n_toys}")
     if args.n_masses < 2:
         raise InputError(f"--n-masses must be at least 2, got {args.n_masses}")
+    if args.seed < 0:  # numpy's SeedSequence takes no negative seed
+        raise InputError(f"--seed must be an integer >= 0, got {args.seed}")
     mx_min = require_finite_number(args.mX_min, "--mX-min")
     mx_max = require_finite_number(args.mX_max, "--mX-max")
     u0 = require_finite_number(args.u0, "--u0")
-    if args.executor not in ("serial", "process"):
-        raise InputError(f"--executor must be serial or process, got {str(args.executor)[:80]!r}")
+    check_local_executor(args.executor)
     masses = scan.default_masses(mx_min, mx_max, args.n_masses)
     log = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     res = run_toys(args.n_toys, seed=args.seed, masses=masses, executor=args.executor,
@@ -58,6 +59,7 @@ def cmd_toys(args) -> int:
 
 def register(belle2_subparsers) -> None:
     """Add ``toys`` to the sub-parsers of ``xfit belle2``."""
+    from ..belle2.scan import DEFAULT_MX_MAX, DEFAULT_MX_MIN
     from ..belle2.toys import DEFAULT_N_MASSES, DEFAULT_U0
 
     p = belle2_subparsers.add_parser(
@@ -74,9 +76,9 @@ def register(belle2_subparsers) -> None:
     p.add_argument("--out", default="xfit-output/belle2-toys", metavar="DIR",
                    help="directory for toys.jsonl (resumable) and toys_summary.json")
     p.add_argument("--n-masses", dest="n_masses", type=int, default=DEFAULT_N_MASSES, help="number of masses")
-    p.add_argument("--mX-min", dest="mX_min", default=0.0, metavar="M",
+    p.add_argument("--mX-min", dest="mX_min", default=DEFAULT_MX_MIN, metavar="M",
                    help="lowest mass [GeV] (0: excluded, the grid starts one step above)")
-    p.add_argument("--mX-max", dest="mX_max", default=4.6, metavar="M", help="highest mass [GeV]")
+    p.add_argument("--mX-max", dest="mX_max", default=DEFAULT_MX_MAX, metavar="M", help="highest mass [GeV]")
     p.add_argument("--u0", default=DEFAULT_U0, metavar="U", help="reference level of the Gross-Vitells up-crossings")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_toys)

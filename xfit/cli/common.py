@@ -12,6 +12,23 @@ CHARGE_OPTIONS = KIND_ENTRIES["charges"]
 CHIRAL_OPTIONS = KIND_ENTRIES["chiral"]
 TRACE_OPTIONS = KIND_ENTRIES["wess_zumino"]
 
+#: The executors of the commands that run on this machine only (``xfit belle2 scan``, ``xfit belle2 toys``).
+LOCAL_EXECUTORS = ("serial", "process")
+
+
+def check_local_executor(value) -> str:
+    """``--executor`` of a command that runs on this machine only: one of :data:`LOCAL_EXECUTORS`."""
+    if value not in LOCAL_EXECUTORS:
+        raise InputError(f"--executor must be {' or '.join(LOCAL_EXECUTORS)}, got {str(value)[:80]!r}")
+    return value
+
+
+def add_theory_nuisances_option(p) -> None:
+    """``--theory-nuisances`` of ``xfit fit`` and ``xfit scan`` (profiled at every fit)."""
+    p.add_argument("--theory-nuisances", action="store_true",
+                   help="profile the theory inputs (CKM, m_t, m_b, m_c, m_s, alpha, s_W^2, form factors) as correlated "
+                   "Gaussian nuisances, widths and correlations of data/theory_uncertainties.yaml (docs/physics.md)")
+
 
 def add_model_options(parser, require_gX: bool = True) -> None:
     g = parser.add_argument_group("model (a named benchmark, or charges, or Wess-Zumino coefficients)")

@@ -13,6 +13,7 @@ import importlib
 import sys
 
 from ..errors import InputError, require_finite_number
+from ..outputs import check_output_dir
 from . import COMMANDS
 
 #: Modules that register data sets with :mod:`xfit.datasets` when imported.
@@ -46,7 +47,8 @@ def cmd_fetch(args) -> int:
 
     _, mod = _front_end(args.dataset)
     limits = Limits(timeout=_positive(args.timeout, "--timeout"), deadline=_positive(args.deadline, "--deadline"))
-    kwargs = {"dest": args.dest, "force": args.force, "limits": limits, "log": lambda s: print(s, file=sys.stderr)}
+    dest = None if args.dest is None else check_output_dir(args.dest, "--dest")
+    kwargs = {"dest": dest, "force": args.force, "limits": limits, "log": lambda s: print(s, file=sys.stderr)}
     if args.url:
         kwargs["base_url"] = args.url
     for name, path in mod.fetch(**kwargs).items():

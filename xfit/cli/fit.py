@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..errors import InputError, require_finite_number
 from . import COMMANDS
-from .common import add_model_options, dump_json, model_from_args, theory_from_args
+from .common import add_model_options, add_theory_nuisances_option, dump_json, model_from_args, theory_from_args
 
 PLANES = ("eft", "chiral")
 
@@ -18,9 +18,7 @@ def register(sub) -> None:
     p.add_argument("--terms", required=True, help="comma-separated likelihood terms, e.g. b_to_s_emiss,l3_z_gamma")
     p.add_argument("--start", action="append", default=[], metavar="PAR=VALUE", help="starting value (repeatable)")
     p.add_argument("--minos", action="store_true", help="also run MINOS")
-    p.add_argument("--theory-nuisances", action="store_true",
-                   help="profile the theory inputs (CKM, m_t, m_b, m_c, m_s, alpha, s_W^2, form factors) as correlated "
-                   "Gaussian nuisances, widths and correlations of data/theory_uncertainties.yaml (docs/physics.md)")
+    add_theory_nuisances_option(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 

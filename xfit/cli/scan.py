@@ -20,6 +20,7 @@ from .common import (
     CHIRAL_OPTIONS,
     TRACE_OPTIONS,
     add_model_options,
+    add_theory_nuisances_option,
     dump_json,
     print_files,
     print_scan_lines,
@@ -30,7 +31,7 @@ from .common import (
 _KEY_FLAGS = (("scan.axes.", "--axis "), ("'fixed.mX'", "--mX"), ("fixed.", "--fixed "), ("scan.start", "--start"),
               ("limits.masses", "--mX"), ("limits.searches", "--terms"), ("limits.cl", "--cl"),
               ("limits.parameter", "--parameter"), ("'terms", "'--terms"), ("executor", "--executor"),
-              ("'fixed'", "--fixed"))
+              ("'fixed'", "--fixed"), ("'seed'", "'--seed'"), ("'name'", "'--name'"))
 _SOURCE = "flags"
 
 
@@ -69,9 +70,7 @@ def register(sub) -> None:
     p.add_argument("--mX", default=None, metavar="GEV", help="fixed m_X [GeV] (needed unless mX is an axis)")
     p.add_argument("--start", action="append", default=[], metavar="PAR=V[,PAR=V]",
                    help="a starting point of the profiled parameters (repeatable: several starts)")
-    p.add_argument("--theory-nuisances", action="store_true",
-                   help="profile the theory inputs (CKM, m_t, m_b, m_c, m_s, alpha, s_W^2, form factors) as correlated "
-                   "Gaussian nuisances, widths and correlations of data/theory_uncertainties.yaml (docs/physics.md)")
+    add_theory_nuisances_option(p)
     p.set_defaults(func=run)
 
 
