@@ -71,3 +71,39 @@ def test_guard_exits_at_once_when_the_parent_is_already_gone():
             "print('still running')\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "still running" not in r.stdout
+
+
+def _handlers():
+    import signal
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
+def test_workers_do_not_inherit_the_commands_interrupt_handlers():
+    """A forked worker must not turn the parent's SIGTERM into a KeyboardInterrupt traceback,
+    and Ctrl-C (SIGINT to the process group) is the parent's to handle."""
+    import concurrent.futures as cf
+    import os
+    import signal
+
+    from xfit.cli import _raise_interrupt
+    from xfit.inference.workers import init_worker
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # as xfit.cli.main sets it
+    try:
+        with cf.ProcessPoolExecutor(1, initializer=init_worker, initargs=(os.getpid(),)) as ex:
+            assert ex.submit(_handlers).result(timeout=60) == (True, True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_an_interrupt_wrapped_by_compiled_code_counts_as_an_interrupt():
+    from xfit.cli import _caused_by_interrupt
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as inner:
+            raise SystemError("CPUDispatcher returned a result with an exception set") from inner
+    except SystemError as exc:
+        assert _caused_by_interrupt(exc)
+    assert not _caused_by_interrupt(ValueError("x"))

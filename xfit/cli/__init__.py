@@ -117,9 +117,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"xfit {args.command}: interrupted (partial results, if any, are saved)", file=sys.stderr)
         return 130
+    except Exception as exc:  # an interrupt inside compiled code comes back wrapped (numba: SystemError)
+        if not _caused_by_interrupt(exc):
+            raise
+        print(f"xfit {args.command}: interrupted (partial results, if any, are saved)", file=sys.stderr)
+        return 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """True if a KeyboardInterrupt is in the cause/context chain of ``exc``."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _raise_interrupt(signum, frame):

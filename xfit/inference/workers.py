@@ -73,20 +73,45 @@ def single_threaded_blas() -> None:
 
 
 def init_worker(parent: int | None = None) -> None:
-    """The process pools' initializer: :func:`guard_worker` and :func:`single_threaded_blas`."""
+    """The process pools' initializer: :func:`guard_worker`, :func:`single_threaded_blas`, and
+    the default signal handling of a worker: a forked worker inherits the command's SIGTERM ->
+    KeyboardInterrupt handler and would print a traceback when the parent stops it; Ctrl-C
+    (SIGINT to the whole process group) is the parent's to handle, which stops the workers."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     guard_worker(parent)
     single_threaded_blas()
 
 
+def _ignore(*_args) -> None:
+    return None
+
+
 def stop_workers(executor) -> None:
-    """Terminate the worker processes of a ``ProcessPoolExecutor`` (no-op for others)."""
-    processes = getattr(executor, "_processes", None) or {}
-    for proc in list(processes.values()):
+    """Terminate the worker processes of a ``ProcessPoolExecutor`` (no-op for others).
+
+    The pool's call queue is told not to join its feeder thread at exit: with the workers gone,
+    that thread can block for ever writing queued tasks into a full pipe, and the interpreter's
+    exit (which joins it) would hang instead of ending the interrupted run."""
+    call_queue = getattr(executor, "_call_queue", None)
+    if call_queue is not None:
+        call_queue.cancel_join_thread()
+    processes = dict(getattr(executor, "_processes", None) or {})
+    executor.shutdown(wait=False)
+    # the pool's manager thread marks the abandoned futures broken once the workers are gone;
+    # on Python 3.11 it fails with an InvalidStateError traceback on a future already cancelled
+    # (by the caller): such futures ignore that last exception
+    for item in list((getattr(executor, "_pending_work_items", None) or {}).values()):
+        future = getattr(item, "future", None)
+        if future is not None and future.cancelled():
+            future.set_exception = _ignore
+    for proc in processes.values():
         try:
             proc.terminate()
         except (OSError, AttributeError):
             pass
-    executor.shutdown(wait=False, cancel_futures=True)
 
 
 __all__ = ["BLAS_THREAD_VARIABLES", "guard_worker", "init_worker", "single_threaded_blas", "stop_workers"]
