@@ -329,10 +329,23 @@ def run_chunks(func: Callable[[Any], Mapping], tasks: Sequence[Any], executor: A
     return [done[i] for i in range(len(tasks))]
 
 
+def require_chunk_size(chunk_size: Any) -> int:
+    """``chunk_size`` as an int, or InputError: a whole number >= 1 (2.0 is 2; 2.5, NaN or
+    text are refused, not truncated)."""
+    import numbers
+
+    ok = not isinstance(chunk_size, bool) and isinstance(chunk_size, numbers.Real)
+    if ok and not isinstance(chunk_size, numbers.Integral):
+        ok = float(chunk_size).is_integer()  # False for NaN and inf
+    if not ok or chunk_size < 1:
+        raise InputError(f"chunk_size must be a whole number >= 1 (points per chunk), got {str(chunk_size)[:80]!r}")
+    return int(chunk_size)
+
+
 def chunk_indices(n: int, chunk_size: int) -> list[tuple[int, int]]:
-    """[(start, stop), ...] covering range(n) in chunks of ``chunk_size`` (the last shorter)."""
-    if chunk_size < 1:
-        raise InputError(f"chunk_size must be >= 1, got {chunk_size}")
+    """[(start, stop), ...] covering range(n) in chunks of ``chunk_size`` (the last shorter;
+    checked by :func:`require_chunk_size`)."""
+    chunk_size = require_chunk_size(chunk_size)
     return [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
 
 
@@ -346,6 +359,6 @@ def iter_seeds(seed: int | None, n: int) -> list[int]:
 
 
 __all__ = ["SerialExecutor", "DaskExecutor", "ManagedExecutor", "get_executor", "is_dask_client",
-           "dask_available", "run_chunks", "chunk_indices", "iter_seeds", "portable_likelihood",
+           "dask_available", "run_chunks", "chunk_indices", "require_chunk_size", "iter_seeds", "portable_likelihood",
            "prepare_likelihood", "resolve_likelihood", "FrozenLikelihood", "freeze",
            "DEFAULT_MAX_WORKERS", "EXECUTOR_NAMES"]

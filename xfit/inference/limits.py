@@ -63,6 +63,7 @@ from .executors import (
     chunk_indices,
     freeze,
     prepare_likelihood,
+    require_chunk_size,
     resolve_likelihood,
     run_chunks,
 )
@@ -864,11 +865,12 @@ def coupling_limit(
     ):
         raise InputError(f"points_per_decade must be an integer >= 1, got {points_per_decade!r}")
     points_per_decade = int(points_per_decade)
+    chunk_size = require_chunk_size(chunk_size)
     thr = chi2_threshold_one_sided(cl)
     name = name or "+".join(likelihood.names)
     frozen = freeze(likelihood)  # before any evaluation: every chunk starts from this state
     scratch = frozen.thaw() if frozen is not None else likelihood  # for probes and timing
-    spans = chunk_indices(masses.size, int(chunk_size))
+    spans = chunk_indices(masses.size, chunk_size)
     definition = {
         "kind": "coupling_limit",
         "model": repr(model),
@@ -880,7 +882,7 @@ def coupling_limit(
         "g_min": g_min,
         "g_max": g_max,
         "per_decade": points_per_decade,
-        "chunk_size": int(chunk_size),
+        "chunk_size": chunk_size,
     }
     if store is not None:
         probe_m = masses[[0, masses.size // 2, -1]]
@@ -891,7 +893,7 @@ def coupling_limit(
         likelihood,
         model,
         seed,
-        {"mX": masses, "chunk_size": int(chunk_size)},
+        {"mX": masses, "chunk_size": chunk_size},
         parameter=parameter,
         fixed=fixed,
         cl=cl,
