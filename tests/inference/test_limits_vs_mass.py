@@ -280,3 +280,17 @@ def test_chunk_size_accepts_whole_numbers():
     from xfit.inference.executors import chunk_indices
 
     assert chunk_indices(5, 2.0) == chunk_indices(5, np.int64(2)) == [(0, 2), (2, 4), (4, 5)]
+
+
+@pytest.mark.parametrize("kw, key", [({"masses": ["a"]}, "masses"), ({"masses": [1.0, float("nan")]}, "masses"),
+                                     ({"masses": []}, "masses"), ({"guesses": [1e-3]}, "guesses"),
+                                     ({"guesses": ["x", None]}, "guesses"), ({"known": [[]]}, "known")])
+def test_coupling_limit_names_bad_masses_and_per_mass_hints(kw, key):
+    """Text masses gave a ValueError traceback, text guesses a TypeError; a guesses or known
+    list of the wrong length was silently cut."""
+    from xfit.likelihood import build_likelihood
+
+    args = {"masses": [1.0, 2.0], **kw}
+    with pytest.raises(InputError, match=key) as info:
+        coupling_limit(TAU, build_likelihood("b_to_s_emiss"), args.pop("masses"), progress=False, **args)
+    assert len(str(info.value).splitlines()) <= 3
