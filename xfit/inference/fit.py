@@ -199,8 +199,9 @@ class Fit:
             hi = None if hi is None else require_finite_number(hi, f"upper limit of {p!r}")
             if lo is not None and hi is not None and not lo < hi:
                 raise InputError(f"limits of {p!r} must have lower < upper, got ({lo:g}, {hi:g})")
-        for p, v in (fixed or {}).items():
-            require_finite_number(v, f"fixed value of {p!r}")
+        for what, given in (("fixed", fixed), ("start", start)):
+            for p, v in (given or {}).items():
+                require_finite_number(v, f"{what} value of {p!r}")
         self.predictor = model.predictor(self.mX)  # model.predict at this m_X, m_X-dependent parts cached
         missing = set(likelihood.observables) - set(self.predictor.keys())
         if missing:
