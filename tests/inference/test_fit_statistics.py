@@ -76,3 +76,14 @@ def test_significance_of_a_fit_with_every_parameter_fixed_is_nan_not_inf():
     r = FitResult(model="m", terms=("t",), mX=1.0, values={"g": 1e-3}, errors={"g": 0.0},
                   chi2_min=18.0, chi2_sm=18.03, ndof=0)
     assert math.isnan(r.significance)
+
+
+def test_two_parameter_levels_use_the_one_normal_survival_function():
+    """delta_chi2_for_sigma(n, 2) = -2 ln(2 (1 - Phi(n))) with calculators.normal_sf, to the
+    last bit, and the textbook 2.30 / 6.18 / 11.83 (PDG Statistics review: Delta chi2 of the
+    68.27 / 95.45 / 99.73 % regions of two jointly estimated parameters)."""
+    from xfit.inference.calculators import normal_sf
+
+    for n in (0.5, 1.0, 2.0, 3.0, 5.0, 8.0):
+        assert delta_chi2_for_sigma(n, 2) == -2.0 * math.log(2.0 * normal_sf(n))
+    assert [round(delta_chi2_for_sigma(n, 2), 2) for n in (1, 2, 3)] == [2.30, 6.18, 11.83]

@@ -74,14 +74,18 @@ def significance_from_delta_chi2(delta_chi2: float, dof: int) -> float:
 def delta_chi2_for_sigma(n_sigma: float, dof: int) -> float:
     """Delta chi2 of an n-sigma region for ``dof`` parameters (2.30, 6.18, 11.83 for dof=2).
 
-    One and two parameters in closed form (n^2; -2 ln p with the two-sided p = erfc(n / sqrt 2)),
+    One and two parameters in closed form (n^2; -2 ln p with the two-sided p = 2 (1 - Phi(n))),
     to ~1e-15 relative of scipy.special.chdtri; more parameters with scipy.special."""
     dof = _require_dof(dof)
     n_sigma = require_finite_number(n_sigma, "n_sigma (the contour level in sigma)")
     if n_sigma < 0:
         raise InputError(f"n_sigma (the contour level in sigma) must be >= 0, got {n_sigma!r}")
-    if n_sigma > 0 and dof in (1, 2):
-        return n_sigma * n_sigma if dof == 1 else -2.0 * math.log(math.erfc(n_sigma / math.sqrt(2.0)))
+    if n_sigma > 0 and dof == 1:
+        return n_sigma * n_sigma
+    if n_sigma > 0 and dof == 2:
+        from .calculators import normal_sf  # the one 1 - Phi; erfc(n / sqrt 2) = 2 normal_sf(n) exactly
+
+        return -2.0 * math.log(2.0 * normal_sf(n_sigma))
     from scipy import special
 
     return float(special.chdtri(dof, 2.0 * special.ndtr(-n_sigma)))
