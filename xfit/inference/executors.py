@@ -164,6 +164,16 @@ class ManagedExecutor:
             self.executor.shutdown(wait=True, cancel_futures=exc_type is not None)
 
 
+def _require_workers(value: Any) -> int:
+    """A number of worker processes as an int, or InputError: a whole number >= 1."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InputError(f"workers (number of worker processes) must be a whole number >= 1, "
+                         f"got {str(value)[:80]!r}")
+    return int(value)
+
+
 def get_executor(spec: Any = None, max_workers: int | None = None) -> ManagedExecutor:
     """Resolve ``spec`` (see the module docstring, or a mapping ``{"type": "process" |
     "serial" | "dask", "workers": N, "address": "HOST:PORT"}``) to an executor, as a context
@@ -176,12 +186,13 @@ def get_executor(spec: Any = None, max_workers: int | None = None) -> ManagedExe
     if isinstance(spec, Mapping):  # {"type": ..., "workers": ..., "address": ...} (analysis files)
         kind = spec.get("type", "process")
         if kind in ("process", "processes"):
-            return get_executor("process", max_workers=spec.get("workers") or max_workers)
+            workers = spec.get("workers")
+            return get_executor("process", max_workers=max_workers if workers is None else workers)
         if kind == "dask" and spec.get("address"):
             return get_executor(f"dask://{spec['address']}")
         return get_executor(kind)
     if spec is None or (isinstance(spec, str) and spec in ("process", "processes")):
-        n = max_workers or default_workers()
+        n = default_workers() if max_workers is None else _require_workers(max_workers)
         return ManagedExecutor(cf.ProcessPoolExecutor(max_workers=n, initializer=init_worker, initargs=(os.getpid(),)),
                                owned=True)
     if isinstance(spec, str):
