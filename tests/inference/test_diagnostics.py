@@ -225,3 +225,11 @@ def test_diagnostics_json_accepts_a_parameter_vector_or_a_bestfit_holder(small):
         assert b["gof"] == a["gof"] and b["impacts"] == a["impacts"]
     with pytest.raises(InputError):
         D.diagnostics_json(model, np.zeros(3))
+
+
+def test_impacts_of_unknown_parameters_is_an_input_error(small):
+    """An unknown name gave an empty list, silently."""
+    model, fit = small
+    with pytest.raises(InputError, match="unknown parameter.*bogus") as info:
+        D.impacts(model, fit, "mu", parameters=["bogus"])
+    assert len(str(info.value).splitlines()) <= 3

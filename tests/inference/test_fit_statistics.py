@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import special
 
+from xfit.errors import InputError
 from xfit.inference.fit import delta_chi2_for_sigma, significance_from_delta_chi2
 
 
@@ -46,3 +47,43 @@ def test_contour_levels_match_scipy(dof):
         assert delta_chi2_for_sigma(s, dof) == pytest.approx(ref, rel=SCIPY_RTOL[dof], abs=0)
     assert [round(delta_chi2_for_sigma(s, 2), 2) for s in (1, 2, 3)] == [2.30, 6.18, 11.83]
     assert delta_chi2_for_sigma(3.0, 1) == 9.0
+
+
+@pytest.mark.parametrize("dof", [0, -1, 1.5, True, "2"])
+def test_significance_and_levels_refuse_a_bad_number_of_parameters(dof):
+    with pytest.raises(InputError, match="dof"):
+        significance_from_delta_chi2(4.0, dof)
+    with pytest.raises(InputError, match="dof"):
+        delta_chi2_for_sigma(1.0, dof)
+
+
+@pytest.mark.parametrize("dof", [1, 2, 3])
+def test_significance_refuses_nan_and_keeps_inf(dof):
+    with pytest.raises(InputError, match="delta_chi2"):
+        significance_from_delta_chi2(float("nan"), dof)
+    assert significance_from_delta_chi2(math.inf, dof) == math.inf
+
+
+@pytest.mark.parametrize("n_sigma", [float("nan"), math.inf, -1.0, "x"])
+def test_delta_chi2_for_sigma_refuses_bad_levels(n_sigma):
+    with pytest.raises(InputError, match="n_sigma"):
+        delta_chi2_for_sigma(n_sigma, 2)
+
+
+def test_significance_of_a_fit_with_every_parameter_fixed_is_nan_not_inf():
+    from xfit.inference.fit import FitResult
+
+    r = FitResult(model="m", terms=("t",), mX=1.0, values={"g": 1e-3}, errors={"g": 0.0},
+                  chi2_min=18.0, chi2_sm=18.03, ndof=0)
+    assert math.isnan(r.significance)
+
+
+def test_two_parameter_levels_use_the_one_normal_survival_function():
+    """delta_chi2_for_sigma(n, 2) = -2 ln(2 (1 - Phi(n))) with calculators.normal_sf, to the
+    last bit, and the textbook 2.30 / 6.18 / 11.83 (PDG Statistics review: Delta chi2 of the
+    68.27 / 95.45 / 99.73 % regions of two jointly estimated parameters)."""
+    from xfit.inference.calculators import normal_sf
+
+    for n in (0.5, 1.0, 2.0, 3.0, 5.0, 8.0):
+        assert delta_chi2_for_sigma(n, 2) == -2.0 * math.log(2.0 * normal_sf(n))
+    assert [round(delta_chi2_for_sigma(n, 2), 2) for n in (1, 2, 3)] == [2.30, 6.18, 11.83]

@@ -65,3 +65,17 @@ def test_cls_model_root_is_the_root_when_sqrt_q_tilde_is_linear():
     # outside the bracket: no trial (the caller keeps the Newton iterate)
     assert intervals._cls_model_root(mu, mu, st(mu) ** 2, 2 * st(mu) / sig_obs, qa(mu), dqa(mu),
                                      lambda x: (qa(x), dqa(x)), log_alpha, mu_hat, 0.9 * want, 100.0) is None
+
+
+@pytest.mark.parametrize("cl", [float("nan"), 1.5, 0.0, "x"])
+def test_expected_sqrt_qa_refuses_a_bad_confidence_level(cl):
+    """NaN gave NaN and 1.5 a statistics.StatisticsError traceback."""
+    from xfit.errors import InputError
+
+    with pytest.raises(InputError, match="cl"):
+        expected_sqrt_qa(0, cl)
+
+
+def test_expected_sqrt_qa_matches_cowan_eq_89():
+    """median (N = 0) at 95 % CL: sqrt(q_A) = Phi^-1(1 - 0.05 / 2) = 1.959964 (Cowan et al.)."""
+    assert expected_sqrt_qa(0, 0.95) == pytest.approx(1.959963984540054, rel=1e-12)

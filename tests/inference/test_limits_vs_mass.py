@@ -264,3 +264,33 @@ def test_belle2_full_likelihood_limit_from_minimum():
     chi2_min = fresh.chi2(TAU.predict(masses, gX=curve.best_fit))
     np.testing.assert_allclose(chi2_lim - chi2_min, THR90, atol=2e-4)
     assert np.all(curve.limit > curve.best_fit)
+
+
+@pytest.mark.parametrize("chunk_size", ["abc", float("nan"), 2.5, 0, True])
+def test_coupling_limit_refuses_a_bad_chunk_size(chunk_size):
+    """Text or NaN gave a ValueError traceback, 2.5 was silently truncated to 2."""
+    from xfit.likelihood import build_likelihood
+
+    with pytest.raises(InputError, match="chunk_size") as info:
+        coupling_limit(TAU, build_likelihood("b_to_s_emiss"), [1.0, 2.0], chunk_size=chunk_size, progress=False)
+    assert len(str(info.value).splitlines()) <= 3
+
+
+def test_chunk_size_accepts_whole_numbers():
+    from xfit.inference.executors import chunk_indices
+
+    assert chunk_indices(5, 2.0) == chunk_indices(5, np.int64(2)) == [(0, 2), (2, 4), (4, 5)]
+
+
+@pytest.mark.parametrize("kw, key", [({"masses": ["a"]}, "masses"), ({"masses": [1.0, float("nan")]}, "masses"),
+                                     ({"masses": []}, "masses"), ({"guesses": [1e-3]}, "guesses"),
+                                     ({"guesses": ["x", None]}, "guesses"), ({"known": [[]]}, "known")])
+def test_coupling_limit_names_bad_masses_and_per_mass_hints(kw, key):
+    """Text masses gave a ValueError traceback, text guesses a TypeError; a guesses or known
+    list of the wrong length was silently cut."""
+    from xfit.likelihood import build_likelihood
+
+    args = {"masses": [1.0, 2.0], **kw}
+    with pytest.raises(InputError, match=key) as info:
+        coupling_limit(TAU, build_likelihood("b_to_s_emiss"), args.pop("masses"), progress=False, **args)
+    assert len(str(info.value).splitlines()) <= 3

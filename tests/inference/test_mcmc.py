@@ -359,3 +359,15 @@ def test_a_likelihood_that_ignores_the_model_is_said_to_give_back_the_prior():
     with pytest.warns(UserWarning, match="does not depend on gX for model 'baryon'.*posterior is the prior"):
         sample_model(get_model("baryon"), build_likelihood("b_to_s_emiss"), 2.1, nwalkers=8, nsteps=10, seed=1,
                      init="prior")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_hpd_interval_refuses_non_finite_samples(bad):
+    """NaN sorted last and was silently taken as an end of the interval."""
+    with pytest.raises(InputError, match="finite"):
+        hpd_interval([1.0, 2.0, 3.0, bad], 0.68)
+
+
+def test_summarize_of_no_samples_is_an_input_error():
+    with pytest.raises(InputError, match="no samples"):
+        summarize([])

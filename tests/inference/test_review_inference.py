@@ -136,6 +136,8 @@ def test_profile_scan_option_checks(lik, kw, message):
     ({"start": {"gZ": 0.0}}, "unknown start parameter.*accepts"),
     ({"limits": {"gX_AWW": 5}}, "pair"),
     ({"fixed": {"gX_AWW": "a"}}, "fixed value of 'gX_AWW'"),
+    ({"start": {"gX_AWW": float("nan")}}, "start value of 'gX_AWW'"),  # was accepted, failed in run()
+    ({"start": {"gX_AWW": "a"}}, "start value of 'gX_AWW'"),
 ])
 def test_fit_input_checks(lik, kw, message):
     with pytest.raises(InputError, match=message):

@@ -27,3 +27,11 @@ def test_other_levels_are_computed_and_bad_ones_refused():
     assert half_gaussian_sigma(2.0, 0.683) == pytest.approx(2.0 / float(ndtri(0.683)), rel=1e-15)
     with pytest.raises(InputError, match="confidence level"):
         _one_sided_z(0.4)
+
+
+@pytest.mark.parametrize("cl", ["x", None, float("nan"), [0.9]])
+def test_a_confidence_level_that_is_not_a_number_is_named(cl):
+    """Text or None gave a bare ValueError/TypeError from float(); NaN reached the range check."""
+    for f in (chi2_threshold_one_sided, lambda c: half_gaussian_sigma(1.0, c)):
+        with pytest.raises(InputError, match="cl"):
+            f(cl)

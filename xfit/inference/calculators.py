@@ -29,7 +29,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..errors import ConvergenceError
+from ..errors import ConvergenceError, InputError, require_finite_number
 from . import mle
 from . import test_statistics as ts
 from .results import Result
@@ -77,6 +77,10 @@ def expected_cls(q_asimov: float, bands=BANDS) -> list[float]:
 def expected_sqrt_qa(n_sigma: float, cl: float = 0.95) -> float:
     """sqrt(q_mu,A) at which the expected CLs at the N-sigma quantile equals 1 - cl
     (Cowan et al. Eq. 89 with CLs: mu_up / sigma = N + Phi^-1(1 - alpha Phi(N)))."""
+    n_sigma = require_finite_number(n_sigma, "n_sigma (the band of the expected limit)")
+    cl = require_finite_number(cl, "cl (confidence level)")
+    if not 0.0 < cl < 1.0:
+        raise InputError(f"cl (confidence level) must be in (0, 1), e.g. 0.95; got {cl!r}")
     alpha = 1.0 - cl
     unit = NormalDist()  # the standard library's Phi and Phi^-1 (no scipy.stats import)
     return n_sigma + unit.inv_cdf(1.0 - alpha * unit.cdf(n_sigma))

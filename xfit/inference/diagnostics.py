@@ -189,6 +189,11 @@ def impacts(model, fit, poi=None, errors: np.ndarray | None = None, parameters=N
     lo, hi = model.bounds[:, 0], model.bounds[:, 1]
     mu_hat = float(fit.x[ipoi])
     wanted = None if parameters is None else set(parameters)
+    unknown = sorted(wanted - set(c.names)) if wanted is not None else []
+    if unknown:
+        shown = ", ".join(map(str, unknown[:3])) + (", ..." if len(unknown) > 3 else "")
+        raise InputError(f"impacts: unknown parameter(s) {shown[:80]}; accepted: the model's constrained "
+                         f"parameters, e.g. {', '.join(c.names[:3])}")
     x_hat = np.asarray(fit.x, float)
     _, g_hat, hess = model.nll_grad_hess(x_hat)
     at_bound = ((x_hat <= lo) & (g_hat > 0)) | ((x_hat >= hi) & (g_hat < 0))

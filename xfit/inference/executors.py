@@ -164,6 +164,16 @@ class ManagedExecutor:
             self.executor.shutdown(wait=True, cancel_futures=exc_type is not None)
 
 
+def _require_workers(value: Any) -> int:
+    """A number of worker processes as an int, or InputError: a whole number >= 1."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InputError(f"workers (number of worker processes) must be a whole number >= 1, "
+                         f"got {str(value)[:80]!r}")
+    return int(value)
+
+
 def get_executor(spec: Any = None, max_workers: int | None = None) -> ManagedExecutor:
     """Resolve ``spec`` (see the module docstring, or a mapping ``{"type": "process" |
     "serial" | "dask", "workers": N, "address": "HOST:PORT"}``) to an executor, as a context
@@ -176,12 +186,13 @@ def get_executor(spec: Any = None, max_workers: int | None = None) -> ManagedExe
     if isinstance(spec, Mapping):  # {"type": ..., "workers": ..., "address": ...} (analysis files)
         kind = spec.get("type", "process")
         if kind in ("process", "processes"):
-            return get_executor("process", max_workers=spec.get("workers") or max_workers)
+            workers = spec.get("workers")
+            return get_executor("process", max_workers=max_workers if workers is None else workers)
         if kind == "dask" and spec.get("address"):
             return get_executor(f"dask://{spec['address']}")
         return get_executor(kind)
     if spec is None or (isinstance(spec, str) and spec in ("process", "processes")):
-        n = max_workers or default_workers()
+        n = default_workers() if max_workers is None else _require_workers(max_workers)
         return ManagedExecutor(cf.ProcessPoolExecutor(max_workers=n, initializer=init_worker, initargs=(os.getpid(),)),
                                owned=True)
     if isinstance(spec, str):
@@ -329,10 +340,23 @@ def run_chunks(func: Callable[[Any], Mapping], tasks: Sequence[Any], executor: A
     return [done[i] for i in range(len(tasks))]
 
 
+def require_chunk_size(chunk_size: Any) -> int:
+    """``chunk_size`` as an int, or InputError: a whole number >= 1 (2.0 is 2; 2.5, NaN or
+    text are refused, not truncated)."""
+    import numbers
+
+    ok = not isinstance(chunk_size, bool) and isinstance(chunk_size, numbers.Real)
+    if ok and not isinstance(chunk_size, numbers.Integral):
+        ok = float(chunk_size).is_integer()  # False for NaN and inf
+    if not ok or chunk_size < 1:
+        raise InputError(f"chunk_size must be a whole number >= 1 (points per chunk), got {str(chunk_size)[:80]!r}")
+    return int(chunk_size)
+
+
 def chunk_indices(n: int, chunk_size: int) -> list[tuple[int, int]]:
-    """[(start, stop), ...] covering range(n) in chunks of ``chunk_size`` (the last shorter)."""
-    if chunk_size < 1:
-        raise InputError(f"chunk_size must be >= 1, got {chunk_size}")
+    """[(start, stop), ...] covering range(n) in chunks of ``chunk_size`` (the last shorter;
+    checked by :func:`require_chunk_size`)."""
+    chunk_size = require_chunk_size(chunk_size)
     return [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
 
 
@@ -346,6 +370,6 @@ def iter_seeds(seed: int | None, n: int) -> list[int]:
 
 
 __all__ = ["SerialExecutor", "DaskExecutor", "ManagedExecutor", "get_executor", "is_dask_client",
-           "dask_available", "run_chunks", "chunk_indices", "iter_seeds", "portable_likelihood",
+           "dask_available", "run_chunks", "chunk_indices", "require_chunk_size", "iter_seeds", "portable_likelihood",
            "prepare_likelihood", "resolve_likelihood", "FrozenLikelihood", "freeze",
            "DEFAULT_MAX_WORKERS", "EXECUTOR_NAMES"]

@@ -15,6 +15,7 @@ parameters (the nuisances are constrained, not free).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -39,13 +40,24 @@ GRADIENT_STEP_PARAMETER = 1e-5
 NUISANCE_BOUND = 5.0
 
 
+def _require_dof(dof) -> int:
+    """``dof`` (a number of fitted parameters) as an int, or InputError: an integer >= 1."""
+    if isinstance(dof, bool) or not isinstance(dof, numbers.Integral) or dof < 1:
+        raise InputError(f"dof (number of parameters) must be an integer >= 1, got {str(dof)[:80]!r}")
+    return int(dof)
+
+
 def significance_from_delta_chi2(delta_chi2: float, dof: int) -> float:
     """Gaussian-equivalent significance of a chi2 improvement with ``dof`` parameters.
 
     One and two parameters in closed form (sqrt(Delta chi2); Phi^-1 of 1 - exp(-Delta chi2 / 2) / 2,
     the standard library's quantile): the common fits import no scipy.special (0.2 s).  They
     agree with scipy.special.chdtrc + ndtri to ~1e-15 relative, and stay finite where the
-    survival function underflows (Delta chi2 > ~1400 for one parameter)."""
+    survival function underflows (Delta chi2 > ~1400 for one parameter).  NaN is refused
+    (InputError), +inf gives inf."""
+    dof = _require_dof(dof)
+    if isinstance(delta_chi2, bool) or not isinstance(delta_chi2, numbers.Real) or math.isnan(delta_chi2):
+        raise InputError(f"delta_chi2 must be a number (not NaN), got {str(delta_chi2)[:80]!r}")
     if delta_chi2 <= 0:
         return 0.0
     if dof == 1:
@@ -62,10 +74,18 @@ def significance_from_delta_chi2(delta_chi2: float, dof: int) -> float:
 def delta_chi2_for_sigma(n_sigma: float, dof: int) -> float:
     """Delta chi2 of an n-sigma region for ``dof`` parameters (2.30, 6.18, 11.83 for dof=2).
 
-    One and two parameters in closed form (n^2; -2 ln p with the two-sided p = erfc(n / sqrt 2)),
+    One and two parameters in closed form (n^2; -2 ln p with the two-sided p = 2 (1 - Phi(n))),
     to ~1e-15 relative of scipy.special.chdtri; more parameters with scipy.special."""
-    if n_sigma > 0 and dof in (1, 2):
-        return n_sigma * n_sigma if dof == 1 else -2.0 * math.log(math.erfc(n_sigma / math.sqrt(2.0)))
+    dof = _require_dof(dof)
+    n_sigma = require_finite_number(n_sigma, "n_sigma (the contour level in sigma)")
+    if n_sigma < 0:
+        raise InputError(f"n_sigma (the contour level in sigma) must be >= 0, got {n_sigma!r}")
+    if n_sigma > 0 and dof == 1:
+        return n_sigma * n_sigma
+    if n_sigma > 0 and dof == 2:
+        from .calculators import normal_sf  # the one 1 - Phi; erfc(n / sqrt 2) = 2 normal_sf(n) exactly
+
+        return -2.0 * math.log(2.0 * normal_sf(n_sigma))
     from scipy import special
 
     return float(special.chdtri(dof, 2.0 * special.ndtr(-n_sigma)))
@@ -103,6 +123,10 @@ class FitResult(Result):
 
     @property
     def significance(self) -> float:
+        """Gaussian-equivalent significance over the SM; NaN when every parameter was fixed
+        (``ndof`` = 0: a chi2 difference of two fixed points has no number of sigmas)."""
+        if self.ndof < 1:
+            return math.nan
         return significance_from_delta_chi2(self.delta_chi2_sm, self.ndof)
 
     def to_dict(self) -> dict:
@@ -179,8 +203,9 @@ class Fit:
             hi = None if hi is None else require_finite_number(hi, f"upper limit of {p!r}")
             if lo is not None and hi is not None and not lo < hi:
                 raise InputError(f"limits of {p!r} must have lower < upper, got ({lo:g}, {hi:g})")
-        for p, v in (fixed or {}).items():
-            require_finite_number(v, f"fixed value of {p!r}")
+        for what, given in (("fixed", fixed), ("start", start)):
+            for p, v in (given or {}).items():
+                require_finite_number(v, f"{what} value of {p!r}")
         self.predictor = model.predictor(self.mX)  # model.predict at this m_X, m_X-dependent parts cached
         missing = set(likelihood.observables) - set(self.predictor.keys())
         if missing:

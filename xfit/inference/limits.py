@@ -63,6 +63,7 @@ from .executors import (
     chunk_indices,
     freeze,
     prepare_likelihood,
+    require_chunk_size,
     resolve_likelihood,
     run_chunks,
 )
@@ -812,6 +813,16 @@ def seconds_per_point(
     return (time.perf_counter() - t0) / m.size
 
 
+def _guess(g) -> float | None:
+    """One entry of ``coupling_limit(guesses=...)`` as a float (None or non-finite: no guess)."""
+    if g is None:
+        return None
+    try:
+        return float(g)
+    except (TypeError, ValueError):
+        raise InputError(f"guesses must be numbers (limits of g) or None, got {str(g)[:80]!r}") from None
+
+
 def coupling_limit(
     model: Model,
     likelihood: LikelihoodBase,
@@ -847,9 +858,17 @@ def coupling_limit(
     t0 = time.perf_counter()
     fixed = dict(fixed or {})
     parameter = _model_parameter(model, parameter, fixed)
-    masses = np.asarray(masses, dtype=float).ravel()
+    try:
+        masses = np.asarray(masses, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InputError(f"masses must be finite numbers > 0 GeV, got {str(masses)[:80]!r}") from None
     if masses.size == 0 or not np.all(np.isfinite(masses)) or np.any(masses <= 0):
-        raise InputError("masses must be finite numbers > 0 GeV")
+        raise InputError(f"masses must be finite numbers > 0 GeV, got {str(masses)[:80]!r}")
+    for what, per_mass in (("known", known), ("guesses", guesses)):
+        if per_mass is not None and len(per_mass) != masses.size:
+            raise InputError(f"{what} must have one entry per mass ({masses.size}), got {len(per_mass)}")
+    if guesses is not None:  # a first guess per mass; None or non-finite: no guess
+        guesses = [_guess(g) for g in guesses]
     cl = require_finite_number(cl, "cl")
     if not 0 < cl < 1:
         raise InputError(f"cl (confidence level) must be between 0 and 1 exclusive, e.g. 0.90; got {cl!r}")
@@ -864,11 +883,12 @@ def coupling_limit(
     ):
         raise InputError(f"points_per_decade must be an integer >= 1, got {points_per_decade!r}")
     points_per_decade = int(points_per_decade)
+    chunk_size = require_chunk_size(chunk_size)
     thr = chi2_threshold_one_sided(cl)
     name = name or "+".join(likelihood.names)
     frozen = freeze(likelihood)  # before any evaluation: every chunk starts from this state
     scratch = frozen.thaw() if frozen is not None else likelihood  # for probes and timing
-    spans = chunk_indices(masses.size, int(chunk_size))
+    spans = chunk_indices(masses.size, chunk_size)
     definition = {
         "kind": "coupling_limit",
         "model": repr(model),
@@ -880,7 +900,7 @@ def coupling_limit(
         "g_min": g_min,
         "g_max": g_max,
         "per_decade": points_per_decade,
-        "chunk_size": int(chunk_size),
+        "chunk_size": chunk_size,
     }
     if store is not None:
         probe_m = masses[[0, masses.size // 2, -1]]
@@ -891,7 +911,7 @@ def coupling_limit(
         likelihood,
         model,
         seed,
-        {"mX": masses, "chunk_size": int(chunk_size)},
+        {"mX": masses, "chunk_size": chunk_size},
         parameter=parameter,
         fixed=fixed,
         cl=cl,

@@ -62,6 +62,7 @@ from .executors import (
     get_executor,
     iter_seeds,
     prepare_likelihood,
+    require_chunk_size,
     resolve_likelihood,
     run_chunks,
 )
@@ -548,14 +549,15 @@ def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | Non
     order = np.arange(flat.shape[0]) if vectorised else snake_order(shape)
     if chunk_size is None:
         chunk_size = flat.shape[0] if vectorised else (shape[1] if len(shape) == 2 else DEFAULT_CHUNK)
-    spans = chunk_indices(len(order), int(chunk_size))
+    chunk_size = require_chunk_size(chunk_size)
+    spans = chunk_indices(len(order), chunk_size)
     seeds = iter_seeds(seed, len(spans))
 
-    grid = {"axes": [a.to_dict() for a in axes], "shape": list(shape), "chunk_size": int(chunk_size)}
+    grid = {"axes": [a.to_dict() for a in axes], "shape": list(shape), "chunk_size": chunk_size}
     definition = {"kind": "profile_scan", "model": repr(model), "model_params": list(params),
                   "terms": list(likelihood.names), "mX": mX, "fixed": fixed, "axes": names,
                   "values": [a.values for a in axes], "start": starts, "limits": limits,
-                  "seed": seed, "chunk_size": int(chunk_size), "derived": derived,
+                  "seed": seed, "chunk_size": chunk_size, "derived": derived,
                   "n_random_restarts": n_random_restarts, "theory_nuisances": theory_nuisances}
     metadata = run_metadata(likelihood, model, seed, grid, mX=mX, fixed=fixed, profiled=profiled,
                             method="vectorised grid (one call per chunk)" if vectorised else

@@ -15,7 +15,7 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-from ..errors import DataError, InputError
+from ..errors import DataError, InputError, require_finite_number
 from .core import Citation, LikelihoodTerm
 
 
@@ -28,6 +28,11 @@ def missing_energy_rate(predictions: Mapping[str, np.ndarray], production_key: s
 #: returns them (tests/likelihood/test_conventions.py compares): building these terms imports
 #: no scipy.special (0.2 s), and every chi2 stays the same to the last bit.
 ONE_SIDED_Z = {0.90: 1.2815515655446004, 0.95: 1.6448536269514722}
+
+
+def _confidence_level(cl) -> float:
+    """``cl`` as a float, or InputError naming it (text, None, NaN): _one_sided_z checks the range."""
+    return require_finite_number(cl, "cl (confidence level)")
 
 
 @lru_cache(maxsize=64)
@@ -44,12 +49,12 @@ def _one_sided_z(cl: float) -> float:
 
 def half_gaussian_sigma(upper_limit, cl: float):
     """Width of the limit convention: sigma = x_UL / Phi^-1(CL) (see module docstring)."""
-    return np.asarray(upper_limit, dtype=float) / _one_sided_z(float(cl))
+    return np.asarray(upper_limit, dtype=float) / _one_sided_z(_confidence_level(cl))
 
 
 def chi2_threshold_one_sided(cl: float) -> float:
     """Delta chi2 at which a one-sided limit reaches confidence level ``cl``: [Phi^-1(CL)]^2."""
-    return _one_sided_z(float(cl)) ** 2
+    return _one_sided_z(_confidence_level(cl)) ** 2
 
 
 class GaussianTerm(LikelihoodTerm):

@@ -35,6 +35,9 @@ def hpd_interval(samples, level: float = 0.68) -> tuple[float, float]:
     k = int(math.ceil(level * n))
     if n == 0 or k < 1:
         raise InputError("no samples for an HPD interval")
+    if not np.isfinite(x[-1]) or not np.isfinite(x[0]):  # sorted: NaN and +-inf sit at the ends
+        raise InputError(f"samples for an HPD interval must be finite, got {int(np.count_nonzero(~np.isfinite(x)))} "
+                         f"non-finite of {n}")
     if k >= n:
         return float(x[0]), float(x[-1])
     widths = x[k - 1:] - x[: n - k + 1]
@@ -46,6 +49,8 @@ def summarize(samples, hpd: bool = False) -> dict[str, float]:
     """Median, 16/84 % and 2.5/97.5 % quantiles, mean and standard deviation of 1D samples
     (and the 68 % / 95 % HPD intervals with ``hpd=True``)."""
     x = np.asarray(samples, dtype=float).reshape(-1)
+    if x.size == 0:
+        raise InputError("no samples to summarise (an empty chain, or every step burnt in)")
     q = np.quantile(x, list(QUANTILES.values()))
     out = {k: float(v) for k, v in zip(QUANTILES, q)}
     out = {"median": out["median"], "q16": out["q16"], "q84": out["q84"],
