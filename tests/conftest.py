@@ -7,13 +7,21 @@
   is made absolute here, against the folder pytest was started in: tests that change the
   working folder or start commands in another one must find the same data.
 * matplotlib draws off-screen.
+* BLAS runs one thread, here and in every process a test starts (set before numpy loads): the
+  suite's matrices are small, and idle OpenBLAS threads spin, which cost the suite ~10% of its CPU.
 """
 import os
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import matplotlib
-import pytest
+from xfit.inference.workers import single_threaded_blas
+
+assert "numpy" not in sys.modules, "tests/conftest.py sets the BLAS threads before numpy loads"
+single_threaded_blas()
+
+import matplotlib  # noqa: E402 -- after the BLAS threads are set
+import pytest  # noqa: E402
 
 matplotlib.use("Agg")
 
