@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import ConvergenceError, InputError
 from . import mle
 from . import test_statistics as ts
-from .calculators import BANDS, Calculator, HypoTestResult
+from .calculators import BANDS, Calculator, HypoTestResult, normal_sf
 
 #: Streams of child seeds: toys under the tested mu and under mu = 0.
 STREAM_SIGNAL, STREAM_BACKGROUND = 0, 1
@@ -59,6 +59,18 @@ def sample_toys(model, theta, n: int, seed: int, stream: int = 0) -> tuple[np.nd
     """Arrays (n, nbins) and (n, naux) of ``n`` toys at ``theta`` (toy k from :func:`toy_rng`)."""
     mains, auxs = zip(*(sample_toy(model, theta, toy_rng(seed, k, stream)) for k in range(int(n))))
     return np.array(mains), np.array(auxs)
+
+
+def _for_many_fits(model):
+    """``model`` for a run of many fits: a copy with the same data that evaluates with the
+    compiled kernel (:meth:`~xfit.histfactory.HistFactoryModel.use_compiled_kernel`: numba
+    unless ``XFIT_KERNEL=numpy`` or numba is not installed; the same numbers to rounding); the
+    caller's model keeps its kernel."""
+    if not hasattr(model, "use_compiled_kernel"):
+        return model
+    other = model.with_data(model.observed)
+    other.use_compiled_kernel()
+    return other
 
 
 def _fraction(q: np.ndarray, q_obs: float) -> tuple[float, float]:
@@ -98,7 +110,7 @@ class ToyCalculator(Calculator):
                  n_toys: int = 1000, seed: int = 0, method: str = "newton"):
         if int(n_toys) < 1:
             raise InputError(f"--toys must be at least 1, got {n_toys}")
-        self.model = model
+        self.model = _for_many_fits(model)
         self.poi = model.poi_index if poi_index is None else int(poi_index)
         self.fix = dict(fix or {})
         self.method = method
@@ -146,11 +158,9 @@ class ToyCalculator(Calculator):
         clb, e_b = _fraction(q_b, q_obs)
         cls = clsb / clb if clb > 0 else math.nan
         e_cls = cls * math.hypot(e_sb / clsb if clsb > 0 else 0.0, e_b / clb) if clb > 0 else math.nan
-        from scipy import stats
-
         expected = []
         for n in BANDS:  # CLb = Phi(N) at the N-sigma quantile of the background-only q~
-            q_n = float(np.quantile(q_b, 1.0 - stats.norm.cdf(n)))
+            q_n = float(np.quantile(q_b, normal_sf(n)))
             sb, b = _fraction(q_sb, q_n)[0], _fraction(q_b, q_n)[0]
             expected.append(sb / b if b > 0 else math.nan)
         return ToyHypoTestResult(mu, q_obs, math.nan, clsb, clb, cls, expected, mu_hat,
