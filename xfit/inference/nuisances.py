@@ -33,8 +33,12 @@ INERT_RTOL = 1e-12
 #: Parameter value used to probe which nuisances matter where a start value is 0 (at the SM
 #: point every rate vanishes whatever the inputs).
 PROBE_VALUE = 0.01
-#: Predictors at shifted inputs kept by :meth:`TheoryNuisances._predictor_at`.
-RECENT_PREDICTORS = 8
+#: Predictors at shifted inputs kept by :meth:`TheoryNuisances._predictor_at` (the least recently
+#: used is dropped; ~8 kB each).  A fit comes back to nuisance values it has evaluated, often
+#: hundreds of calls later: MIGRAD's numerical derivatives move one parameter at a time,
+#: HESSE visits every pair, and the profiles of a limit (MIGRAD at several fixed g_X from the
+#: same best point, brentq's bracket evaluated again) start with the same nuisance steps.
+RECENT_PREDICTORS = 1024
 
 
 class TheoryNuisances:
@@ -101,18 +105,19 @@ class TheoryNuisances:
 
     def _predictor_at(self, normals: Mapping):
         """(``model.with_sm(shifted).predictor(mX)``, the shifted inputs) at scalar ``normals``,
-        one of the last :data:`RECENT_PREDICTORS` kept (its factors of m_X, computed on first use
-        inside the inputs' form factors, are those of a fresh one: the same numbers)."""
+        one of the :data:`RECENT_PREDICTORS` most recently used kept (its factors of m_X, computed
+        on first use inside the inputs' form factors, are those of a fresh one: the same numbers)."""
         from ..uncertainties import inputs_at
 
         recent = self._recent
         key = tuple((k, float(v)) for k, v in normals.items())
-        hit = recent.get(key)
+        hit = recent.pop(key, None)
         if hit is None:
             inputs = inputs_at(self.model.sm, normals, self.scale)
             if len(recent) >= RECENT_PREDICTORS:
-                recent.clear()
-            hit = recent[key] = (self.model.with_sm(inputs.sm).predictor(self.mX), inputs)
+                del recent[next(iter(recent))]  # the least recently used
+            hit = (self.model.with_sm(inputs.sm).predictor(self.mX), inputs)
+        recent[key] = hit  # (re-)inserted last: the most recently used
         return hit
 
     def __getstate__(self) -> dict:
