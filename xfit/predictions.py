@@ -7,6 +7,8 @@ chiral plane).  Inputs broadcast against each other (vectorised over grids).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .errors import InputError, finite_array, validate_mass
@@ -66,6 +68,8 @@ QUADRATIC_IN_CWW: tuple[str, ...] = tuple(CHANNELS)
 Z_KEY = "BR(Z->gammaX)"
 #: Prediction keys that do not depend on the couplings at all.
 COUPLING_FREE: tuple[str, ...] = (*LONGITUDINAL_FRACTIONS, *RATIOS)
+#: Key lists whose checked selection a :class:`Predictor` keeps (a fit asks with one or two).
+MAX_PLANS = 64
 
 
 class Predictor:
@@ -85,8 +89,10 @@ class Predictor:
         self.sm = sm
         self._factors: dict[str, object] = {}  # filled on first use: a likelihood needs a few keys only
         self._mX_views: dict[tuple[int, ...], np.ndarray] = {}
+        self._plans: dict[tuple[str, ...] | None, tuple] = {}  # what a list of keys asks for (_plan)
         self.keys = ("mX", "gX*A_WW", "gX*A_YY", *LINEAR_IN_CWW, "v_X", "BR(X->invisible)", Z_KEY,
                      *QUADRATIC_IN_CWW, *COUPLING_FREE)
+        self._key_set = frozenset(self.keys)
 
     def factor(self, key: str):
         """The factor of m_X alone in prediction ``key`` (see the class docstring), computed once."""
@@ -114,50 +120,52 @@ class Predictor:
         """The predictions (a dict of arrays broadcast to a common shape) at these couplings;
         with ``keys`` only those (and ``"mX"``), in the order of :data:`PREDICTION_KEYS`.
         Identical to :func:`compute_predictions` at this m_X."""
-        cWW = finite_array(gX_A_WW, "g_X A_XWW")
-        cYY = finite_array(gX_A_YY, "g_X A_XYY")
-        br_inv = finite_array(br_invisible, "B(X -> invisible)", 0.0, 1.0)
+        cWW = _finite(gX_A_WW, "g_X A_XWW")
+        cYY = _finite(gX_A_YY, "g_X A_XYY")
+        br_inv = _finite(br_invisible, "B(X -> invisible)", 0.0, 1.0)
         if gX is not None:
-            gX = finite_array(gX, "g_X", 0.0)
-            XS = finite_array(XS, "X_S")
+            gX = _finite(gX, "g_X", 0.0)
+            XS = _finite(XS, "X_S")
             if np.any(XS == 0):
                 raise InputError("X_S must be non-zero (it sets v_X = m_X/(X_S g_X), Eq. 4.2)")
-        want = self.keys if keys is None else keys
-        if keys is not None:
-            if isinstance(keys, str):
-                raise InputError(f"keys must be a list of prediction keys, got the string {keys!r:.80}")
-            unknown = [k for k in keys if k not in self.keys]
-            if unknown:
-                raise InputError(f"unknown prediction key(s) {unknown[:3]}; known: {', '.join(self.keys)}")
-        shape = np.broadcast_shapes(self.mX.shape, cWW.shape, cYY.shape, br_inv.shape)
+        wants_WW, wants_YY, linear, wants_vX, wants_inv, wants_Z, quadratic, free = self._plan(keys)
+        s = self.mX.shape
+        if cWW.shape == s and cYY.shape == s and br_inv.shape == s:
+            shape = s
+        else:
+            shape = np.broadcast_shapes(s, cWW.shape, cYY.shape, br_inv.shape)
         mX_view = self._mX_views.get(shape)  # read-only views, kept per shape (an MCMC asks for one)
         if mX_view is None:
             mX_view = self._mX_views[shape] = _view(self.mX, shape)
         out: dict[str, np.ndarray] = {"mX": mX_view}
-        if "gX*A_WW" in want:
+        if wants_WW:
             out["gX*A_WW"] = _view(cWW, shape)
-        if "gX*A_YY" in want:
+        if wants_YY:
             out["gX*A_YY"] = _view(cYY, shape)
-        linear = [key for key in LINEAR_IN_CWW if key in want]
         if linear:
             abs_cWW = np.abs(cWW)
-            out.update({key: _full(self.factor(key) * abs_cWW, shape) for key in linear})
-        if gX is not None and "v_X" in want:
+            for key in linear:
+                out[key] = _full(self.factor(key) * abs_cWW, shape)
+        if gX is not None and wants_vX:
             out["v_X"] = np.broadcast_to(breaking_scale(self.mX, gX, XS), shape)
-        if "BR(X->invisible)" in want:
+        if wants_inv:
             out["BR(X->invisible)"] = _view(br_inv, shape)
-        quadratic = [key for key in QUADRATIC_IN_CWW if key in want]
         with np.errstate(over="ignore", invalid="ignore"):
-            if Z_KEY in want:
+            if wants_Z:
                 out[Z_KEY] = _full(self.factor(Z_KEY) * c_x_z_gamma(cWW, cYY, self.sm) ** 2, shape)
             if quadratic:
                 cWW2 = cWW * cWW
-                out.update({key: _full(self.factor(key) * cWW2, shape) for key in quadratic})
-        out.update({key: _copy(self.factor(key), shape) for key in COUPLING_FREE if key in want})
-        rates = [*linear, *([Z_KEY] if Z_KEY in want else []), *quadratic]
+                for key in quadratic:
+                    out[key] = _full(self.factor(key) * cWW2, shape)
+        for key in free:
+            out[key] = _copy(self.factor(key), shape)
+        rates = (*linear, Z_KEY, *quadratic) if wants_Z else (*linear, *quadratic)
         # v_X = m_X/(X_S g_X) is legitimately infinite at g_X = 0; rates and couplings must be finite.
         # F_L and ratios do not depend on the couplings; they are NaN exactly where undefined.
-        bad = [k for k in rates if not np.isfinite(out[k]).all()]
+        if shape:
+            bad = [k for k in rates if not np.isfinite(out[k]).all()]
+        else:  # a single point: the rates are floats (_full)
+            bad = [k for k in rates if not math.isfinite(out[k])]
         if bad:
             raise InputError(
                 f"predictions {bad[:3]} are not finite for these inputs (rates scale as (g_X/m_X)^2): "
@@ -166,6 +174,42 @@ class Predictor:
                 "are outside the numerically meaningful range"
             )
         return out
+
+    def _plan(self, keys) -> tuple:
+        """Which predictions ``keys`` asks for (None: all), checked once per key list and kept:
+        (g_X A_WW?, g_X A_YY?, linear keys, v_X?, B(X -> inv)?, B(Z -> gamma X)?, quadratic
+        keys, coupling-free keys), each list in the order of :data:`PREDICTION_KEYS`."""
+        if isinstance(keys, str):
+            raise InputError(f"keys must be a list of prediction keys, got the string {keys!r:.80}")
+        try:
+            token = None if keys is None else tuple(keys)
+            plan = self._plans.get(token)
+        except TypeError:  # an unhashable entry: not a key (refused below)
+            token, plan = tuple(keys), None
+        if plan is not None:
+            return plan
+        want = self._key_set if token is None else token
+        unknown = [k for k in want if k not in self.keys]  # (a tuple: an unhashable entry is unknown too)
+        if unknown:
+            raise InputError(f"unknown prediction key(s) {unknown[:3]}; known: {', '.join(self.keys)}")
+        want = set(want)
+        plan = ("gX*A_WW" in want, "gX*A_YY" in want, tuple(k for k in LINEAR_IN_CWW if k in want),
+                "v_X" in want, "BR(X->invisible)" in want, Z_KEY in want,
+                tuple(k for k in QUADRATIC_IN_CWW if k in want), tuple(k for k in COUPLING_FREE if k in want))
+        if len(self._plans) < MAX_PLANS:
+            self._plans[token] = plan
+        return plan
+
+
+def _finite(value, name: str, lo: float | None = None, hi: float | None = None):
+    """:func:`xfit.errors.finite_array` of ``value`` (the same array, the same errors); a
+    single float (a fit's point) is checked without numpy's per-call overhead."""
+    t = type(value)
+    if t is float or t is np.float64 or (t is np.ndarray and value.ndim == 0 and value.dtype == np.float64):
+        x = float(value)
+        if math.isfinite(x) and (lo is None or x >= lo) and (hi is None or x <= hi):
+            return value if t is np.ndarray else np.asarray(x)
+    return finite_array(value, name, lo, hi)
 
 
 def _view(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
