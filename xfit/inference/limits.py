@@ -813,6 +813,35 @@ def seconds_per_point(
     return (time.perf_counter() - t0) / m.size
 
 
+def is_slow(
+    model: Model,
+    likelihood: LikelihoodBase,
+    parameter: str,
+    fixed: Mapping[str, float],
+    masses: np.ndarray,
+    slow_seconds: float,
+    n: int = 32,
+) -> bool:
+    """``seconds_per_point(..., n) > slow_seconds`` (the likelihood is slow), decided with as few
+    evaluations as it takes: one vectorised call at k = 1, 2, 4, ... points, up to ``n``.  A call
+    at k points costs a + b k (a, b >= 0: overhead and cost per point), so the time per point
+    at n points, a/n + b, lies between t_k/n and t_k/k: above ``slow_seconds`` if t_k > n
+    ``slow_seconds``, not above if t_k <= k ``slow_seconds``; the call at n points decides the
+    rest.  A fast likelihood is known after one call, one with a profile fit per point after a
+    few points (instead of n fits)."""
+    k = 1
+    while True:
+        k = min(k, n)
+        t = seconds_per_point(model, likelihood, parameter, fixed, masses, n=k) * k
+        if k >= n:
+            return t / n > slow_seconds
+        if t > n * slow_seconds:
+            return True
+        if t <= k * slow_seconds:
+            return False
+        k *= 2
+
+
 def _guess(g) -> float | None:
     """One entry of ``coupling_limit(guesses=...)`` as a float (None or non-finite: no guess)."""
     if g is None:
@@ -921,7 +950,7 @@ def coupling_limit(
     st = open_store(
         store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch, chunk_sizes=[b - a for a, b in spans]
     )
-    slow = seconds_per_point(model, scratch, parameter, fixed, masses) > slow_seconds
+    slow = is_slow(model, scratch, parameter, fixed, masses, slow_seconds)
     ex = executor if slow else "serial"
     from .executors import get_executor
 
@@ -1029,6 +1058,7 @@ __all__ = [
     "coupling_for_anomalon_mass",
     "coupling_limit",
     "direct_search_bound",
+    "is_slow",
     "limits_by_search",
     "naturalness_bound",
     "seconds_per_point",
