@@ -157,10 +157,14 @@ def _model_parameter(model: Model, parameter: str | None, fixed: Mapping[str, fl
 
 
 def _chi2(model: Model, lik, parameter: str, fixed: Mapping[str, float], mX, g) -> np.ndarray:
-    """chi2 at (mX, g) arrays (broadcast), one vectorised call."""
+    """chi2 at (mX, g) arrays (broadcast), one vectorised call.  Only the predictions the
+    likelihood reads (its ``observables``) are computed: the same numbers as ``model.predict``
+    (:meth:`xfit.models.base.Model.predictor`), without the rates of every other channel."""
     mX, g = np.broadcast_arrays(np.asarray(mX, float), np.asarray(g, float))
     params = {**{k: np.full(g.shape, v) for k, v in fixed.items()}, parameter: g}
-    return np.asarray(lik.chi2(model.predict(mX, **params)), dtype=float) * np.ones(g.shape)
+    keys = getattr(lik, "observables", None)
+    pred = model.predict(mX, **params) if keys is None else model.predictor(mX)(keys=tuple(keys), **params)
+    return np.asarray(lik.chi2(pred), dtype=float) * np.ones(g.shape)
 
 
 def _closed_form(model, lik, parameter, fixed, masses, threshold, g_ref=G_REF):
