@@ -68,6 +68,7 @@ from .executors import (
     run_chunks,
 )
 from .results import Result, to_jsonable
+from .scan import likelihood_predictions
 from .store import finite_or_none, likelihood_probe, open_store, run_metadata
 
 #: Default upper end of the coupling range: larger "limits" are no sensitivity.
@@ -157,14 +158,11 @@ def _model_parameter(model: Model, parameter: str | None, fixed: Mapping[str, fl
 
 
 def _chi2(model: Model, lik, parameter: str, fixed: Mapping[str, float], mX, g) -> np.ndarray:
-    """chi2 at (mX, g) arrays (broadcast), one vectorised call.  Only the predictions the
-    likelihood reads (its ``observables``) are computed: the same numbers as ``model.predict``
-    (:meth:`xfit.models.base.Model.predictor`), without the rates of every other channel."""
+    """chi2 at (mX, g) arrays (broadcast), one vectorised call (of the predictions the
+    likelihood reads only, :func:`xfit.inference.scan.likelihood_predictions`)."""
     mX, g = np.broadcast_arrays(np.asarray(mX, float), np.asarray(g, float))
     params = {**{k: np.full(g.shape, v) for k, v in fixed.items()}, parameter: g}
-    keys = getattr(lik, "observables", None)
-    pred = model.predict(mX, **params) if keys is None else model.predictor(mX)(keys=tuple(keys), **params)
-    return np.asarray(lik.chi2(pred), dtype=float) * np.ones(g.shape)
+    return np.asarray(lik.chi2(likelihood_predictions(model, lik, mX, params)), dtype=float) * np.ones(g.shape)
 
 
 def _closed_form(model, lik, parameter, fixed, masses, threshold, g_ref=G_REF):
@@ -817,35 +815,6 @@ def seconds_per_point(
     return (time.perf_counter() - t0) / m.size
 
 
-def is_slow(
-    model: Model,
-    likelihood: LikelihoodBase,
-    parameter: str,
-    fixed: Mapping[str, float],
-    masses: np.ndarray,
-    slow_seconds: float,
-    n: int = 32,
-) -> bool:
-    """``seconds_per_point(..., n) > slow_seconds`` (the likelihood is slow), decided with as few
-    evaluations as it takes: one vectorised call at k = 1, 2, 4, ... points, up to ``n``.  A call
-    at k points costs a + b k (a, b >= 0: overhead and cost per point), so the time per point
-    at n points, a/n + b, lies between t_k/n and t_k/k: above ``slow_seconds`` if t_k > n
-    ``slow_seconds``, not above if t_k <= k ``slow_seconds``; the call at n points decides the
-    rest.  A fast likelihood is known after one call, one with a profile fit per point after a
-    few points (instead of n fits)."""
-    k = 1
-    while True:
-        k = min(k, n)
-        t = seconds_per_point(model, likelihood, parameter, fixed, masses, n=k) * k
-        if k >= n:
-            return t / n > slow_seconds
-        if t > n * slow_seconds:
-            return True
-        if t <= k * slow_seconds:
-            return False
-        k *= 2
-
-
 def _guess(g) -> float | None:
     """One entry of ``coupling_limit(guesses=...)`` as a float (None or non-finite: no guess)."""
     if g is None:
@@ -954,7 +923,7 @@ def coupling_limit(
     st = open_store(
         store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch, chunk_sizes=[b - a for a, b in spans]
     )
-    slow = is_slow(model, scratch, parameter, fixed, masses, slow_seconds)
+    slow = seconds_per_point(model, scratch, parameter, fixed, masses) > slow_seconds
     ex = executor if slow else "serial"
     from .executors import get_executor
 
@@ -1062,7 +1031,6 @@ __all__ = [
     "coupling_for_anomalon_mass",
     "coupling_limit",
     "direct_search_bound",
-    "is_slow",
     "limits_by_search",
     "naturalness_bound",
     "seconds_per_point",

@@ -312,6 +312,14 @@ class ScanResult(Result):
 
 # --- workers (module level: picklable) -----------------------------------------------------
 
+def likelihood_predictions(model: Model, lik, mX, params: Mapping[str, Any]) -> dict:
+    """``model.predict(mX, **params)`` restricted to what ``lik`` reads (its ``observables``,
+    and ``"mX"``): the same numbers (:meth:`xfit.models.base.Model.predictor`), without the
+    rates of every other channel (grids of scans, root finding of limits)."""
+    keys = getattr(lik, "observables", None)
+    return model.predict(mX, **params) if keys is None else model.predictor(mX)(keys=tuple(keys), **params)
+
+
 def _evaluate_chunk(task: Mapping[str, Any]) -> dict:
     """Vectorised chi2 at all points of a chunk (nothing profiled): one call.  If a term
     does not converge somewhere, the points are redone one by one (NaN where it fails)."""
@@ -321,14 +329,15 @@ def _evaluate_chunk(task: Mapping[str, Any]) -> dict:
     mX = cols.pop("mX", task["mX"])
     params = {**{k: np.full(len(pts), v) for k, v in task["fixed"].items()}, **cols}
     try:
-        chi2 = np.broadcast_to(np.asarray(lik.chi2(model.predict(mX, **params)), dtype=float), (len(pts),))
+        chi2 = np.asarray(lik.chi2(likelihood_predictions(model, lik, mX, params)), dtype=float)
+        chi2 = np.broadcast_to(chi2, (len(pts),))
     except ConvergenceError:
         chi2 = np.full(len(pts), np.nan)
         m_all = np.broadcast_to(np.asarray(mX, dtype=float), (len(pts),))
         for i in range(len(pts)):
             try:
                 one = {k: v[i:i + 1] for k, v in params.items()}
-                chi2[i] = float(np.ravel(lik.chi2(model.predict(m_all[i:i + 1], **one)))[0])
+                chi2[i] = float(np.ravel(lik.chi2(likelihood_predictions(model, lik, m_all[i:i + 1], one)))[0])
             except ConvergenceError:
                 pass
     return {"chi2": chi2.tolist()}
@@ -574,10 +583,10 @@ def profile_scan(model: Model, likelihood: LikelihoodBase, axes, mX: float | Non
 
     if vectorised and len(spans) == 1 and st is None:
         # the fast path: the whole grid in ONE call of model and likelihood
-        chi2_flat = np.asarray(likelihood.chi2(model.predict(
-            mesh[names.index("mX")] if "mX" in names else mX,
-            **{**{k: np.full(shape, v) for k, v in fixed.items()},
-               **{n: g for n, g in zip(names, mesh) if n != "mX"}})), dtype=float).ravel()
+        chi2_flat = np.asarray(likelihood.chi2(likelihood_predictions(
+            model, likelihood, mesh[names.index("mX")] if "mX" in names else mX,
+            {**{k: np.full(shape, v) for k, v in fixed.items()},
+             **{n: g for n, g in zip(names, mesh) if n != "mX"}})), dtype=float).ravel()
         results = [{"chi2": chi2_flat.tolist()}]
     else:
         with get_executor(executor) as ex:
@@ -638,6 +647,7 @@ __all__ = [
     "ScanResult",
     "axis_label",
     "contour_levels",
+    "likelihood_predictions",
     "profile_scan",
     "snake_order",
 ]
