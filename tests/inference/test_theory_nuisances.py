@@ -1,5 +1,6 @@
 """Theory inputs as profiled Gaussian nuisances (xfit.inference.nuisances, Fit/profile_scan
 theory_nuisances=True, --theory-nuisances)."""
+import copy
 import dataclasses
 import json
 
@@ -8,7 +9,7 @@ import pytest
 
 from xfit.cli import main
 from xfit.errors import InputError
-from xfit.inference import mle
+from xfit.inference import mle, nuisances
 from xfit.inference.fit import Fit
 from xfit.inference.nuisances import TheoryNuisances
 from xfit.inference.scan import ScanResult, profile_scan
@@ -186,6 +187,23 @@ def test_kept_predictors_give_the_numbers_of_fresh_ones(tau, babar_nuisances):
             with form_factors.substituted_models(inputs.form_factor_models):
                 fresh = tau.with_sm(inputs.sm).predictor(MX)(keys=keys, gX=gX)
             assert kept.keys() == fresh.keys() and all(np.array_equal(kept[k], fresh[k]) for k in fresh)
+
+
+def test_the_most_recently_used_predictors_are_kept(babar_nuisances, monkeypatch):
+    """The kept predictors are the RECENT_PREDICTORS most recently used (a fit comes back to
+    nuisance values many calls later): a predictor used again stays, the least recently used
+    one goes, and the number kept is bounded."""
+    monkeypatch.setattr(nuisances, "RECENT_PREDICTORS", 3)
+    nuis = copy.copy(babar_nuisances)  # the shared one keeps its own predictors
+    nuis._recent = {}
+    a, b, c, d = ({nuis.keys[0]: v} for v in (0.1, 0.2, 0.3, 0.4))
+    kept = nuis._predictor_at(a)[0]
+    nuis._predictor_at(b)
+    assert nuis._predictor_at(a)[0] is kept  # used again: now the most recent
+    nuis._predictor_at(c)
+    nuis._predictor_at(d)  # full: b, the least recently used, goes
+    assert len(nuis._recent) == 3 and nuis._predictor_at(a)[0] is kept
+    assert tuple(b.items()) not in nuis._recent
 
 
 # --- exact reductions -----------------------------------------------------------------------

@@ -121,6 +121,20 @@ def test_toy_cls_agrees_with_asymptotic_at_high_counts(mu):
     assert toys.summary()["n_toys"] == 400
 
 
+def test_toy_calculator_fits_a_copy_with_the_compiled_kernel(model):
+    """Many toy fits: the calculator's copy of the model (same data) evaluates with the kernel
+    of many-fit runs (numba where installed, unless XFIT_KERNEL=numpy); the caller's model
+    keeps its own."""
+    from xfit.histfactory import kernel
+
+    before = model.kernel
+    calc = ToyCalculator(model, n_toys=1)
+    assert model.kernel == before and calc.model is not model
+    assert calc.model.kernel == kernel.resolve(None, many_fits=True)
+    assert np.array_equal(calc.model.observed, model.observed)
+    assert np.array_equal(calc.model.auxdata, model.auxdata)
+
+
 def test_toy_calculator_rejects_no_toys():
     with pytest.raises(InputError, match="--toys"):
         ToyCalculator(HistFactoryModel(small_spec()), n_toys=0)
