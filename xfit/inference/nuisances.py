@@ -77,14 +77,17 @@ class TheoryNuisances:
         """[does a unit shift of nuisance n (the others at 0) move an observable at ``params``?
         for n in ``nuisances``]: one batch of len(nuisances) shifted inputs (row j: nuisance j
         at 1), each row compared with the central prediction as by :meth:`_moves`."""
-        base = self.model.predict(self.mX, **params)
+        base = _predict(self.model, self.mX, params, observables)
         k = len(nuisances)
         normals = {n.key: np.eye(k)[j] for j, n in enumerate(nuisances)}
         batch = self._predict_keys_batch({p: np.full(k, v) for p, v in params.items()}, normals, k, observables)
-        out = []
-        for j in range(k):
-            out.append(any(self._moves(base[o], np.asarray(batch[o])[j]) for o in observables))
-        return out
+        moved = np.zeros(k, dtype=bool)
+        for o in observables:  # _moves for every row at once (np.allclose is np.isclose(...).all())
+            after = np.asarray(batch[o], dtype=float)
+            after = np.broadcast_to(after, (k,)) if after.ndim == 0 else after.reshape(k, -1)
+            same = np.isclose(np.asarray(base[o], dtype=float), after, rtol=INERT_RTOL, atol=0.0, equal_nan=True)
+            moved |= ~same.reshape(k, -1).all(axis=1)
+        return moved.tolist()
 
     @staticmethod
     def _moves(before, after) -> bool:
