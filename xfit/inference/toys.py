@@ -101,7 +101,8 @@ class ToyCalculator(Calculator):
     ``poi_index``, ``fix``, ``method`` as :class:`~.calculators.AsymptoticCalculator`;
     ``n_toys`` toys under each hypothesis; ``seed`` makes the result reproducible (toy k under
     mu uses :func:`toy_rng` (seed, k, 0), under mu = 0 (seed, k, 1)).  Toys whose fits fail
-    are left out and counted (``n_failed``).
+    are left out and counted (``n_failed``).  The fits run on a copy of ``model`` with the
+    compiled kernel of many-fit runs (:func:`_for_many_fits`); ``model`` itself is not changed.
     """
 
     name = "toys"
