@@ -81,6 +81,8 @@ G_REF = 1e-2
 DEFAULT_CHUNK = 16
 #: Seconds per likelihood evaluation above which a search counts as slow (executor used).
 SLOW_SECONDS = 2e-3
+#: ``metadata["executor"]`` of a limit whose likelihood was fast (run in the calling process).
+FAST_EXECUTOR = "serial (fast likelihood)"
 #: Relative tolerance of the closed-form verification.
 CLOSED_FORM_RTOL = 1e-9
 
@@ -847,6 +849,7 @@ def coupling_limit(
     callback: Callable[[int, Mapping], None] | None = None,
     known: Sequence | None = None,
     guesses: Sequence | None = None,
+    slow: bool | None = None,
 ) -> CouplingLimit:
     """Upper limit at ``cl`` on ``parameter`` of ``model`` versus m_X (``masses`` in GeV).
 
@@ -855,7 +858,8 @@ def coupling_limit(
     vectorised.  The result never depends on the executor.  ``seed`` is recorded only (the
     computation is deterministic).  ``known`` (per mass, [(g, chi2)] of the likelihood's
     rate-profile term, e.g. ``rate_evaluations`` of its own limit with the same model) and
-    ``guesses`` (per mass, a first guess of the limit) only save evaluations.
+    ``guesses`` (per mass, a first guess of the limit) only save evaluations.  ``slow``
+    (True/False) says whether the likelihood is slow instead of timing it (None).
     """
     t0 = time.perf_counter()
     fixed = dict(fixed or {})
@@ -923,7 +927,8 @@ def coupling_limit(
     st = open_store(
         store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch, chunk_sizes=[b - a for a, b in spans]
     )
-    slow = seconds_per_point(model, scratch, parameter, fixed, masses) > slow_seconds
+    if slow is None:
+        slow = seconds_per_point(model, scratch, parameter, fixed, masses) > slow_seconds
     ex = executor if slow else "serial"
     from .executors import get_executor
 
@@ -958,7 +963,7 @@ def coupling_limit(
         return [v for r in results for v in r[key]]
 
     metadata["elapsed_s"] = round(time.perf_counter() - t0, 3)
-    metadata["executor"] = "serial (fast likelihood)" if not slow else repr(executor or "process")
+    metadata["executor"] = FAST_EXECUTOR if not slow else repr(executor or "process")
     return CouplingLimit(
         name=name,
         parameter=parameter,
@@ -984,7 +989,9 @@ def limits_by_search(
     **kw,
 ) -> dict[str, CouplingLimit]:
     """:func:`coupling_limit` for each search separately and (``combined``: its name, or
-    None to skip) for the sum of all of them.  ``store_dir``: one resumable file per search."""
+    None to skip) for the sum of all of them.  ``store_dir``: one resumable file per search.
+    The combination evaluates every search's terms, so it is slow if one of them is (not
+    timed again: a profile-fit term's probe fits are the costly ones)."""
     out = {}
     items = list(searches.items())
     if combined:
@@ -999,6 +1006,8 @@ def limits_by_search(
             alone = [n for n, s in searches.items() if len(rate) == 1 and s.terms == (rate[0],)]
             if alone and alone[0] in out and out[alone[0]].rate_evaluations:
                 reuse = {"known": out[alone[0]].rate_evaluations, "guesses": out[alone[0]].limit}
+            if "slow" not in kw and any(r.metadata.get("executor") != FAST_EXECUTOR for r in out.values()):
+                reuse["slow"] = True
         out[name] = coupling_limit(model, lik, masses, cl=cl, name=name, store=store, **kw, **reuse)
     return out
 
