@@ -104,8 +104,11 @@ class Predictor:
     def _compute_factor(self, key: str):
         mX, sm = self.mX, self.sm
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if key in LINEAR_IN_CWW:  # |g_S|, |g_P| at g_X A_XWW = 1
-                return np.abs(scalar_pseudoscalar_couplings(mX, 1.0, sm)[LINEAR_IN_CWW.index(key)])
+            if key in LINEAR_IN_CWW:  # |g_S|, |g_P| at g_X A_XWW = 1: one evaluation gives both, both kept
+                both = scalar_pseudoscalar_couplings(mX, 1.0, sm)
+                for k, g in zip(LINEAR_IN_CWW, both):
+                    self._factors.setdefault(k, np.abs(g))
+                return self._factors[key]
             if key in QUADRATIC_IN_CWW:  # the rate at g_X A_XWW = 1
                 return branching_ratio(key, mX, 1.0, sm)
             if key == Z_KEY:  # per c_XZgamma^2: the rate at (g_X A_XWW, g_X A_XYY) = (1, 0) over its c^2
