@@ -36,28 +36,52 @@ def toy_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(stream), int(index))))
 
 
+def _aux_means(model, theta: np.ndarray) -> tuple:
+    """What the auxiliary data of a toy at ``theta`` are drawn from: (number of auxiliary data,
+    positions and means and widths of the Gaussian ones, positions and means of the Poisson ones)."""
+    c = model.constraints
+    return (c.naux, c.gauss_aux_pos, theta[c.gauss_param], c.gauss_sigma,
+            c.pois_aux_pos, np.maximum(theta[c.pois_param] * c.pois_factor, 0.0))
+
+
+def _draw_aux(means: tuple, rng: np.random.Generator) -> np.ndarray:
+    naux, gauss_pos, gauss_mean, gauss_sigma, pois_pos, pois_mean = means
+    aux = np.empty(naux)
+    aux[gauss_pos] = rng.normal(gauss_mean, gauss_sigma)
+    aux[pois_pos] = rng.poisson(pois_mean)
+    return aux
+
+
 def sample_aux(model, theta, rng: np.random.Generator) -> np.ndarray:
     """Fluctuated auxiliary data at ``theta`` (pyhf's auxdata order): Normal(theta, sigma) for
     Gaussian constraints, Poisson(theta tau) for Poisson ones."""
-    c = model.constraints
-    theta = np.asarray(theta, dtype=float)
-    aux = np.empty(c.naux)
-    aux[c.gauss_aux_pos] = rng.normal(theta[c.gauss_param], c.gauss_sigma)
-    aux[c.pois_aux_pos] = rng.poisson(np.maximum(theta[c.pois_param] * c.pois_factor, 0.0))
-    return aux
+    return _draw_aux(_aux_means(model, np.asarray(theta, dtype=float)), rng)
+
+
+class _ToySampler:
+    """Pseudo-experiments at one ``theta``: the expected main counts and the auxiliary means
+    computed once, ``sampler(rng)`` is :func:`sample_toy` ``(model, theta, rng)`` (the same draws)."""
+
+    def __init__(self, model, theta):
+        theta = np.asarray(theta, dtype=float)
+        self.main = np.maximum(model.expected_main(theta), 0.0)
+        self.aux = _aux_means(model, theta)
+
+    def __call__(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        main = rng.poisson(self.main).astype(float)
+        return main, _draw_aux(self.aux, rng)
 
 
 def sample_toy(model, theta, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(main, aux) of one pseudo-experiment at ``theta``: main counts Poisson around
     ``model.expected_main(theta)``, auxiliary data from :func:`sample_aux`."""
-    theta = np.asarray(theta, dtype=float)
-    main = rng.poisson(np.maximum(model.expected_main(theta), 0.0)).astype(float)
-    return main, sample_aux(model, theta, rng)
+    return _ToySampler(model, theta)(rng)
 
 
 def sample_toys(model, theta, n: int, seed: int, stream: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Arrays (n, nbins) and (n, naux) of ``n`` toys at ``theta`` (toy k from :func:`toy_rng`)."""
-    mains, auxs = zip(*(sample_toy(model, theta, toy_rng(seed, k, stream)) for k in range(int(n))))
+    sampler = _ToySampler(model, theta)
+    mains, auxs = zip(*(sampler(toy_rng(seed, k, stream)) for k in range(int(n))))
     return np.array(mains), np.array(auxs)
 
 
@@ -138,8 +162,9 @@ class ToyCalculator(Calculator):
     def distribution(self, mu: float, theta, stream: int) -> tuple[np.ndarray, int]:
         """(q~_mu of the toys generated at ``theta``, number of toys whose fits failed)."""
         qs, failed = [], 0
+        sampler = _ToySampler(self.model, theta)
         for k in range(self.n_toys):
-            main, aux = sample_toy(self.model, theta, toy_rng(self.seed, k, stream))
+            main, aux = sampler(toy_rng(self.seed, k, stream))
             try:
                 qs.append(self.q_tilde(self.model.with_data(main, aux), mu, theta)[0])
             except ConvergenceError:
