@@ -279,6 +279,11 @@ class Fit:
         grad[n_model:] += 2.0 * x[n_model:]
         return grad
 
+    def _gradient(self):
+        """:meth:`gradient` for MIGRAD when theory nuisances are profiled (all shifted points in
+        one vectorised evaluation), else None (iminuit's numerical gradient)."""
+        return self.gradient if self.nuisances is not None and self.nuisances.names else None
+
     def _central_chi2(self, *values) -> float:
         """chi2 at model-parameter ``values`` and the central theory inputs (nu = 0)."""
         params = dict(zip(self.model.parameters, values))
@@ -362,7 +367,7 @@ class Fit:
         nuisances included, from ``start``: MIGRAD with the vectorised gradient and strategy 0,
         as at the points of a profile scan."""
         fixed = {**self.fixed, p: float(value)}
-        grad = self.gradient if self.nuisances is not None and self.nuisances.names else None
+        grad = self._gradient()
         m, valid = mle.migrad(self.chi2, list(self.parameters), {**start, p: float(value)}, self.limits, fixed,
                               strategy=0 if grad else None, grad=grad)
         if not valid:
@@ -429,7 +434,7 @@ class Fit:
         if self.nuisances is None or not self.nuisances.moves_sm:
             return self._central_chi2(*[sm[p] for p in self.model.parameters])
         start = {**sm, **{n: 0.0 for n in self.nuisances.names}}
-        m, valid = mle.migrad(self.chi2, list(self.parameters), start, self.limits, sm)
+        m, valid = mle.migrad(self.chi2, list(self.parameters), start, self.limits, sm, grad=self._gradient())
         if not valid:
             raise ConvergenceError(f"the fit of the theory nuisances at the SM point of {self.model.name!r} "
                                    f"(m_X = {self.mX:g} GeV) did not converge (EDM = {m.fmin.edm:.3g})")
@@ -442,7 +447,8 @@ class Fit:
         self._rescue_start()
         names = list(self.model.parameters)
         everything = list(self.parameters)
-        m, valid = mle.migrad(self.chi2, everything, self.start, self.limits, self.fixed, strategy=strategy)
+        m, valid = mle.migrad(self.chi2, everything, self.start, self.limits, self.fixed, strategy=strategy,
+                              grad=self._gradient())
         if not valid:
             raise ConvergenceError(
                 f"the fit of {self.model.name!r} to {'+'.join(self.likelihood.names)} at m_X = {self.mX:g} GeV "
