@@ -85,6 +85,7 @@ class Belle2KNuNu(LikelihoodTerm):
     # chi2 depends on the couplings only through the rate B = BR(B+->K+X) x BR(X->inv): limits are
     # found once in B and mapped to g (xfit.inference.limits), not by the homogeneity test
     rate_profile = True
+    slow = True  # a profile fit of 231 nuisances per point (~1-50 ms): limits need not time it
     mass_range = (0.0, MX_MAX)
     description = ("Belle II B+ -> K+ nu nubar published likelihood (HistFactory, 232 parameters) "
                    "with a B+ -> K+ X line at q^2 = mX^2; chi2 relative to the SM-only fit.")

@@ -205,6 +205,27 @@ def test_resumable_and_executor_independent(tmp_path):
     np.testing.assert_array_equal(procs.limit, ref.limit)
 
 
+def test_a_term_declaring_itself_slow_is_not_timed(monkeypatch):
+    """``slow = True`` on a term (the Belle II profile likelihood's) skips the timing probe and
+    runs one mass at a time, with the same limits; an undeclared fast term is still timed."""
+    import xfit.inference.limits as limits_module
+
+    masses = np.geomspace(0.3, 4.0, 4)
+    fast = coupling_limit(TAU, single("l3_z_gamma"), masses, progress=False)
+    assert fast.metadata["executor"] == limits_module.FAST_EXECUTOR
+    term = get_term("l3_z_gamma")
+    term.slow = True
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError("a term declaring itself slow was timed")
+
+    monkeypatch.setattr(limits_module, "seconds_per_point", no_probe)
+    declared = coupling_limit(TAU, CombinedLikelihood([term]), masses, executor="serial", progress=False)
+    assert declared.metadata["executor"] != limits_module.FAST_EXECUTOR
+    np.testing.assert_array_equal(declared.limit, fast.limit)
+    assert get_term("belle2_knunu").slow
+
+
 def test_direct_search_and_naturalness_bands():
     assert float(direct_search_bound(1.0, 1.0)) == pytest.approx(1.0 / 100.0)
     assert float(direct_search_bound(2.0, math.sqrt(4 * math.pi))) == pytest.approx(2 * math.sqrt(4 * math.pi) / 100)

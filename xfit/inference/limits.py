@@ -859,7 +859,8 @@ def coupling_limit(
     computation is deterministic).  ``known`` (per mass, [(g, chi2)] of the likelihood's
     rate-profile term, e.g. ``rate_evaluations`` of its own limit with the same model) and
     ``guesses`` (per mass, a first guess of the limit) only save evaluations.  ``slow``
-    (True/False) says whether the likelihood is slow instead of timing it (None).
+    (True/False) says whether the likelihood is slow instead of timing it (None: slow if one
+    of its terms declares ``slow``, else timed).
     """
     t0 = time.perf_counter()
     fixed = dict(fixed or {})
@@ -927,8 +928,9 @@ def coupling_limit(
     st = open_store(
         store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch, chunk_sizes=[b - a for a, b in spans]
     )
-    if slow is None:
-        slow = seconds_per_point(model, scratch, parameter, fixed, masses) > slow_seconds
+    if slow is None:  # a term that declares itself slow is not timed
+        slow = (any(getattr(t, "slow", False) for t in likelihood.terms)
+                or seconds_per_point(model, scratch, parameter, fixed, masses) > slow_seconds)
     ex = executor if slow else "serial"
     from .executors import get_executor
 

@@ -115,6 +115,9 @@ class LikelihoodTerm(LikelihoodBase):
     #: ``observables`` (a rate B) and is not homogeneous in it (e.g. a profiled likelihood):
     #: limits skip the closed-form test and find the limit once in B (xfit.inference.limits)
     rate_profile: bool = False
+    #: each evaluation runs fits (milliseconds or more per point): limits take the term as slow
+    #: (one mass at a time, warm-started, on the executor) without timing it first
+    slow: bool = False
     #: legend label (matplotlib mathtext) and colour for plots
     label: str = ""
     colour: str = ""
