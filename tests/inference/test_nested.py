@@ -20,10 +20,27 @@ def gaussian_lnl(x):
     return -0.5 * np.einsum("...i,ij,...j->...", d, COV_INV, d)
 
 
-def test_gaussian_evidence_within_stated_error():
-    priors = PriorSet({"a": Uniform(-10, 10), "b": Uniform(-5, 5)})  # wide: the Gaussian is inside
+class _Lnl:
+    """Picklable likelihood (a checkpointed run pickles it)."""
+
+    def __call__(self, x):
+        return gaussian_lnl(x)
+
+
+PRIORS_2D = PriorSet({"a": Uniform(-10, 10), "b": Uniform(-5, 5)})  # wide: the Gaussian is inside
+
+
+@pytest.fixture(scope="module")
+def gaussian_run(tmp_path_factory):
+    """The 2D Gaussian's run, checkpointed: (result, checkpoint file).  One run for the evidence
+    test and the checkpoint test (checkpointing does not change a run: same ln Z, samples, calls)."""
+    ck = tmp_path_factory.mktemp("nested") / "ns.save"
+    return nested_evidence(_Lnl(), PRIORS_2D, nlive=300, seed=3, checkpoint_file=ck), ck
+
+
+def test_gaussian_evidence_within_stated_error(gaussian_run):
     exact = math.log(2 * math.pi) + 0.5 * np.linalg.slogdet(COV)[1] - math.log(20 * 10)
-    res = nested_evidence(gaussian_lnl, priors, nlive=300, seed=3)
+    res = gaussian_run[0]
     assert 0 < res.ln_z_error < 0.3
     assert abs(res.ln_z - exact) < 3 * res.ln_z_error
     s = res.equal_weight_samples(np.random.default_rng(0))
@@ -68,19 +85,10 @@ def test_agrees_with_thermodynamic_integration():
     assert abs(ns.ln_z - exact) < 3 * ns.ln_z_error
 
 
-class _Lnl:
-    """Picklable likelihood for the checkpoint test."""
-
-    def __call__(self, x):
-        return gaussian_lnl(x)
-
-
-def test_checkpoint_resume(tmp_path):
-    priors = PriorSet({"a": Uniform(-10, 10), "b": Uniform(-5, 5)})
-    ck = tmp_path / "ns.save"
-    first = nested_evidence(_Lnl(), priors, nlive=80, seed=1, checkpoint_file=ck)
+def test_checkpoint_resume(gaussian_run):
+    first, ck = gaussian_run  # the run of test_gaussian_evidence_within_stated_error, checkpointed
     assert ck.exists()
-    again = nested_evidence(_Lnl(), priors, nlive=80, seed=1, checkpoint_file=ck)  # a finished run: read back
+    again = nested_evidence(_Lnl(), PRIORS_2D, nlive=300, seed=3, checkpoint_file=ck)  # a finished run: read back
     assert again.ln_z == first.ln_z and again.n_calls == first.n_calls
 
 
