@@ -79,11 +79,14 @@ def test_agrees_with_thermodynamic_integration():
         lam = s + bkg
         return n_obs * np.log(lam) - lam
 
-    # 150 live points and 100 steps: stated errors ~0.08 and ~0.03, so the agreement (and the
-    # exact value below) still fail on any mistake of ~0.3 or more (the log-uniform prior's
-    # Jacobian, a missing Poisson term, the prior normalisation are all larger)
+    # 150 live points, and 16 temperatures of 100 steps: stated errors ~0.08 and ~0.04, so the
+    # agreement (and the exact value below) still fail on any mistake of ~0.3 or more (the
+    # log-uniform prior's Jacobian, a missing Poisson term, the prior normalisation are all
+    # larger; an evidence off by a factor 1.5 either way in either method).  The default 24
+    # temperatures (error 0.027, 50 % slower) hardly tighten the agreement, whose tolerance is
+    # set by the nested-sampling error.
     ns = nested_evidence(lambda x: float(lnl(np.asarray(x)[None, :])[0]), priors, nlive=150, seed=2)
-    ti = thermodynamic_integration(lnl, priors, nwalkers=32, nsteps=100, seed=2)
+    ti = thermodynamic_integration(lnl, priors, n_temps=16, nwalkers=32, nsteps=100, seed=2)
     assert ns.ln_z_error < 0.1 and ti.ln_z_error < 0.05
     assert abs(ns.ln_z - ti.ln_z) < 3 * math.hypot(ns.ln_z_error, ti.ln_z_error)
     # and the exact value by quadrature in ln s
