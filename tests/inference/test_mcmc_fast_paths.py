@@ -87,14 +87,17 @@ def test_chain_changes_with_rounding_of_its_start_but_not_its_posterior():
     lnl = ModelLogLikelihood(model, lik, 2.1)
     priors = as_prior_set(None, model.parameters)
     start = 0.025 + 0.004 * np.random.default_rng(2).standard_normal((64, 1))
+    # 200 steps (150 after burn-in, ~2700 effective samples per chain): the chains part within a
+    # few dozen steps; the medians are compared at their Monte-Carlo error, and the standard
+    # deviations (each known to ~1.4 %) within 10 %, still > 5 sigma of their difference
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ChainTooShortWarning)
-        a = sample(lnl, priors, nwalkers=64, nsteps=400, seed=4, initial=start, burn=100)
-        b = sample(lnl, priors, nwalkers=64, nsteps=400, seed=4, initial=start * (1 + 1e-8), burn=100)
+        a = sample(lnl, priors, nwalkers=64, nsteps=200, seed=4, initial=start, burn=50)
+        b = sample(lnl, priors, nwalkers=64, nsteps=200, seed=4, initial=start * (1 + 1e-8), burn=50)
     assert not np.array_equal(a.coords, b.coords)  # the chains are different chains
     assert np.max(np.abs(a.coords[-1] - b.coords[-1])) > 1e-4  # and not merely 1e-8 apart
     sa, sb = a.summary()["gX"], b.summary()["gX"]
-    n_eff = min(a.diagnostics()["n_effective"]["gX"], b.diagnostics()["n_effective"]["gX"])
+    n_eff = min(a.diagnostics(warn=False)["n_effective"]["gX"], b.diagnostics(warn=False)["n_effective"]["gX"])
     error = sa["std"] / np.sqrt(n_eff)  # Monte-Carlo error of a mean (a median's is ~1.25x)
     assert abs(sa["median"] - sb["median"]) < 5 * 1.25 * np.sqrt(2) * error
     assert abs(sa["std"] - sb["std"]) < 0.1 * sa["std"]
