@@ -481,14 +481,20 @@ def run_emcee(logpost: LogPosterior, initial: np.ndarray, nsteps: int, seed: int
     """emcee with DE/DE-snooker moves; resumes an HDF5 chain at ``path``.
 
     Every :data:`THIN`-th step is stored (``nsteps`` counts all steps; writing each step to
-    HDF5 would cost more than the sampling)."""
+    HDF5 would cost more than the sampling), through xfit's checkpointed backend
+    (:func:`~xfit.inference.mcmc.backend.checkpointed_backend_class`: the stored steps written in
+    batches at least once a second, each with its random state, so that a kill loses at most
+    that batch and never the consistency of the file)."""
     import emcee
+    import h5py
+
+    from ..inference.mcmc.backend import checkpointed_backend_class
 
     nwalkers, ndim = initial.shape
     backend = None
     done = 0
     if path is not None:
-        backend = emcee.backends.HDFBackend(str(path))
+        backend = checkpointed_backend_class()(str(path))
         try:
             done = backend.iteration
         except (OSError, KeyError):
@@ -498,6 +504,11 @@ def run_emcee(logpost: LogPosterior, initial: np.ndarray, nsteps: int, seed: int
         elif backend.shape != (nwalkers, ndim):
             raise InputError(f"the chain in {path.parent} has {backend.shape[0]} walkers; use --walkers "
                              f"{backend.shape[0]} to resume it, or --no-resume")
+        else:
+            with h5py.File(path, "r") as f:
+                per_step_rows = "accepted_total" in f[backend.name]
+            if not per_step_rows:  # written by emcee's own backend (an older xfit): continued with it
+                backend = emcee.backends.HDFBackend(str(path))
     # emcee's moves and sampler without their loops over walkers (the same chain, bit for bit)
     from ..inference.mcmc import vectorised
 
@@ -507,10 +518,15 @@ def run_emcee(logpost: LogPosterior, initial: np.ndarray, nsteps: int, seed: int
     n_store = nsteps // THIN
     if done < n_store:
         start = backend.get_last_sample() if done > 0 else initial
-        with Progress(n_store, "xfit belle2 posterior: emcee", unit=f"x{THIN} steps", initial=done,
-                      enabled=log is not None, log=log) as bar:
-            for _ in sampler.sample(start, iterations=n_store - done, progress=False, store=True, thin_by=THIN):
-                bar.update()
+        try:
+            with Progress(n_store, "xfit belle2 posterior: emcee", unit=f"x{THIN} steps", initial=done,
+                          enabled=log is not None, log=log) as bar:
+                for _ in sampler.sample(start, iterations=n_store - done, progress=False, store=True,
+                                        thin_by=THIN):
+                    bar.update()
+        finally:  # also on Ctrl-C: keep every stored step
+            if hasattr(backend, "flush"):
+                backend.flush()
     return sampler
 
 
