@@ -138,6 +138,15 @@ def test_vectorised_sampler_gives_emcee_s_chain_bit_for_bit(moves):
             assert (a is None and b is None) or np.array_equal(a, b)
     with pytest.raises(ValueError, match="NaN"):
         _run(vectorised.EnsembleSampler, make(vectorised), lambda t: np.full(len(t), np.nan), 16)
+    # in memory the steps carry no copy of the random state: a run continued there is one run
+    one = vectorised.EnsembleSampler(24, 2, lp, vectorize=True, moves=make(vectorised))
+    one._random.seed(7)
+    one.run_mcmc(stock[0][0], 30)
+    two = vectorised.EnsembleSampler(24, 2, lp, vectorize=True, moves=make(vectorised))
+    two._random.seed(7)
+    two.run_mcmc(stock[0][0], 10)
+    two.run_mcmc(None, 20)
+    assert np.array_equal(one.get_chain(), two.get_chain()) and two.get_last_sample().random_state is None
 
 
 def test_autocorrelation_time_is_emcee_s():
