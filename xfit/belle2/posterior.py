@@ -311,23 +311,24 @@ class MarginalSurface:
         self.sm_free = len(grid.mu) > 1
 
     def __call__(self, mX, BR, mu=None) -> np.ndarray:
-        mX, BR = np.broadcast_arrays(np.asarray(mX, float), np.asarray(BR, float))
+        mX, BR = np.asarray(mX, float), np.asarray(BR, float)
+        if mX.shape != BR.shape:
+            mX, BR = np.broadcast_arrays(mX, BR)
         shape = mX.shape
-        q2 = np.clip(mX.reshape(-1) ** 2, self.breaks[0], self.breaks[-1])
-        b = np.clip(BR.reshape(-1) / BR_UNIT, self.mu_X[0], self.mu_X[-1])
+        q2 = _clip(mX.reshape(-1) ** 2, self.breaks[0], self.breaks[-1])
+        b = _clip(BR.reshape(-1) / BR_UNIT, self.mu_X[0], self.mu_X[-1])
         n = q2.size
-        iv = np.clip(np.searchsorted(self.breaks, q2, side="right") - 1, 0, len(self.breaks) - 2)
-        cols = 2 * iv[:, None] + np.arange(3)[None, :]  # (n, 3)
-        kb = np.clip(np.searchsorted(self.mu_X, b, side="right") - 1, 0, len(self.mu_X) - 2)
+        first = 2 * _clip(np.searchsorted(self.breaks, q2, side="right") - 1, 0, len(self.breaks) - 2)
+        kb = _clip(np.searchsorted(self.mu_X, b, side="right") - 1, 0, len(self.mu_X) - 2)
         dx = (b - self.mu_X[kb])[:, None, None]
-        cc = self.c[:, kb[:, None], cols]  # (4, n, 3, nmu)
+        cc = self.c[:, kb[:, None], first[:, None] + _THREE]  # (4, n, 3, nmu)
         vals = ((cc[0] * dx + cc[1]) * dx + cc[2]) * dx + cc[3]  # (n, 3, nmu)
         if self.sm_free:
             m = np.broadcast_to(np.asarray(1.0 if mu is None else mu, float), shape).reshape(-1)
-            vals = _lagrange4(self.mu, vals, np.clip(m, self.mu[0], self.mu[-1]))
+            vals = _lagrange4(self.mu, vals, _clip(m, self.mu[0], self.mu[-1]))
         else:
             vals = vals[:, :, 0]
-        x0, x1, x2 = (self.q2[cols[:, k]] for k in range(3))
+        x0, x1, x2 = self.q2[first], self.q2[first + 1], self.q2[first + 2]
         w0 = (q2 - x1) * (q2 - x2) / ((x0 - x1) * (x0 - x2))
         w1 = (q2 - x0) * (q2 - x2) / ((x1 - x0) * (x1 - x2))
         w2 = (q2 - x0) * (q2 - x1) / ((x2 - x0) * (x2 - x1))
@@ -335,19 +336,33 @@ class MarginalSurface:
         return out.reshape(shape) if shape else float(out[0]) if n == 1 else out
 
 
+_THREE = np.arange(3)
+
+
+def _clip(x, low, high):
+    """``np.clip`` (the same values) without its overhead on the few points of a sampler's call."""
+    return np.minimum(np.maximum(x, low), high)
+
+
 def _lagrange4(nodes: np.ndarray, vals: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Cubic Lagrange interpolation in the last axis of ``vals`` (n, 3, k) at x (n,)."""
-    k = np.clip(np.searchsorted(nodes, x, side="right") - 2, 0, len(nodes) - 4)
-    idx = k[:, None] + np.arange(4)[None, :]  # (n, 4)
+    """Cubic Lagrange interpolation in the last axis of ``vals`` (n, 3, k) at x (n,): the weight
+    of node a is prod_{b != a} (x - x_b) / (x_a - x_b), the products taken in the order of b."""
+    k = _clip(np.searchsorted(nodes, x, side="right") - 2, 0, len(nodes) - 4)
+    idx = k[:, None] + _FOUR  # (n, 4)
     xs = nodes[idx]
-    out = np.zeros(vals.shape[:2])
-    for a in range(4):
-        w = np.ones_like(x)
-        for bb in range(4):
-            if bb != a:
-                w = w * (x - xs[:, bb]) / (xs[:, a] - xs[:, bb])
-        out += w[:, None] * np.take_along_axis(vals, idx[:, None, a:a + 1].repeat(3, axis=1), axis=2)[..., 0]
-    return out
+    t = x[:, None]
+    w = np.ones_like(xs)
+    for j in range(1, 4):  # the j-th factor of every weight: b = j - 1 below a, b = j above
+        b = _OTHER[j - 1]
+        w = w * (t - xs[:, b]) / (xs - xs[:, b])
+    v = np.take_along_axis(vals, idx[:, None, :], axis=2)  # (n, 3, 4)
+    return ((w[:, 0, None] * v[:, :, 0] + w[:, 1, None] * v[:, :, 1]) + w[:, 2, None] * v[:, :, 2]) \
+        + w[:, 3, None] * v[:, :, 3]
+
+
+_FOUR = np.arange(4)
+#: _OTHER[j - 1][a]: the node b of the j-th factor of node a's weight (b runs over 0..3 without a)
+_OTHER = [np.where(j - 1 < _FOUR, j - 1, j) for j in range(1, 4)]
 
 
 class SurfaceLogLikelihood:
@@ -466,14 +481,20 @@ def run_emcee(logpost: LogPosterior, initial: np.ndarray, nsteps: int, seed: int
     """emcee with DE/DE-snooker moves; resumes an HDF5 chain at ``path``.
 
     Every :data:`THIN`-th step is stored (``nsteps`` counts all steps; writing each step to
-    HDF5 would cost more than the sampling)."""
+    HDF5 would cost more than the sampling), through xfit's checkpointed backend
+    (:func:`~xfit.inference.mcmc.backend.checkpointed_backend_class`: the stored steps written in
+    batches at least once a second, each with its random state, so that a kill loses at most
+    that batch and never the consistency of the file)."""
     import emcee
+    import h5py
+
+    from ..inference.mcmc.backend import checkpointed_backend_class
 
     nwalkers, ndim = initial.shape
     backend = None
     done = 0
     if path is not None:
-        backend = emcee.backends.HDFBackend(str(path))
+        backend = checkpointed_backend_class()(str(path))
         try:
             done = backend.iteration
         except (OSError, KeyError):
@@ -483,16 +504,29 @@ def run_emcee(logpost: LogPosterior, initial: np.ndarray, nsteps: int, seed: int
         elif backend.shape != (nwalkers, ndim):
             raise InputError(f"the chain in {path.parent} has {backend.shape[0]} walkers; use --walkers "
                              f"{backend.shape[0]} to resume it, or --no-resume")
-    moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
-    sampler = emcee.EnsembleSampler(nwalkers, ndim, logpost, vectorize=True, moves=moves, backend=backend)
+        else:
+            with h5py.File(path, "r") as f:
+                per_step_rows = "accepted_total" in f[backend.name]
+            if not per_step_rows:  # written by emcee's own backend (an older xfit): continued with it
+                backend = emcee.backends.HDFBackend(str(path))
+    # emcee's moves and sampler without their loops over walkers (the same chain, bit for bit)
+    from ..inference.mcmc import vectorised
+
+    moves = [(vectorised.DEMove(), 0.8), (vectorised.DESnookerMove(), 0.2)]
+    sampler = vectorised.EnsembleSampler(nwalkers, ndim, logpost, vectorize=True, moves=moves, backend=backend)
     sampler._random.seed(seed)  # noqa: SLF001 - emcee's documented way is a global seed; keep it local
     n_store = nsteps // THIN
     if done < n_store:
         start = backend.get_last_sample() if done > 0 else initial
-        with Progress(n_store, "xfit belle2 posterior: emcee", unit=f"x{THIN} steps", initial=done,
-                      enabled=log is not None, log=log) as bar:
-            for _ in sampler.sample(start, iterations=n_store - done, progress=False, store=True, thin_by=THIN):
-                bar.update()
+        try:
+            with Progress(n_store, "xfit belle2 posterior: emcee", unit=f"x{THIN} steps", initial=done,
+                          enabled=log is not None, log=log) as bar:
+                for _ in sampler.sample(start, iterations=n_store - done, progress=False, store=True,
+                                        thin_by=THIN):
+                    bar.update()
+        finally:  # also on Ctrl-C: keep every stored step
+            if hasattr(backend, "flush"):
+                backend.flush()
     return sampler
 
 
@@ -633,11 +667,15 @@ def write_outputs(res: PosteriorResult, out: Path) -> list[Path]:
                  f"# HPD thresholds on the mass per cell: 68% {mesh.levels['68']:.6e}, 95% {mesh.levels['95']:.6e}\n")
         w = csv.writer(fh)
         w.writerow(["mX_GeV", "BR", "posterior_mass", "in_hpd68", "in_hpd95"])
-        # the rows as csv.writer writes them (no field needs quoting), formatted in one pass
-        l68, l95 = mesh.levels["68"], mesh.levels["95"]
-        brs = [f"{br:.6g}" for br in mesh.BR]
-        fh.write("".join(f"{mx:.6g},{br},{m:.6e},{int(m >= l68)},{int(m >= l95)}{w.dialect.lineterminator}"
-                         for mx, row in zip(mesh.mX, mesh.mass) for br, m in zip(brs, row)))
+        # the rows as csv.writer writes them (no field needs quoting), formatted in one pass: the
+        # mX and BR fields and the HPD flags are formatted once each, only the mass once per cell
+        eol = w.dialect.lineterminator
+        flags = [f",{int(hpd68)},{int(hpd95)}{eol}" for hpd68 in (False, True) for hpd95 in (False, True)]
+        which = (2 * (mesh.mass >= mesh.levels["68"]) + (mesh.mass >= mesh.levels["95"])).tolist()
+        brs = [f",{br:.6g}," for br in mesh.BR]
+        for mx, row, flag_row in zip(mesh.mX, mesh.mass.tolist(), which):
+            first = f"{mx:.6g}"
+            fh.write("".join([first + br + format(m, ".6e") + flags[k] for br, m, k in zip(brs, row, flag_row)]))
     paths.append(p)
     p = out / SUMMARY_FILE
     p.write_text(json.dumps(res.summary, indent=1, default=float))

@@ -34,7 +34,6 @@ terms, evidences are comparable only for the *same* terms; Bayes factors are.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -44,6 +43,7 @@ from scipy.special import logsumexp
 
 from ..errors import ConvergenceError, InputError
 from .mcmc import ModelLogLikelihood, check_prior_domain, min_walkers, positive_int, sample
+from .mcmc.autocorr import integrated_time
 from .priors import PriorSet, as_prior_set
 
 
@@ -183,8 +183,6 @@ def integrate_ladder(betas, mean, var, se_mean=None, se_var=None, power: float |
 def _rung_statistics(lnl: np.ndarray, iid: bool = False) -> tuple[float, float, float, float, float]:
     """(mean, variance, s.e. of the mean, s.e. of the variance, tau) of ln L samples
     (nsteps, nwalkers) of one rung."""
-    import emcee
-
     x = np.asarray(lnl, dtype=float)
     flat = x.reshape(-1)
     mean, var = float(flat.mean()), float(flat.var())
@@ -193,9 +191,7 @@ def _rung_statistics(lnl: np.ndarray, iid: bool = False) -> tuple[float, float, 
         tau = 1.0
         se, se_var = math.sqrt(var / flat.size), math.sqrt(max(m4 - var ** 2, 0.0) / flat.size)
         return mean, var, se, se_var, tau
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tau = float(emcee.autocorr.integrated_time(x[:, :, None], tol=0, quiet=True)[0]) if var > 0 else 1.0
+    tau = float(integrated_time(x)[0]) if var > 0 else 1.0
     if not math.isfinite(tau) or tau < 1:
         tau = 1.0
     n_eff = flat.size / tau

@@ -1,10 +1,12 @@
 """Posterior sampling with emcee: vectorised, resumable, reproducible.
 
 Modules: :mod:`.posterior` (the log-probability), :mod:`.chain` (the :class:`Chain` result
-and its diagnostics), :mod:`.backend` (the resumable HDF5 chain file), :mod:`.sampler`
-(:func:`sample`, :func:`sample_model`).
+and its diagnostics), :mod:`.autocorr` (the autocorrelation time), :mod:`.backend` (the
+resumable HDF5 chain file), :mod:`.vectorised` (emcee's sampler and moves without loops over
+walkers), :mod:`.sampler` (:func:`sample`, :func:`sample_model`).
 
-* The log-probability is **vectorised**: emcee is built with ``vectorize=True`` and hands the
+* The log-probability is **vectorised**: emcee (with its accept/reject step on arrays,
+  :mod:`.vectorised`, the same chains bit for bit) is built with ``vectorize=True`` and hands the
   whole (half-)ensemble to :class:`LogPosterior`, which evaluates the model's predictions and
   the likelihood once on arrays (no Python loop per walker).  It returns ``ln prior +
   beta ln L`` and, as an emcee *blob*, ``ln L`` itself (stored with the chain; the
@@ -19,7 +21,7 @@ and its diagnostics), :mod:`.backend` (the resumable HDF5 chain file), :mod:`.sa
 * **Reproducible**: ``np.random.default_rng(seed)`` draws the seed of emcee's random state
   and then the initial positions.
 * **Diagnostics**: integrated autocorrelation time with emcee's estimator
-  (:func:`emcee.autocorr.integrated_time`) on the chain after burn-in, the acceptance
+  (:func:`.autocorr.integrated_time`: all walkers' FFTs at once) on the chain after burn-in, the acceptance
   fraction, and a :class:`ChainTooShortWarning` when the chain after burn-in is shorter
   than 50 tau (emcee's own rule of thumb).
 * **Results**: credible intervals (median, 16/84, 2.5/97.5 % quantiles; highest posterior

@@ -12,6 +12,7 @@ import numpy as np
 
 from ...errors import DataError, InputError
 from ..priors import PriorSet
+from .autocorr import integrated_time
 from .posterior import ModelLogLikelihood
 
 #: a chain after burn-in shorter than this many autocorrelation times triggers a warning
@@ -144,12 +145,8 @@ class Chain:
         """Integrated autocorrelation time per parameter (emcee's estimator, in steps) on
         the chain after ``discard`` steps; warns :class:`ChainTooShortWarning` when that
         chain is shorter than 50 tau."""
-        import emcee
-
         chain = self.get_chain(discard)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tau = np.asarray(emcee.autocorr.integrated_time(chain, tol=0, quiet=True), dtype=float)
+        tau = integrated_time(chain)
         n = chain.shape[0]
         if warn:
             worst = float(np.max(tau)) if np.all(np.isfinite(tau)) else math.inf

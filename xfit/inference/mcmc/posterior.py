@@ -130,8 +130,11 @@ class LogPosterior:
                 vals = np.asarray(self.log_likelihood(theta[ok]), dtype=float).reshape(-1)
                 lnl[ok] = np.where(np.isfinite(vals), vals, -np.inf)
         good = np.isfinite(lnl)  # lnl is -inf wherever lp is
-        with np.errstate(invalid="ignore"):  # beta = 0 times -inf: those points are set below
-            out[:, 0] = np.where(good, lp + self.beta * lnl, -np.inf)
+        if good.all():  # the common case again: no -inf to mask
+            out[:, 0] = lp + self.beta * lnl
+        else:
+            with np.errstate(invalid="ignore"):  # beta = 0 times -inf: those points are set below
+                out[:, 0] = np.where(good, lp + self.beta * lnl, -np.inf)
         out[:, 1] = lnl
         return out
 

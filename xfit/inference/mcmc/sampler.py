@@ -21,9 +21,11 @@ from .posterior import LogPosterior, ModelLogLikelihood, NuisanceLogLikelihood, 
 #: against ~25-30 for emcee's default stretch move (available as "stretch").  emcee 3.1's
 #: DESnookerMove is *not* used: it samples a 2D unit Gaussian with variance 0.90 (its
 #: "unit" vector is delta/sqrt(|delta|)), a bias xfit's tests would catch.
+#: Each is emcee's move with the accept/reject loop over walkers done on arrays
+#: (:mod:`.vectorised`: the same chains, bit for bit).
 MOVES = {
-    "de": lambda emcee: emcee.moves.DEMove(),
-    "stretch": lambda emcee: emcee.moves.StretchMove(),
+    "de": lambda vectorised: vectorised.DEMove(),
+    "stretch": lambda vectorised: vectorised.StretchMove(),
 }
 
 
@@ -104,8 +106,6 @@ def sample(log_likelihood: Callable[[np.ndarray], np.ndarray], priors: PriorSet,
     ``moves``: "de" (differential evolution, default) or "stretch" (see
     :data:`MOVES`).  The file is written at least every ``checkpoint_seconds``.
     """
-    import emcee
-
     if not isinstance(priors, PriorSet):
         raise InputError("priors must be a PriorSet")
     nsteps = positive_int(nsteps, "number of steps")
@@ -148,8 +148,10 @@ def sample(log_likelihood: Callable[[np.ndarray], np.ndarray], priors: PriorSet,
                 f.attrs["xfit_settings"] = json.dumps(full_settings, sort_keys=True)
         backend = checkpointed_backend_class()(str(path), name="mcmc", checkpoint_seconds=checkpoint_seconds)
 
-    sampler = emcee.EnsembleSampler(nwalkers, ndim, logpost, vectorize=True, backend=backend,
-                                    moves=MOVES[moves](emcee))
+    from . import vectorised
+
+    sampler = vectorised.EnsembleSampler(nwalkers, ndim, logpost, vectorize=True, backend=backend,
+                                         moves=MOVES[moves](vectorised))
     steps_run = 0
     try:
         if resumed:
