@@ -564,7 +564,7 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
                   n_check: int = 20, seed: int = 0, log: Callable[[str], None] | None = None,
                   kx: KXModel | None = None) -> PosteriorResult:
     """Grid -> dynesty evidence -> emcee posterior -> summary (and files in ``out``)."""
-    from ..inference.nested import nested_evidence
+    from ..inference.nested import min_live_points, nested_evidence
 
     t_cpu = time.process_time()
     outp = Path(out) if out is not None else None
@@ -578,6 +578,8 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
     ndim = len(settings.names)
     if nwalkers < 2 * ndim + 2 or nwalkers % 2:
         raise InputError(f"--walkers must be even and >= {2 * ndim + 2}, got {nwalkers}")
+    if isinstance(nlive, bool) or not isinstance(nlive, (int, np.integer)) or nlive < min_live_points(ndim):
+        raise InputError(f"--nlive must be an integer >= {min_live_points(ndim)}, got {nlive!r}")
     if outp is not None:  # after every check of the options: bad input leaves no folder behind
         _check_out(outp, settings, resume)
     if kx is None:

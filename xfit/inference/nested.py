@@ -86,6 +86,12 @@ class NestedResult:
                 "n_iterations": self.n_iterations, "nlive": self.nlive}
 
 
+def min_live_points(ndim: int) -> int:
+    """The fewest live points :func:`nested_evidence` accepts in ``ndim`` dimensions (dynesty's
+    bounding ellipsoids need more points than dimensions; 2 ndim + 2 as for emcee's walkers)."""
+    return 2 * int(ndim) + 2
+
+
 def nested_evidence(log_likelihood: Callable[[np.ndarray], float], priors: PriorSet, nlive: int = DEFAULT_NLIVE,
                     dlogz: float = DEFAULT_DLOGZ, seed: int | None = 0,
                     checkpoint_file: str | os.PathLike | None = None,
@@ -102,8 +108,8 @@ def nested_evidence(log_likelihood: Callable[[np.ndarray], float], priors: Prior
     if not isinstance(priors, PriorSet):
         raise InputError("priors must be a PriorSet")
     nlive = int(nlive)
-    if nlive < 2 * priors.ndim + 2:
-        raise InputError(f"nested sampling needs at least {2 * priors.ndim + 2} live points, got {nlive}")
+    if nlive < min_live_points(priors.ndim):
+        raise InputError(f"nested sampling needs at least {min_live_points(priors.ndim)} live points, got {nlive}")
     if not (dlogz > 0 and math.isfinite(dlogz)):
         raise InputError(f"the stopping criterion dlogz must be > 0, got {dlogz}")
     lnl = FiniteLogLikelihood(log_likelihood)
