@@ -125,12 +125,12 @@ def run_python(code: str, env: dict) -> str:
 
 
 def test_cache_hit_imports_neither_pyhf_nor_jsonschema(tmp_path, cache_home):
-    """One fresh process (the entry point's imports are process-level): the Belle II and a toy
-    model from a cache filled beforehand (here, by the same code) import neither pyhf nor
-    jsonschema; then, with an empty cache in the same process, the same models are built by pyhf
-    after validating (both imported: the check above can see an import) and give the same -ln L.
-    (One process instead of a cold one and a warm one: the cold half needs no fresh process, as
-    nothing before it is imported.)"""
+    """One fresh process (imports are process-level): the Belle II and a toy model from a cache
+    filled beforehand (here, by the same code) import neither pyhf nor jsonschema; then, with an
+    empty cache in the same process, the same models are built by pyhf after validating (both
+    imported: the check above can see an import) and give the same -ln L.  One process instead
+    of a cold one and a warm one: the warm half runs first, so nothing the cold half imports can
+    reach it, and it shows that pyhf and jsonschema were not imported before the cold half."""
     from xfit.histfactory import from_workspace
 
     path = tmp_path / "toy.json"
