@@ -99,6 +99,10 @@ def test_run_fig2_scan_via_cli(tmp_path, capsys):
 
 def test_run_fig1_limits(tmp_path):
     a = load_analysis(REPO / "analyses" / "fig1.yaml")
+    # the PNG checked below only: the PDF of a limits figure (plot_limits, ~0.35 s here) is written
+    # by the session's `xfit reproduce fig3` (tests/conftest.py), the formats of a file by test_run_fig2_scan_via_cli
+    assert a.output["formats"] == ["png", "pdf"]
+    a.output["formats"] = ["png"]
     summary = run_analysis(a, out_dir=tmp_path, progress=False)
     assert set(summary["limits"]) == {"na62_k_pi", "koto_kl_pi0"}
     c = summary["limits"]["na62_k_pi"]
@@ -110,6 +114,9 @@ def test_run_derived_scan_and_resume(tmp_path):
     raw = yaml.safe_load((REPO / "analyses" / "profile_br_z.yaml").read_text())
     raw["scan"]["axes"]["BR(Z->gammaX)"]["n"] = 8
     raw["scan"]["chunk_size"] = 3
+    # one figure format: resuming is about the chunks, and the PDF of a 1D scan is written by the
+    # `xfit scan` tests (tests/cli/test_scan.py); PNG keeps the figure step in both runs
+    raw["output"]["formats"] = ["png"]
     a = validate_analysis(raw, "inline", stem="brz")
     first = run_analysis(a, out_dir=tmp_path, executor="serial", progress=False)
     chunks = tmp_path / "brz.chunks.jsonl"
@@ -181,6 +188,7 @@ def test_defaults_are_the_values_used():
 def test_model_summary_describes_the_model(tmp_path):
     raw = yaml.safe_load((REPO / "analyses" / "profile_1d.yaml").read_text())
     raw["scan"]["axes"] = {"gX_AYY": {"min": -0.1, "max": 0.1, "n": 3}}
+    raw["output"]["formats"] = ["png"]  # the summary is the subject (PDFs of 1D scans: tests/cli/test_scan.py)
     summary = run_analysis(validate_analysis(raw, "inline", stem="p1"), out_dir=tmp_path, executor="serial",
                            progress=False)
     assert summary["model"]["name"] == "eft-plane" and summary["model"]["loop_normalisation"] == "derived"

@@ -33,14 +33,22 @@ def exported(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def stock(exported):
+    """The exported files read by stock pyhf: (pyhf.Workspace, pyhf.PatchSet), each validated
+    against its schema once for the module (the tests only read them: ``PatchSet.apply``
+    builds a new workspace)."""
+    out, paths = exported
+    return (pyhf.Workspace(json.loads(paths["workspace"].read_text())),
+            pyhf.PatchSet(json.loads(paths["patchset"].read_text())))
+
+
+@pytest.fixture(scope="module")
 def kx():
     return KXModel()
 
 
-def test_files_validate_with_pyhf(exported):
-    out, paths = exported
-    ws = pyhf.Workspace(json.loads(paths["workspace"].read_text()))
-    ps = pyhf.PatchSet(json.loads(paths["patchset"].read_text()))
+def test_files_validate_with_pyhf(stock):
+    ws, ps = stock
     model = ws.model()
     assert model.config.poi_name == "mu_X" and len(ps.patches) == 3
     assert "mu" in model.config.par_order and model.config.suggested_fixed()[model.config.par_slice("mu").start]
@@ -49,10 +57,8 @@ def test_files_validate_with_pyhf(exported):
 
 
 @pytest.mark.parametrize("mX", [0.5, 2.1, 3.3])
-def test_stock_pyhf_nll_equals_xfit_at_xfit_best_fit(exported, kx, mX):
-    out, paths = exported
-    ws = pyhf.Workspace(json.loads(paths["workspace"].read_text()))
-    ps = pyhf.PatchSet(json.loads(paths["patchset"].read_text()))
+def test_stock_pyhf_nll_equals_xfit_at_xfit_best_fit(stock, kx, mX):
+    ws, ps = stock
     ws_m = ps.apply(ws, [mX])
     model = ws_m.model()
     kx.set_mass(mX)

@@ -4,6 +4,7 @@ The Belle II tests need $XFIT_DATA_DIR (set by conftest) and fail, never skip, w
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 from pathlib import Path
@@ -73,14 +74,28 @@ def pyhf_numpy(tolerance=1e-5):
     return pyhf
 
 
+def stock_model(spec: dict, poi: str | None = None):
+    """(pyhf.Workspace, pyhf.Model, data) of ``spec`` by stock pyhf (numpy backend), built and
+    schema-validated once per content for the whole module (pyhf's fits and hypotests only read
+    them); ``poi`` as ``Workspace.model(poi_name=...)``."""
+    return _stock_model(json.dumps(spec, sort_keys=True), poi)
+
+
+@functools.cache
+def _stock_model(text: str, poi: str | None):
+    import pyhf  # callers set the numpy backend (pyhf_numpy)
+
+    ws = pyhf.Workspace(json.loads(text))
+    m = ws.model() if poi is None else ws.model(poi_name=poi)
+    return ws, m, ws.data(m)
+
+
 def test_fit_agrees_with_pyhf(ws_file, capsys):
     path, spec = ws_file
     out = run_json(capsys, "fit", str(path))
     assert set(out) == {"twice_nll", "parameters", "converged", "fit_seconds"} and out["converged"]
     pyhf = pyhf_numpy()
-    ws = pyhf.Workspace(spec)
-    m = ws.model()
-    data = ws.data(m)
+    ws, m, data = stock_model(spec)
     pars, twice_nll = pyhf.infer.mle.fit(data, m, return_fitted_val=True)
     assert list(out["parameters"]) == list(m.config.par_names)  # e.g. staterror_cr[0]
     assert out["twice_nll"] == pytest.approx(float(twice_nll), abs=1e-3)
@@ -98,9 +113,8 @@ def test_cls_agrees_with_pyhf_hypotest(ws_file, capsys, mu):
     out = run_json(capsys, "cls", str(path), "--poi-value", str(mu))
     assert set(out) == {"CLs_obs", "CLs_exp"} and len(out["CLs_exp"]) == 5
     pyhf = pyhf_numpy()
-    ws = pyhf.Workspace(spec)
-    m = ws.model()
-    obs, exp = pyhf.infer.hypotest(mu, ws.data(m), m, test_stat="qtilde", return_expected_set=True)
+    ws, m, data = stock_model(spec)
+    obs, exp = pyhf.infer.hypotest(mu, data, m, test_stat="qtilde", return_expected_set=True)
     assert out["CLs_obs"] == pytest.approx(float(obs), abs=1e-3)
     assert out["CLs_exp"] == pytest.approx([float(e) for e in exp], abs=1e-3)
     assert out["CLs_exp"] == sorted(out["CLs_exp"])
@@ -114,11 +128,10 @@ def test_limit_is_where_pyhf_cls_crosses(ws_file, capsys):
     assert set(out) == {"obs_limit", "exp_limits"} and len(out["exp_limits"]) == 5
     assert out["exp_limits"] == sorted(out["exp_limits"])
     pyhf = pyhf_numpy()
-    ws = pyhf.Workspace(spec)
-    m = ws.model()
-    obs = pyhf.infer.hypotest(out["obs_limit"], ws.data(m), m, test_stat="qtilde")
+    ws, m, data = stock_model(spec)
+    obs = pyhf.infer.hypotest(out["obs_limit"], data, m, test_stat="qtilde")
     assert float(obs) == pytest.approx(0.05, abs=1e-3)
-    _, exp = pyhf.infer.hypotest(out["exp_limits"][2], ws.data(m), m, test_stat="qtilde",
+    _, exp = pyhf.infer.hypotest(out["exp_limits"][2], data, m, test_stat="qtilde",
                                  return_expected_set=True)
     assert float(exp[2]) == pytest.approx(0.05, abs=1e-3)
     # --cl changes the level: a 90 % CL limit is lower
@@ -148,9 +161,9 @@ def test_poi_and_measurement_options(tmp_path, capsys):
     assert a["twice_nll"] == pytest.approx(b["twice_nll"], rel=1e-12)
     # --poi: CLs for the cross-section normsys instead of mu
     pyhf = pyhf_numpy()
-    m = pyhf.Workspace(spec).model(poi_name="xsec")
+    _, m, data = stock_model(spec, poi="xsec")
     out = run_json(capsys, "cls", str(path), "--poi", "xsec", "--poi-value", "1.0")
-    ref = pyhf.infer.hypotest(1.0, pyhf.Workspace(spec).data(m), m, test_stat="qtilde")
+    ref = pyhf.infer.hypotest(1.0, data, m, test_stat="qtilde")
     assert out["CLs_obs"] == pytest.approx(float(ref), abs=1e-3)
 
 

@@ -198,20 +198,33 @@ def test_kernel_policy(monkeypatch):
 
 
 def test_compiled_functions_are_cached_in_xfit_cache_unless_the_user_chose(tmp_path):
+    """A fresh process (numba reads NUMBA_CACHE_DIR when it is imported): without NUMBA_CACHE_DIR
+    the compiled functions are cached under $XDG_CACHE_HOME/xfit/numba; then, in the same
+    process, a NUMBA_CACHE_DIR of the user's, numba's configuration re-read from the environment
+    and the module executed again (as a process started with it would) keeps the user's folder
+    (one process instead of two: a module that overwrote the variable, or numba's setting, fails
+    here as it did in a second process)."""
     import os
     import subprocess
     import sys
 
-    code = ("import xfit.histfactory.kernel_numba as kn\n"
-            "print(kn._value_grad._cache._cache_path)")
+    code = ("import importlib, os\n"
+            "import xfit.histfactory.kernel_numba as kn\n"
+            "print(kn._value_grad._cache._cache_path)\n"
+            f"os.environ['NUMBA_CACHE_DIR'] = {str(tmp_path / 'mine')!r}\n"
+            "import numba.core.config\n"
+            "numba.core.config.reload_config()\n"
+            "kn = importlib.reload(kn)\n"
+            "print(kn._value_grad._cache._cache_path)\n"
+            "print(os.environ['NUMBA_CACHE_DIR'])\n")
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
     env["PYTHONPATH"] = os.pathsep.join(sys.path)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip().startswith(str(tmp_path / "xdg" / "xfit" / "numba"))
-    env["NUMBA_CACHE_DIR"] = str(tmp_path / "mine")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip().startswith(str(tmp_path / "mine"))
+    default, chosen, variable = out.stdout.strip().splitlines()
+    assert default.startswith(str(tmp_path / "xdg" / "xfit" / "numba"))
+    # the module left the user's variable as it was (what numba reads when a process imports it)
+    assert chosen.startswith(str(tmp_path / "mine")) and variable == str(tmp_path / "mine")
 
 
 def test_belle2_signal_model_with_relative_histosys_agrees(monkeypatch):

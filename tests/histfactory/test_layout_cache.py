@@ -125,22 +125,37 @@ def run_python(code: str, env: dict) -> str:
 
 
 def test_cache_hit_imports_neither_pyhf_nor_jsonschema(tmp_path, cache_home):
+    """One fresh process (imports are process-level): the Belle II and a toy model from a cache
+    filled beforehand (here, by the same code) import neither pyhf nor jsonschema; then, with an
+    empty cache in the same process, the same models are built by pyhf after validating (both
+    imported: the check above can see an import) and give the same -ln L.  One process instead
+    of a cold one and a warm one: the warm half runs first, so nothing the cold half imports can
+    reach it, and it shows that pyhf and jsonschema were not imported before the cold half."""
+    from xfit.histfactory import from_workspace
+
     path = tmp_path / "toy.json"
     path.write_text(json.dumps(toy_workspace()))
+    filled = [HistFactoryModel(files.load_workspace()), from_workspace(path)]  # what fit.load_model() builds
+    assert [from_cache(m) for m in filled] == [False, False] and len(entries(cache_home)) == 2
     code = (
-        "import sys, json\n"
+        "import os, sys, json\n"
         "from xfit.belle2 import fit\n"
         "from xfit.histfactory import from_workspace\n"
-        f"m = fit.load_model(); t = from_workspace({str(path)!r})\n"
-        "print(json.dumps([m._pyhf[0] is None, t._pyhf[0] is None, 'pyhf' in sys.modules,"
-        " 'jsonschema' in sys.modules, m.nll(m.init), t.nll(t.init)]))\n"
+        "def models():\n"
+        f"    m = fit.load_model(); t = from_workspace({str(path)!r})\n"
+        "    return [m._pyhf[0] is None, t._pyhf[0] is None, 'pyhf' in sys.modules,"
+        " 'jsonschema' in sys.modules, m.nll(m.init), t.nll(t.init)]\n"
+        "warm = models()\n"
+        f"os.environ['XDG_CACHE_HOME'] = {str(tmp_path / 'empty')!r}\n"
+        "fit._MODELS.clear()\n"
+        "print(json.dumps([warm, models()]))\n"
     )
     env = {"XDG_CACHE_HOME": str(cache_home.parent.parent)}
-    cold = json.loads(run_python(code, env))
-    warm = json.loads(run_python(code, env))
+    warm, cold = json.loads(run_python(code, env))
     assert cold[:4] == [False, False, True, True]
     assert warm[:4] == [True, True, False, False]
-    assert warm[4:] == cold[4:]
+    assert warm[4:] == cold[4:] == [m.nll(m.init) for m in filled]
+    assert len(entries(tmp_path / "empty" / "xfit" / "models")) == 2  # the cold half filled the empty cache
 
 
 def test_corrupt_or_foreign_entry_is_ignored_and_rewritten(cache_home):

@@ -123,15 +123,16 @@ def signal_templates(spec: dict) -> dict[str, np.ndarray]:
 def check_workspace_spec(spec) -> None:
     """Content checks of the workspace (raises ValueError with the reason).
 
-    pyhf schema validation (``pyhf.Workspace``), the five channels with 9, 3, 9, 3, 6 bins,
-    observations of matching lengths, the SM signal samples and the POI ``mu``.
+    pyhf schema validation (as ``pyhf.Workspace``; once per content, see
+    :func:`xfit.histfactory.workspace.validate_schema`), the five channels with 9, 3, 9, 3, 6
+    bins, observations of matching lengths, the SM signal samples and the POI ``mu``.
     """
-    import pyhf
+    from ..histfactory.workspace import validate_schema
 
     if not isinstance(spec, dict):
         raise ValueError("not a JSON object")
     try:
-        ws = pyhf.Workspace(spec)
+        validate_schema(spec)
     except Exception as exc:  # pyhf raises several exception types on schema problems
         raise ValueError(f"not a valid pyhf workspace ({type(exc).__name__}: {str(exc)[:200]})") from None
     names = channel_name_map(spec)
@@ -145,7 +146,7 @@ def check_workspace_spec(spec) -> None:
         if len(obs.get(ch["name"], [])) != nbins:
             raise ValueError(f"observation of channel {ch['name']} does not have {nbins} bins")
     signal_templates(spec)
-    pois = {m["config"]["poi"] for m in ws.get("measurements", [])}
+    pois = {m["config"]["poi"] for m in spec.get("measurements", [])}
     if pois != {"mu"}:
         raise ValueError(f"expected parameter of interest 'mu', found {sorted(pois)}")
 

@@ -3,8 +3,9 @@
 A new contribution is given by its differential branching fraction dB/dq^2 [GeV^-2] as
 
 * a callable (vectorised in q^2 [GeV^2]) -- :class:`DifferentialSpectrum`: the 100 generated-bin
-  integrals are computed with adaptive Gauss-Kronrod quadrature (``scipy.integrate.quad``, one
-  call per bin, with optional break points such as the position of a peak);
+  integrals are computed together by adaptive Gauss-Legendre quadrature
+  (:mod:`xfit.belle2.quadrature`; a callable of scalars only: ``scipy.integrate.quad``, one call
+  per bin), with optional break points such as the position of a peak;
 * a table (q^2, dB/dq^2) -- :class:`TabulatedSpectrum`: the rate is the *linear interpolation*
   of the table (zero outside it) and its bin integrals are exact (piecewise quadratic
   antiderivative);
@@ -76,7 +77,7 @@ from scipy import integrate
 from ..errors import InputError, require_finite_number
 from ..physics.constants import C_L_SM, DEFAULT_SM
 from ..physics.kinematics import kallen
-from . import files, signal
+from . import files, quadrature, signal
 
 #: Upper end of the generated q^2 range of the number densities (GeV^2).
 Q2_GEN_MAX = float(files.Q2_GEN_EDGES[-1])
@@ -124,8 +125,8 @@ class Spectrum:
 class DifferentialSpectrum(Spectrum):
     """dB/dq^2 [GeV^-2] given by a callable of q^2 [GeV^2] (vectorised or scalar).
 
-    ``points``: q^2 values where the rate has structure (peaks, thresholds, kinks), passed to
-    ``scipy.integrate.quad`` as break points; ``epsrel``: relative accuracy of each bin integral.
+    ``points``: q^2 values where the rate has structure (peaks, thresholds, kinks), where the
+    integration intervals are cut; ``epsrel``: relative accuracy of each bin integral.
     """
 
     rate: Callable
@@ -140,7 +141,22 @@ class DifferentialSpectrum(Spectrum):
             raise InputError(f"{self.name}: dB/dq2 must be finite and >= 0, got {v!r} at q2 = {q2:.6g} GeV^2")
         return v
 
-    def integral(self, lo: float, hi: float) -> float:
+    def _f_many(self, q2: np.ndarray) -> np.ndarray:
+        """The rate at an array of q^2 (NaN where it is negative: see :meth:`_integrals`)."""
+        v = np.asarray(self.rate(q2), dtype=float)
+        return np.where(v >= 0, v, np.nan) if v.shape == q2.shape else np.full(q2.shape, np.nan)
+
+    def _integrals(self, lo, hi) -> np.ndarray:
+        """int dB/dq^2 over each [lo_i, hi_i]: all at once (:func:`.quadrature.integrals`) for a
+        vectorised rate, else (a rate of scalars only, a value not finite or negative, an
+        interval the vectorised rule does not resolve) one ``quad`` per interval, which names a
+        bad value."""
+        out = quadrature.integrals(self._f_many, lo, hi, self.points, self.epsrel)
+        if out is not None:
+            return out
+        return np.array([self._quad(a, b) for a, b in zip(lo, hi)])
+
+    def _quad(self, lo: float, hi: float) -> float:
         if hi <= lo:
             return 0.0
         pts = [p for p in self.points if lo < p < hi]
@@ -148,9 +164,12 @@ class DifferentialSpectrum(Spectrum):
                                 epsabs=0.0, epsrel=self.epsrel)
         return float(val)
 
+    def integral(self, lo: float, hi: float) -> float:
+        return float(self._integrals([lo], [hi])[0]) if hi > lo else 0.0
+
     def bin_integrals(self) -> np.ndarray:
         if self._cache is None:
-            self._cache = np.array([self.integral(a, b) for a, b in zip(signal.Q2_LO, signal.Q2_HI)])
+            self._cache = self._integrals(signal.Q2_LO, signal.Q2_HI)
         return self._cache
 
 

@@ -45,34 +45,43 @@ def load_spec(file: str) -> dict:
 
 def build_model(spec: dict, file: str, poi: str | None = None, measurement: str | None = None):
     """:class:`xfit.histfactory.HistFactoryModel` of ``spec``; ``poi`` overrides the
-    measurement's POI.  pyhf's schema and model errors become one-line errors."""
-    import pyhf
+    measurement's POI.  pyhf's schema and model errors become one-line errors.
 
+    The schema validation is pyhf's, once per workspace content (see
+    :func:`xfit.histfactory.workspace.validate_schema`): a workspace seen before neither
+    validates again nor imports pyhf (its model layout comes from the layout cache)."""
     from ..histfactory import HistFactoryModel
+    from ..histfactory.workspace import validate_schema
 
     try:
-        ws = pyhf.Workspace(spec)
-    except pyhf.exceptions.InvalidSpecification as exc:
+        validate_schema(spec)
+    except Exception as exc:  # noqa: BLE001 - pyhf raises several types for broken specs
+        import pyhf.exceptions  # imported by the validation that raised
+
+        if not isinstance(exc, pyhf.exceptions.InvalidSpecification):
+            raise DataError(f"{_short(file)} is not a valid pyhf workspace: {_short(exc, 120)}") from None
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         where = next((ln[len("Path:"):].strip() for ln in lines if ln.startswith("Path:")), "")
         msg = lines[0].rstrip(".") if lines else type(exc).__name__
         raise DataError(f"{_short(file)} is not a valid pyhf workspace: {_short(msg, 120)}"
                         + (f" (at {_short(where)})" if where else "")) from None
-    except Exception as exc:  # noqa: BLE001 - pyhf raises several types for broken specs
-        raise DataError(f"{_short(file)} is not a valid pyhf workspace: {_short(exc, 120)}") from None
     names = [m["name"] for m in spec.get("measurements", [])]
     if measurement is not None and measurement not in names:
         raise InputError(f"--measurement {_short(measurement)!r} is not in the workspace; "
                          f"accepted: {_short(', '.join(names), 120)}")
-    if poi is not None:
+    try:
+        return HistFactoryModel(spec, measurement=measurement, poi=poi)
+    except InputError:
+        if poi is None:
+            raise
         try:
-            pars = ws.model(measurement_name=measurement).config.par_order
-        except Exception as exc:  # noqa: BLE001 - pyhf raises several types for broken specs
+            pars = HistFactoryModel(spec, measurement=measurement).par_order  # the parameters a POI may be
+        except InputError as exc:
             raise DataError(f"{_short(file)}: invalid model ({_short(exc, 120)})") from None
         if poi not in pars:
             raise InputError(f"--poi {_short(poi)!r} is not a parameter of the model; accepted: "
-                             f"{_short(', '.join(pars), 120)}")
-    return HistFactoryModel(spec, measurement=measurement, poi=poi)
+                             f"{_short(', '.join(pars), 120)}") from None
+        raise
 
 
 def _model(args):
@@ -82,9 +91,8 @@ def _model(args):
 
 def pyhf_names(model) -> list[str]:
     """One name per parameter component as pyhf's ``config.par_names`` (a per-bin modifier
-    of one bin is still ``name[0]``)."""
-    names = list(getattr(model.pyhf_model.config, "par_names", []) or [])
-    return names if len(names) == model.npars else list(model.par_names)
+    of one bin is still ``name[0]``): the model's, read from pyhf's config into its layout."""
+    return list(model.par_names)
 
 
 # --- the commands --------------------------------------------------------------------------

@@ -55,7 +55,7 @@ class ModelBuilder:
         self.entry_params: list[np.ndarray] = []
         self.entry_terms: list[np.ndarray] = []
         self.terms: dict[tuple[int, float, float], int] = {}  # (parameter, hi, lo) -> normsys term
-        self.histo: dict[str, dict[int, tuple[float, float]]] = {}  # name -> row -> (dup, ddn)
+        self.histo: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}  # name -> [(rows, dup, ddn)]
         self.histo_relative: dict[tuple[str, str], list] = {}  # (channel, sample) -> [(name, hi/nom, lo/nom)]
         self._current: tuple[str, str] | None = None
 
@@ -100,9 +100,8 @@ class ModelBuilder:
 
     def add_histosys(self, rows, name: str, dup, ddn, ratios=None) -> None:
         self.scalar_param(name)
-        d = self.histo.setdefault(name, {})
-        for j, r in enumerate(rows):
-            d[int(r)] = (float(dup[j]), float(ddn[j]))
+        # in compile order: a later variation of the same (name, row) replaces an earlier one
+        self.histo.setdefault(name, []).append((np.asarray(rows, int), np.asarray(dup, float), np.asarray(ddn, float)))
         if ratios is not None:
             self.histo_relative.setdefault(self._current, []).append((name, ratios[0], ratios[1]))
 
@@ -216,7 +215,7 @@ def compile_model(builder: ModelBuilder, npars: int, nbins: int, par_order) -> C
     histo_param = np.array([builder.par_slices[n].start for n in histo_names], dtype=int)
     histo_up, histo_dn = np.zeros((len(histo_names), R)), np.zeros((len(histo_names), R))
     for k, n in enumerate(histo_names):
-        for rr, (du, dd) in builder.histo[n].items():
+        for rr, du, dd in builder.histo[n]:
             histo_up[k, new[rr]], histo_dn[k, new[rr]] = du, dd
     histo_relative = {
         key: [(histo_names.index(n), hi, lo) for n, hi, lo in v] for key, v in builder.histo_relative.items()

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .powers import powers
+
 #: Interpolation codes for histosys; the first is the default (pyhf 0.7).
 CODES = ("code4p", "code0")
 
@@ -60,9 +62,9 @@ def code4p(alpha):
     if a.ndim != 1:  # a batch (..., K)
         return _code4p_batch(a)
     if np.abs(a).max(initial=0.0) <= 1.0:
-        return tuple(_CODE4P_POLY @ np.vander(a, 7, increasing=True).T)
+        return tuple(_CODE4P_POLY @ powers(a))
     ac = np.minimum(np.maximum(a, -1.0), 1.0)  # clip(a, -1, 1), faster on small arrays
-    w = _CODE4P_POLY @ np.vander(ac, 7, increasing=True).T  # (6, K)
+    w = _CODE4P_POLY @ powers(ac)  # (6, K)
     w[:2] += w[2:4] * (a - ac)
     return tuple(w)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from .powers import powers
 
 #: Interpolation codes for normsys; the first is the default (pyhf 0.7).
 CODES = ("code4", "code1")
@@ -64,13 +65,12 @@ def code4(alpha, log_hi, log_lo, table):
     a = np.asarray(alpha, dtype=float)
     if a.ndim != 1:  # a batch (..., U)
         return _code4_batch(a, log_hi, log_lo, table)
-    f, df, d2f = np.einsum("kui,ui->ku", table, np.vander(a, 7, increasing=True))
+    f, df, d2f = np.einsum("kui,iu->ku", table, powers(a))
     if np.abs(a).max(initial=0.0) >= 1.0:  # exponential: f = exp(alpha * slope)
         out = np.abs(a) >= 1.0
-        ao = a[out]
-        slope = np.where(ao > 0.0, log_hi[out], -log_lo[out])
-        e = np.exp(ao * slope)
-        f[out], df[out], d2f[out] = e, slope * e, slope * slope * e
+        slope = np.where(a > 0.0, log_hi, -log_lo)  # on every term: cheaper than selecting a few
+        e = np.exp(a * slope)
+        f, df, d2f = np.where(out, e, f), np.where(out, slope * e, df), np.where(out, slope * slope * e, d2f)
     return f, df, d2f
 
 
