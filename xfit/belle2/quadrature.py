@@ -13,6 +13,13 @@ the error estimates of its pieces sum to at most ``epsrel`` times its integral, 
 pieces with the largest errors are halved and integrated again.  An interval still open after
 ``limit`` pieces, or any value of ``f`` that is not finite, gives None: the caller then takes
 the scalar path (``quad``), which reports or resolves it as before.
+
+Why not ``scipy.integrate.quad_vec`` (one adaptive rule for a vector of integrands, here the
+bins mapped onto [0, 1]): its error test is on a norm of the whole vector, so a bin 1e-4 of the
+largest gets 1e-4 of the relative precision asked, and each bin's break points split every
+bin.  Measured on the 100 generated bins at epsrel 1e-10 (CPU; per-bin ``quad`` as reference):
+SM spectrum 3.5 ms here, 7.3 ms quad_vec, 73 ms quad; a three-body spectrum with its threshold
+7.2 ms here, 87 ms quad_vec, 56 ms quad; all agree with ``quad`` to <= 3e-12.
 """
 from __future__ import annotations
 
