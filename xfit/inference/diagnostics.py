@@ -44,6 +44,7 @@ from scipy.special import chdtrc, xlogy  # chdtrc(k, x): chi2.sf(x, k), without 
 
 from ..errors import ConvergenceError, InputError
 from ..histfactory import covariance, minimize
+from ..histfactory.blocks import minimum_tangent
 
 #: Convergence target (expected decrease of -ln L) of the refits of :func:`impacts`, 10 times below
 #: :data:`~xfit.histfactory.minimizer.NEWTON_EDM`: their Newton iterations start with the best
@@ -243,7 +244,7 @@ def _conditional_start(hess, held, i: int):
         fac = hess.factorize(free)
     except np.linalg.LinAlgError:
         return None
-    tangent = -fac.solve(hess.column(i))
+    tangent = minimum_tangent(hess, fac, i)
     tangent[i] = 1.0
     return tangent, (fac, free)
 
