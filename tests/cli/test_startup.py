@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -23,24 +24,30 @@ def _command_lines(parser: argparse.ArgumentParser, prefix: tuple[str, ...]):
         yield from _command_lines(sub, (*prefix, name))
 
 
-def _modules_loaded(argv: list[str]) -> dict:
-    """Run ``main(argv)`` in a fresh interpreter (default kernel policy, ``XFIT_KERNEL`` unset);
-    which of numpy, scipy, numba, ... and the command modules it loaded."""
+def _modules_loaded(*argvs: list[str]) -> list[set] | set:
+    """Run ``main(argv)`` for each command line in turn, in one fresh interpreter (default
+    kernel policy, ``XFIT_KERNEL`` unset); which of numpy, scipy, numba, ... and the command
+    modules were loaded after each (cumulative: a set checked empty after the second command
+    line is empty after the first too).  One command line: its set; several: the list."""
     code = (
         "import json, sys\n"
         "from xfit.cli import main\n"
-        "try:\n"
-        f"    main({argv!r})\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        f"for argv in {list(argvs)!r}:\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "    print('MODULES', json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('numpy', 'scipy', 'matplotlib', 'emcee', 'pyhf', 'h5py', 'numba') or m.startswith('xfit.cli.') "
         "or m == 'xfit.belle2.posterior')), "
         "file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "XFIT_KERNEL"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+    loaded = [set(json.loads(line[len("MODULES "):])) for line in done.stderr.splitlines()
+              if line.startswith("MODULES ")]
+    assert len(loaded) == len(argvs), done.stderr
+    return loaded[0] if len(argvs) == 1 else loaded
 
 
 def test_top_level_help_lists_every_command_and_loads_none(capsys):
@@ -50,38 +57,61 @@ def test_top_level_help_lists_every_command_and_loads_none(capsys):
     out = capsys.readouterr().out
     for name, helptext in COMMANDS.items():
         assert name in out and helptext[:30] in out
-    assert _modules_loaded(["--help"]) == set()
-    assert _modules_loaded(["--version"]) == set()
+    # one interpreter for both (the second set is cumulative: empty means both loaded none)
+    after_help, after_version = _modules_loaded(["--help"], ["--version"])
+    assert after_help == set()
+    assert after_version == set()
 
 
-def test_predict_loads_no_scipy_emcee_or_matplotlib():
-    loaded = _modules_loaded(["predict", "--model", "tau-flavor", "--mX", "2.1", "--gX", "0.018", "--json"])
+@pytest.fixture(scope="module")
+def predict_fig2_fit(tmp_path_factory):
+    """``xfit predict``, then ``xfit reproduce fig2``, then ``xfit belle2 fit-sm``, in one fresh
+    interpreter (two start-ups and two imports of numpy fewer than one each): for each,
+    ``.loaded`` (all the modules loaded so far) and ``.new`` (those its command loaded).
+    predict runs first, in a fresh interpreter as before.  For the later ones a module that
+    must not load is looked for in ``.loaded`` (a superset of what the command alone would load:
+    imports do not depend on what is loaded already, only skip it), and a module that must load
+    in ``.new`` (loaded by this command, not an earlier one)."""
+    fig2_out = tmp_path_factory.mktemp("fig2")
+    runs = _modules_loaded(["predict", "--model", "tau-flavor", "--mX", "2.1", "--gX", "0.018", "--json"],
+                           ["reproduce", "fig2", "--out", str(fig2_out), "--json"],
+                           ["belle2", "fit-sm", "--json", "--no-impacts"])
+    before, out = set(), {}
+    for name, loaded in zip(("predict", "fig2", "fit-sm"), runs):
+        out[name] = SimpleNamespace(loaded=loaded, new=loaded - before)
+        before = loaded
+    out["fig2_out"] = fig2_out
+    return out
+
+
+def test_predict_loads_no_scipy_emcee_or_matplotlib(predict_fig2_fit):
+    loaded = predict_fig2_fit["predict"].loaded  # the interpreter's first command
     assert "numpy" in loaded and "xfit.cli.predict" in loaded  # the command did run
     assert not {m for m in loaded if m.split(".")[0] in ("scipy", "emcee", "matplotlib", "pyhf", "h5py", "numba")}
     assert {m for m in loaded if m.startswith("xfit.cli.")} == {"xfit.cli.predict", "xfit.cli.common"}
 
 
-def test_reproduce_fig2_loads_no_scipy_pyplot_nor_numba(tmp_path):
+def test_reproduce_fig2_loads_no_scipy_pyplot_nor_numba(predict_fig2_fit):
     """The main job's start-up: the fits' statistics need no scipy.special, the figures no
     pyplot, and numba's import (~0.25 s CPU) is paid only by many-fit runs (xfit.histfactory.kernel)."""
-    loaded = _modules_loaded(["reproduce", "fig2", "--out", str(tmp_path), "--json"])
-    assert "xfit.cli.reproduce" in loaded and "matplotlib.figure" in loaded  # the command did run
-    assert (tmp_path / "fig2_left.png").is_file() and (tmp_path / "summary.json").is_file()
-    assert not {m for m in loaded if m.split(".")[0] == "scipy"}
-    assert "matplotlib.pyplot" not in loaded
-    assert not {m for m in loaded if m.split(".")[0] == "numba"}
+    run, out = predict_fig2_fit["fig2"], predict_fig2_fit["fig2_out"]
+    assert "xfit.cli.reproduce" in run.new and "matplotlib.figure" in run.new  # the command did run
+    assert (out / "fig2_left.png").is_file() and (out / "summary.json").is_file()
+    assert not {m for m in run.loaded if m.split(".")[0] == "scipy"}
+    assert "matplotlib.pyplot" not in run.loaded
+    assert not {m for m in run.loaded if m.split(".")[0] == "numba"}
 
 
-def test_a_single_fit_does_not_import_numba():
-    loaded = _modules_loaded(["belle2", "fit-sm", "--json", "--no-impacts"])
-    assert "xfit.cli.belle2" in loaded and "scipy" in loaded  # the fit did run
-    assert not {m for m in loaded if m.split(".")[0] == "numba"}
+def test_a_single_fit_does_not_import_numba(predict_fig2_fit):
+    run = predict_fig2_fit["fit-sm"]
+    assert "xfit.cli.belle2" in run.new and "scipy" in run.new  # the fit did run
+    assert not {m for m in run.loaded if m.split(".")[0] == "numba"}
 
 
 def test_a_belle2_subcommand_loads_only_its_module():
-    loaded = _modules_loaded(["belle2", "scan", "--help"])
-    assert {m for m in loaded if m.startswith("xfit.")} == {"xfit.cli.belle2", "xfit.cli.common"}
-    loaded = _modules_loaded(["belle2", "posterior", "--help"])
+    # one interpreter, scan's help first: what posterior's help adds is on top of a set checked exactly
+    after_scan, loaded = _modules_loaded(["belle2", "scan", "--help"], ["belle2", "posterior", "--help"])
+    assert {m for m in after_scan if m.startswith("xfit.")} == {"xfit.cli.belle2", "xfit.cli.common"}
     assert {"xfit.cli.belle2_posterior", "xfit.belle2.posterior"} <= loaded and "xfit.cli.belle2_toys" not in loaded
 
 

@@ -121,7 +121,10 @@ def test_no_library_module_imports_the_cli():
     for p in PACKAGE.rglob("*.py"):
         if "cli" in p.relative_to(PACKAGE).parts or p.name == "__main__.py":
             continue
-        for node in ast.walk(ast.parse(p.read_text())):
+        text = p.read_text()
+        if "cli" not in text:  # an import of the CLI names it: only files that say "cli" are parsed (~0.4 s less)
+            continue
+        for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.ImportFrom):
                 mod = ("." * node.level) + (node.module or "")
                 if re.match(r"^(\.+|xfit\.)cli\b", mod) or mod.startswith("xfit.cli"):
