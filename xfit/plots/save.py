@@ -16,7 +16,12 @@ def tight_bbox(fig):
 
     Computed once and passed to every format: each "tight" save lays the figure out once more
     (every mathtext label parsed again) before drawing it.  PNGs are unchanged; a PDF page
-    may differ from its own "tight" box by a fraction of a point."""
+    may differ from its own "tight" box by a fraction of a point.
+
+    ``savefig`` draws the figure (without output) before it measures it; here it is measured
+    without that draw unless :func:`_drawing_moves_artists`: ``Figure.get_tightbbox`` places
+    whatever it measures itself (ticks and their labels, axis labels and offset texts, titles,
+    legends, aspect ratios and axes locators such as a colorbar's), so the box is the same."""
     import matplotlib as mpl
 
     dpi = mpl.rcParams["savefig.dpi"]
@@ -24,23 +29,40 @@ def tight_bbox(fig):
     if dpi != "figure":
         fig.set_dpi(dpi)
     try:
-        fig.draw_without_rendering()
+        if _drawing_moves_artists(fig):
+            fig.draw_without_rendering()
         bbox = fig.get_tightbbox()
     finally:
         fig.set_dpi(original)
     return bbox.padded(mpl.rcParams["savefig.pad_inches"])
 
 
+def _drawing_moves_artists(fig) -> bool:
+    """Whether drawing ``fig`` moves or resizes artists that ``get_tightbbox`` does not place
+    itself: a layout engine (it runs when the figure is drawn; not the do-nothing placeholder
+    that ``fig.tight_layout()`` leaves) or a legend in "expand" mode (stretched to its anchor
+    box when drawn)."""
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+    from matplotlib.legend import Legend
+
+    if not isinstance(fig.get_layout_engine(), (type(None), PlaceHolderLayoutEngine)):
+        return True
+    return any(getattr(leg, "_mode", None) == "expand" for leg in fig.findobj(Legend))
+
+
 _SHARED_CANVAS_CLASS = None
 
 
 def _shared_mathtext_canvas_class():
-    """An Agg canvas whose renderers share one mathtext parser, hence its cache of parsed labels.
+    """An Agg canvas whose renderers share one mathtext parser (hence its cache of parsed
+    labels) and, for as long as the canvas lives, the text metrics they measure.
 
-    matplotlib gives each Agg renderer its own parser, and the layout pass of :func:`tight_bbox`
-    and the PNG (drawn on the cropped, differently sized canvas) use two renderers at the same
-    dpi: each label was parsed twice.  A parse depends on the label, font, dpi and hinting only,
-    not on the renderer, so the pixels are the same."""
+    matplotlib gives each Agg renderer its own parser and its own cache of text metrics, and
+    the layout pass of :func:`tight_bbox` and the PNG (drawn on the cropped, differently sized
+    canvas) use two renderers at the same dpi: each label was parsed and measured twice.  A
+    parse or a measurement depends on the text, its font properties, the dpi and the hinting
+    settings only, not on the renderer's size, so the pixels are the same.  The canvas lives
+    for one :func:`save_figure` (the settings cannot change in between)."""
     global _SHARED_CANVAS_CLASS
     if _SHARED_CANVAS_CLASS is None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -51,19 +73,41 @@ def _shared_mathtext_canvas_class():
 
             def get_renderer(self):
                 renderer = super().get_renderer()
-                renderer.mathtext_parser = self.mathtext_parser
+                if renderer.mathtext_parser is not self.mathtext_parser:  # a new renderer
+                    renderer.mathtext_parser = self.mathtext_parser
+                    renderer.get_text_width_height_descent = _shared_metrics(
+                        renderer, self.__dict__.setdefault("_text_metrics", {}))
                 return renderer
 
         _SHARED_CANVAS_CLASS = SharedMathtextCanvasAgg
     return _SHARED_CANVAS_CLASS
 
 
+def _shared_metrics(renderer, cache: dict):
+    """``renderer.get_text_width_height_descent`` looked up in ``cache`` first (keyed as
+    matplotlib's own per-renderer cache is, by text, font properties, math or not, and dpi).
+    It holds the renderer weakly, as matplotlib's cache does (no reference cycle)."""
+    import weakref
+
+    measure = type(renderer).get_text_width_height_descent
+    ref = weakref.ref(renderer)
+
+    def get_text_width_height_descent(s, prop, ismath):
+        r = ref()
+        key = (s, prop.copy(), ismath, r.dpi)
+        if key not in cache:
+            cache[key] = measure(r, s, prop, ismath)
+        return cache[key]
+
+    return get_text_width_height_descent
+
+
 @contextmanager
 def _shared_mathtext_canvas(fig):
-    """``fig`` on a :func:`_shared_mathtext_canvas_class` canvas, its own canvas put back after
-    (as ``savefig`` does when it switches canvases for a format).  Only a figure that would
-    be written with Agg anyway (a plain :class:`~matplotlib.figure.Figure`, or pyplot's with
-    an Agg-based backend) is switched; others (e.g. a cairo backend) are left as they are."""
+    """``fig`` on a new :func:`_shared_mathtext_canvas_class` canvas, its own canvas put back
+    after (as ``savefig`` does when it switches canvases for a format).  Only a figure that
+    would be written with Agg anyway (a plain :class:`~matplotlib.figure.Figure`, or pyplot's
+    with an Agg-based backend) is switched; others (e.g. a cairo backend) are left as they are."""
     from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -78,6 +122,27 @@ def _shared_mathtext_canvas(fig):
         fig.set_canvas(original)
 
 
+@contextmanager
+def _laid_out(fig):
+    """``fig`` without its layout engine, put back after: for the formats drawn once the
+    figure is laid out (by :func:`tight_bbox`), as ``savefig`` itself does after the draw it
+    makes first.  With one, each ``savefig`` would draw the figure once more before drawing
+    it, to run the engine again (or, after ``fig.tight_layout()``, the placeholder engine
+    that does nothing); a constrained layout run twice moves the axes a little."""
+    import matplotlib as mpl
+
+    engine = fig.get_layout_engine()
+    if engine is None:
+        yield fig
+        return
+    with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)  # None, not "none" (which makes a placeholder)
+    try:
+        yield fig
+    finally:
+        fig.set_layout_engine(engine)
+
+
 def save_figure(fig, out_dir: str | Path, stem: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write ``stem.<format>`` for each of ``formats`` in ``out_dir`` (created if needed),
     cropped to the figure's tight bounding box; close the figure and return the paths."""
@@ -85,9 +150,13 @@ def save_figure(fig, out_dir: str | Path, stem: str, formats: Sequence[str] = DE
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{stem}.{f.lower()}" for f in formats]
     with _shared_mathtext_canvas(fig):
-        bbox = tight_bbox(fig) if len(paths) > 1 else "tight"
-        for p in paths:
-            fig.savefig(p, bbox_inches=bbox)
+        if len(paths) == 1:
+            fig.savefig(paths[0], bbox_inches="tight")
+        else:
+            bbox = tight_bbox(fig)
+            with _laid_out(fig):
+                for p in paths:
+                    fig.savefig(p, bbox_inches=bbox)
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:  # a figure of pyplot's (one made without pyplot needs no closing)
         pyplot.close(fig)
