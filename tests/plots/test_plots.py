@@ -117,22 +117,52 @@ def test_save_figure_draws_and_measures_once_per_format(tmp_path, monkeypatch):
 
 def test_save_figure_parses_each_label_once_per_resolution(tmp_path):
     """The layout pass and the PNG share the mathtext parses (same dpi); the PDF (72 dpi)
-    parses once more: 2 parses per label, not 3.  The canvas of the figure is put back."""
+    parses once more: 2 parses per label, not 3.  The next figure with the same labels
+    parses them for its PDF only (the shared parses are kept).  The canvas of the figure is
+    put back."""
     import matplotlib.mathtext as mathtext
 
     from xfit.plots.style import new_figure
 
     setup_style()
-    fig, ax = new_figure((4.0, 3.0))
     labels = [rf"$\alpha_{{{i}}}^{{\rm once{tmp_path.name[-6:]}}}$" for i in range(4)]  # never parsed before
-    for i, label in enumerate(labels):
-        ax.plot([0, 1], [i, i + 1], label=label)
-    ax.legend()
+
+    def labelled():
+        fig, ax = new_figure((4.0, 3.0))
+        for i, label in enumerate(labels):
+            ax.plot([0, 1], [i, i + 1], label=label)
+        ax.legend()
+        return fig
+
+    def parses(fig, stem):
+        before = mathtext.MathTextParser._parse_cached.cache_info().misses
+        save_figure(fig, tmp_path, stem)
+        return mathtext.MathTextParser._parse_cached.cache_info().misses - before
+
+    fig = labelled()
     canvas = fig.canvas
-    before = mathtext.MathTextParser._parse_cached.cache_info().misses
-    save_figure(fig, tmp_path, "once")
-    assert mathtext.MathTextParser._parse_cached.cache_info().misses - before == 2 * len(labels)
+    assert parses(fig, "once") == 2 * len(labels)
     assert fig.canvas is canvas
+    assert parses(labelled(), "again") == len(labels)
+
+
+def test_kept_mathtext_parses_are_keyed_by_the_settings(monkeypatch):
+    """The parses that save_figure keeps are looked up again only under the same settings."""
+    import matplotlib as mpl
+    from matplotlib.mathtext import MathTextParser
+
+    from xfit.plots.save import _shared_mathtext_canvas_class
+
+    parser = _shared_mathtext_canvas_class().mathtext_parser
+    parsed = []
+    parse = MathTextParser.parse
+    monkeypatch.setattr(MathTextParser, "parse", lambda self, s, *a, **k: parsed.append(s) or parse(self, s, *a, **k))
+    label = r"$\beta_{\rm kept}$"
+    first = parser.parse(label, 150)
+    assert parser.parse(label, 150) is first and parsed == [label]
+    with mpl.rc_context({"mathtext.default": "regular"}):
+        parser.parse(label, 150)
+    assert parsed == [label, label]
 
 
 def test_save_figure_closes_pyplots_figures_and_leaves_other_canvases(tmp_path):

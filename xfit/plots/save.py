@@ -51,6 +51,10 @@ def _drawing_moves_artists(fig) -> bool:
 
 
 _SHARED_CANVAS_CLASS = None
+#: How many mathtext parses the shared canvas keeps (all of them are dropped when it is full).
+_PARSES_KEPT = 2000
+#: The settings a mathtext parse may depend on (fonts, mathtext fonts, hinting, antialiasing).
+_PARSE_SETTINGS = ("font.", "mathtext.", "text.")
 
 
 def _shared_mathtext_canvas_class():
@@ -68,8 +72,36 @@ def _shared_mathtext_canvas_class():
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.mathtext import MathTextParser
 
+        class RememberingMathTextParser(MathTextParser):
+            """The parser RendererAgg makes for itself ("path"), keeping up to
+            :data:`_PARSES_KEPT` parses (matplotlib's cache keeps 50, for every parser of the
+            process): the labels of xfit's figures (log-axis tick labels, axis labels,
+            legends) recur from figure to figure, and are parsed once per resolution.  A
+            parse is keyed as matplotlib's is (text, dpi, font properties, antialiasing) and
+            by the font, mathtext and text settings it may read."""
+
+            def __init__(self):
+                import matplotlib as mpl
+
+                super().__init__("path")
+                self._parses = {}
+                self._settings = tuple(k for k in mpl.rcParams if k.startswith(_PARSE_SETTINGS))
+
+            def parse(self, s, dpi=72, prop=None, *, antialiased=None):
+                import matplotlib as mpl
+
+                rc = mpl.rcParams
+                key = (s, dpi, None if prop is None else prop.copy(),
+                       rc["text.antialiased"] if antialiased is None else antialiased,
+                       repr([rc[k] for k in self._settings]))
+                if key not in self._parses:
+                    if len(self._parses) >= _PARSES_KEPT:
+                        self._parses.clear()
+                    self._parses[key] = super().parse(s, dpi, prop, antialiased=antialiased)
+                return self._parses[key]
+
         class SharedMathtextCanvasAgg(FigureCanvasAgg):
-            mathtext_parser = MathTextParser("path")  # what RendererAgg makes for itself
+            mathtext_parser = RememberingMathTextParser()
 
             def get_renderer(self):
                 renderer = super().get_renderer()
@@ -141,6 +173,13 @@ def _laid_out(fig):
         yield fig
     finally:
         fig.set_layout_engine(engine)
+
+
+def tight_layout(fig) -> None:
+    """``fig.tight_layout()``, measured on the canvas :func:`save_figure` uses (its mathtext
+    parses are kept for the next figures)."""
+    with _shared_mathtext_canvas(fig):
+        fig.tight_layout()
 
 
 def save_figure(fig, out_dir: str | Path, stem: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
