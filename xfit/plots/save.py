@@ -158,11 +158,40 @@ def _shared_mathtext_canvas(fig):
     if not (type(original) is FigureCanvasBase or isinstance(original, FigureCanvasAgg)):
         yield fig
         return
-    _shared_mathtext_canvas_class()(fig)  # sets fig.canvas
+    canvas_class = _shared_mathtext_canvas_class()
+    canvas_class(fig)  # sets fig.canvas
+    own_draw = fig.__dict__.get("draw")
+    fig.draw = _drawing_with_vector_parser(fig, canvas_class.mathtext_parser)
     try:
         yield fig
     finally:
+        if own_draw is None:
+            del fig.draw  # Figure.draw again
+        else:
+            fig.draw = own_draw
         fig.set_canvas(original)
+
+
+def _drawing_with_vector_parser(fig, parser):
+    """``fig.draw`` that, before drawing on a vector renderer (PDF, SVG, PS: each makes its own
+    "path" mathtext parser, its parses lost with it), hands the renderer ``parser`` (a "path"
+    parser too, so the parses are the same) and its kept parses: a label drawn in the PDF of
+    an earlier figure is not parsed again."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.mathtext import MathTextParser
+
+    draw = fig.draw
+
+    def draw_sharing_parses(renderer):
+        vector = getattr(renderer, "_vector_renderer", renderer)  # a MixedModeRenderer's
+        text2path = getattr(vector, "_text2path", None)
+        if (not isinstance(vector, RendererAgg) and text2path is not None
+                and type(text2path.mathtext_parser) is MathTextParser
+                and getattr(text2path.mathtext_parser, "_output_type", None) == "vector"):
+            text2path.mathtext_parser = parser
+        return draw(renderer)
+
+    return draw_sharing_parses
 
 
 @contextmanager
