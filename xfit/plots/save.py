@@ -69,15 +69,16 @@ _PARSE_SETTINGS = ("font.", "mathtext.", "text.")
 
 
 def _shared_mathtext_canvas_class():
-    """An Agg canvas whose renderers share one mathtext parser (hence its cache of parsed
-    labels) and, for as long as the canvas lives, the text metrics they measure.
+    """An Agg canvas whose renderers share one mathtext parser (for the whole process: it
+    keeps its parses, see ``RememberingMathTextParser``) and, for as long as the canvas lives,
+    the text metrics they measure.
 
     matplotlib gives each Agg renderer its own parser and its own cache of text metrics, and
     the layout pass of :func:`tight_bbox` and the PNG (drawn on the cropped, differently sized
     canvas) use two renderers at the same dpi: each label was parsed and measured twice.  A
     parse or a measurement depends on the text, its font properties, the dpi and the hinting
-    settings only, not on the renderer's size, so the pixels are the same.  The canvas lives
-    for one :func:`save_figure` (the settings cannot change in between)."""
+    settings only, not on the renderer's size, so the pixels are the same.  A canvas (and
+    its metrics) lives for one :func:`save_figure` (the settings cannot change in between)."""
     global _SHARED_CANVAS_CLASS
     if _SHARED_CANVAS_CLASS is None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
