@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from xfit.plots import MODEL_COLOURS, SIGMA_COLOURS, SIGMA_LINESTYLES, save_figure, setup_style
 
@@ -62,24 +63,106 @@ def test_save_figure_crops_as_savefig_tight(tmp_path):
     assert abs(int.from_bytes(png.read_bytes()[16:20], "big") - width_px) < 2
 
 
+def _small_figure(kind: str):
+    """A figure that a draw changes before it is measured: a legend stretched over 1.5 axes
+    widths ("expand"), a constrained layout; or one laid out by tight_layout() beforehand."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3.0, 2.0), layout="constrained" if kind == "constrained" else None)
+    ax.plot([0, 1], [0, 1], label="a line")
+    ax.set_xlabel("x label")
+    ax.set_ylabel("a long y label")
+    if kind == "expand":
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.02, 1.5, 0.2), mode="expand", ncol=2)
+    if kind == "tight_layout":
+        fig.tight_layout()
+    return fig
+
+
+@pytest.mark.parametrize("kind", ["expand", "constrained", "tight_layout"])
+def test_save_figure_crops_as_savefig_tight_when_drawing_moves_artists(tmp_path, kind):
+    """The tight box is measured without drawing the figure first, except where a draw moves
+    artists (an "expand" legend, a layout engine): the PNG is savefig(bbox_inches="tight")'s."""
+    import matplotlib.pyplot as plt
+
+    setup_style()
+    reference = _small_figure(kind)
+    reference.savefig(tmp_path / "ref.png", bbox_inches="tight")
+    plt.close(reference)
+    fig = _small_figure(kind)
+    engine = fig.get_layout_engine()
+    (png,) = save_figure(fig, tmp_path, kind, formats=["png", "pdf"])[:1]
+    assert png.read_bytes() == (tmp_path / "ref.png").read_bytes()
+    assert fig.get_layout_engine() is engine  # put back
+
+
+def test_save_figure_draws_and_measures_once_per_format(tmp_path, monkeypatch):
+    """After tight_layout() each format is drawn once (no layout draws before each savefig,
+    no draw for the tight box), and the PNG measures no text the tight box measured."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.figure import Figure
+
+    setup_style()
+    fig = _small_figure("tight_layout")
+    draws, measured = [], []
+    draw, measure = Figure.draw, RendererAgg.get_text_width_height_descent
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(type(renderer).__name__)
+                        or draw(self, renderer))
+    monkeypatch.setattr(RendererAgg, "get_text_width_height_descent", lambda self, s, prop, ismath: measured.append(
+        (s, prop.get_size_in_points(), ismath, self.dpi)) or measure(self, s, prop, ismath))
+    save_figure(fig, tmp_path, "once")
+    assert len(draws) == 2 and draws[0] == "RendererAgg"
+    assert "x label" in {m[0] for m in measured} and len(measured) == len(set(measured))
+
+
 def test_save_figure_parses_each_label_once_per_resolution(tmp_path):
     """The layout pass and the PNG share the mathtext parses (same dpi); the PDF (72 dpi)
-    parses once more: 2 parses per label, not 3.  The canvas of the figure is put back."""
+    parses once more: 2 parses per label, not 3.  The next figure with the same labels
+    parses none (the parses of both resolutions are kept).  The canvas and the draw method of
+    the figure are put back."""
     import matplotlib.mathtext as mathtext
 
     from xfit.plots.style import new_figure
 
     setup_style()
-    fig, ax = new_figure((4.0, 3.0))
     labels = [rf"$\alpha_{{{i}}}^{{\rm once{tmp_path.name[-6:]}}}$" for i in range(4)]  # never parsed before
-    for i, label in enumerate(labels):
-        ax.plot([0, 1], [i, i + 1], label=label)
-    ax.legend()
+
+    def labelled():
+        fig, ax = new_figure((4.0, 3.0))
+        for i, label in enumerate(labels):
+            ax.plot([0, 1], [i, i + 1], label=label)
+        ax.legend()
+        return fig
+
+    def parses(fig, stem):
+        before = mathtext.MathTextParser._parse_cached.cache_info().misses
+        save_figure(fig, tmp_path, stem)
+        return mathtext.MathTextParser._parse_cached.cache_info().misses - before
+
+    fig = labelled()
     canvas = fig.canvas
-    before = mathtext.MathTextParser._parse_cached.cache_info().misses
-    save_figure(fig, tmp_path, "once")
-    assert mathtext.MathTextParser._parse_cached.cache_info().misses - before == 2 * len(labels)
-    assert fig.canvas is canvas
+    assert parses(fig, "once") == 2 * len(labels)
+    assert fig.canvas is canvas and "draw" not in vars(fig)
+    assert parses(labelled(), "again") == 0
+
+
+def test_kept_mathtext_parses_are_keyed_by_the_settings(monkeypatch):
+    """The parses that save_figure keeps are looked up again only under the same settings."""
+    import matplotlib as mpl
+    from matplotlib.mathtext import MathTextParser
+
+    from xfit.plots.save import _shared_mathtext_canvas_class
+
+    parser = _shared_mathtext_canvas_class().mathtext_parser
+    parsed = []
+    parse = MathTextParser.parse
+    monkeypatch.setattr(MathTextParser, "parse", lambda self, s, *a, **k: parsed.append(s) or parse(self, s, *a, **k))
+    label = r"$\beta_{\rm kept}$"
+    first = parser.parse(label, 150)
+    assert parser.parse(label, 150) is first and parsed == [label]
+    with mpl.rc_context({"mathtext.default": "regular"}):
+        parser.parse(label, 150)
+    assert parsed == [label, label]
 
 
 def test_save_figure_closes_pyplots_figures_and_leaves_other_canvases(tmp_path):
@@ -99,19 +182,27 @@ def test_save_figure_closes_pyplots_figures_and_leaves_other_canvases(tmp_path):
     assert other.canvas is canvas and paths[0].read_bytes()[:4] == b"\x89PNG"
 
 
-def test_new_figure_is_not_pyplots():
-    code = ("import sys; from xfit.plots.style import new_figure; fig, ax = new_figure((3.0, 2.0)); "
+@pytest.fixture(scope="module")
+def fresh_interpreter():
+    """What a new Python process prints (one line each) after importing xfit.plots, .corner and
+    .fig2, then after ``new_figure``: whether pyplot is imported, and the figure made.  One
+    process for the two tests below (a process costs ~0.5 s): pyplot imported by the imports
+    shows on the first line, by ``new_figure`` on the second."""
+    code = ("import sys, xfit.plots, xfit.plots.corner, xfit.plots.fig2; print('matplotlib.pyplot' in sys.modules)\n"
+            "from xfit.plots.style import new_figure; fig, ax = new_figure((3.0, 2.0))\n"
             "print('matplotlib.pyplot' in sys.modules, fig.get_size_inches().tolist(), len(fig.axes))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "[3.0,", "2.0]", "1"]
+    return out.stdout.splitlines()
 
 
-def test_no_backend_is_chosen_and_pyplot_not_imported_on_import():
+def test_new_figure_is_not_pyplots(fresh_interpreter):
+    assert fresh_interpreter[1].split() == ["False", "[3.0,", "2.0]", "1"]
+
+
+def test_no_backend_is_chosen_and_pyplot_not_imported_on_import(fresh_interpreter):
     for f in PACKAGE.glob("*.py"):
         assert "matplotlib.use(" not in f.read_text(), f.name
-    code = "import sys, xfit.plots, xfit.plots.corner, xfit.plots.fig2; print('matplotlib.pyplot' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert fresh_interpreter[0].strip() == "False"
 
 
 def test_corner_plot_of_samples(tmp_path):

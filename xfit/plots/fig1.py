@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..inference.limits import CouplingLimit
-from .save import save_figure
+from .save import save_figure, tight_layout
 from .style import setup_style
 
 
@@ -34,5 +34,5 @@ def plot_fig1(out_dir: str | Path, curves: Mapping[str, CouplingLimit], labels: 
         ax.set_ylabel(r"$|g_X\,\mathcal{A}^{\rm SM}_{XWW}|$ (90% CL upper limit)")
         ax.set_title(f"{labels[name]}, 90% CL, " + r"$\mathcal{B}(X\to{\rm inv}) = 1$", fontsize=9)
         ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
+    tight_layout(fig)
     return save_figure(fig, out_dir, "fig1")

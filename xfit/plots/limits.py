@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..inference.limits import CouplingLimit, direct_search_bound, naturalness_bound
-from .save import save_figure
+from .save import save_figure, tight_layout
 from .style import SEARCH_COLOURS, setup_style
 
 
@@ -146,5 +146,5 @@ def plot_limits(
         a.tick_params(labelbottom=True)
     for a in axes[:, 0]:
         a.set_xlabel(r"$m_X$ [GeV]")
-    fig.tight_layout()
+    tight_layout(fig)
     return save_figure(fig, out_dir, stem, formats)
