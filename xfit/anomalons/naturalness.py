@@ -34,8 +34,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from scipy.optimize import brentq
-
 from ..errors import InputError
 from ..physics.constants import DEFAULT_SM
 
@@ -166,6 +164,8 @@ def naturalness_bound(
         raise InputError(f"Delta = {Delta} is below the tuning of the lightest mass considered")
     if f(hi) < 0:
         raise InputError(f"Delta = {Delta} is not reached below 10^9 GeV")
+    from scipy.optimize import brentq  # here: scipy.optimize costs ~0.3 s to import
+
     return math.exp(brentq(f, lo, hi, xtol=1e-12, rtol=1e-12))
 
 
