@@ -73,6 +73,8 @@ TASKS = [
      "executor='process')", None, "informational: CPU in all processes"),
     ("reproduce fig2", "from xfit.cli import main\nmain(['reproduce', 'fig2', '--out', OUT, '--json'])", 1.5,
      "<= 1.5 s CPU"),
+    ("belle2 plots (SM-fit figures)", "from xfit.cli import main\nmain(['belle2', 'plots', "
+     "'--out', OUT])", None, "informational: PNG + PDF + CSV"),
     ("mcmc, fast terms (evaluations/s)", "from xfit.cli import main\nmain(['mcmc', '--model', 'tau-flavor', '--mX', "
      "'2.1', '--terms', 'b_to_s_emiss,l3_z_gamma', '--steps', '300', '--seed', '1', '--out', OUT, '--json'])",
      1e5, ">= 1e5 evaluations/s (from its --json)"),
