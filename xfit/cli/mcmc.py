@@ -123,6 +123,8 @@ def _run(args) -> int:
         raise InputError(f"--walkers must be >= {min_walkers(len(model.parameters))} for "
                          f"{len(model.parameters)} parameter(s), got {walkers}")
 
+    import emcee  # noqa: F401 -- before the clock: the rates below time the sampling, not this import (scipy.stats)
+
     from ..inference.mcmc import ChainTooShortWarning, read_chain_settings, sample_model
     from ..plots.corner import chain_corner_plot
 
