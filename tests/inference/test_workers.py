@@ -107,3 +107,75 @@ def test_an_interrupt_wrapped_by_compiled_code_counts_as_an_interrupt():
     except SystemError as exc:
         assert _caused_by_interrupt(exc)
     assert not _caused_by_interrupt(ValueError("x"))
+
+
+def _blocked() -> set:
+    import signal
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+
+def test_an_interrupt_while_deferred_is_raised_when_the_block_ends():
+    """Ctrl-C and kill during the block (a fork) are noted, not raised there, whether the signal
+    reaches this thread, another one (os.kill: any thread not blocking it) or only the Python
+    handler (interrupt_main); at its end the handlers and the signal mask are as before and the
+    interrupt is raised."""
+    import _thread
+    import signal
+
+    from xfit.cli import _raise_interrupt
+    from xfit.inference.workers import INTERRUPTS, interrupts_deferred
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # as xfit.cli.main sets it
+    handlers, mask = (signal.getsignal(signal.SIGINT), _raise_interrupt), _blocked()
+    try:
+        for sig in INTERRUPTS:
+            reached = False
+            with pytest.raises(KeyboardInterrupt):
+                with interrupts_deferred():
+                    assert set(INTERRUPTS) <= _blocked()  # what a worker forked here starts with
+                    os.kill(os.getpid(), sig)
+                    signal.raise_signal(sig)
+                    _thread.interrupt_main(sig)
+                    reached = True
+            assert reached and (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
+            assert _blocked() == mask
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def test_stop_workers_ends_a_worker_the_pool_did_not_record(monkeypatch):
+    """A worker started, then an error before ProcessPoolExecutor records it: WorkerPool knows it
+    (``started``) and stop_workers ends it.  Also checks the private attributes of
+    ProcessPoolExecutor that stop_workers reads (a Python upgrade that renames one fails here)."""
+    import multiprocessing.process
+
+    from xfit.inference.workers import WorkerPool, stop_workers
+
+    pool = WorkerPool(1)
+    try:
+        assert pool.submit(_pid).result(timeout=60) in {p.pid for p in pool.started}
+        for name in ("_processes", "_call_queue", "_executor_manager_thread", "_pending_work_items"):
+            assert getattr(pool, name, None) is not None, name
+    finally:
+        pool.shutdown()
+
+    start = multiprocessing.process.BaseProcess.start
+
+    def start_then_fail(self):
+        start(self)
+        raise RuntimeError("after the fork, before the pool's record")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start_then_fail)
+    pool = WorkerPool(1)
+    with pytest.raises(RuntimeError):
+        pool.submit(_pid)
+    monkeypatch.undo()
+    (worker,) = pool.started
+    assert worker.is_alive() and worker.pid not in pool._processes
+    stop_workers(pool)
+    worker.join(10)
+    assert worker.exitcode == -signal.SIGTERM

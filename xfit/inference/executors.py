@@ -4,8 +4,8 @@ Everything in :mod:`xfit.inference` that loops over expensive points accepts an
 ``executor`` argument, which may be
 
 * ``None`` or ``"process"`` / ``"processes"`` — local processes
-  (:class:`concurrent.futures.ProcessPoolExecutor`, at most :data:`DEFAULT_MAX_WORKERS`
-  workers), the default;
+  (:class:`~xfit.inference.workers.WorkerPool`, a :class:`concurrent.futures.ProcessPoolExecutor`
+  whose workers an interrupt stops, at most :data:`DEFAULT_MAX_WORKERS` workers), the default;
 * ``"serial"`` — run every chunk in the calling process, in order (for debugging, for
   profilers and for tests);
 * ``"dask"`` (a local Dask cluster) or ``"dask://HOST:PORT"`` / ``"tcp://HOST:PORT"``
@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import InputError
-from .workers import init_worker, stop_workers
+from .workers import WorkerPool, stop_workers
 
 #: Default number of local worker processes (the project's machines have 2 cores to spare).
 DEFAULT_MAX_WORKERS = 2
@@ -193,8 +193,7 @@ def get_executor(spec: Any = None, max_workers: int | None = None) -> ManagedExe
         return get_executor(kind)
     if spec is None or (isinstance(spec, str) and spec in ("process", "processes")):
         n = default_workers() if max_workers is None else _require_workers(max_workers)
-        return ManagedExecutor(cf.ProcessPoolExecutor(max_workers=n, initializer=init_worker, initargs=(os.getpid(),)),
-                               owned=True)
+        return ManagedExecutor(WorkerPool(max_workers=n), owned=True)
     if isinstance(spec, str):
         if spec == "serial":
             return ManagedExecutor(SerialExecutor(), owned=True)
