@@ -11,13 +11,13 @@
   suite's matrices are small, and idle OpenBLAS threads spin, which cost the suite ~10% of its CPU.
 """
 import os
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 from xfit.inference.workers import single_threaded_blas
 
-assert "numpy" not in sys.modules, "tests/conftest.py sets the BLAS threads before numpy loads"
+# before numpy loads (unless a pytest plugin loaded it first: then the processes the tests start
+# still get one thread, and this one too if threadpoolctl is installed)
 single_threaded_blas()
 
 import matplotlib  # noqa: E402 -- after the BLAS threads are set
