@@ -203,6 +203,16 @@ def test_callable_returning_negative_or_nan_rates_is_refused():
         spectra.as_spectrum(42)
 
 
+@pytest.mark.parametrize("bad", [-1e-3, np.nan, np.inf])
+def test_vectorised_rate_bad_in_part_of_the_range_is_refused_at_that_q2(bad):
+    """A vectorised rate goes through the all-bins quadrature (xfit.belle2.quadrature), which must
+    not integrate a negative or non-finite value: it hands over to the per-bin path, which names
+    the first bad q^2 (above 5 GeV^2 here)."""
+    spec = spectra.DifferentialSpectrum(lambda q2: np.where(q2 > 5.0, bad, 1e-7), name="mine")
+    with pytest.raises(InputError, match=r"^mine: dB/dq2 must be finite and >= 0, got .* at q2 = 5\.\d+ GeV\^2$"):
+        spec.bin_integrals()
+
+
 # --- CSV files -------------------------------------------------------------------------------
 
 def test_csv_reading(tmp_path):
