@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hf_toys import toy_workspace
 
@@ -152,3 +153,19 @@ def test_a_modified_file_is_validated_again(tmp_path, monkeypatch):
             monkeypatch.setattr(layout_cache, "_VALIDATED", set())
         with pytest.raises(InputError, match=r"^invalid workspace at channels\[0\]\.samples\[0\]\.data: "):
             from_workspace(path)
+
+
+@pytest.mark.parametrize("where, bad", [("gauss", float("nan")), ("gauss", float("inf")), ("pois", float("nan")),
+                                        ("pois", -3.0)])
+def test_auxiliary_data_that_are_not_finite_or_negative_poisson_are_input_error(where, bad):
+    """set_data/with_data checked the length of the auxiliary data only: NaN gave -ln L = NaN, a
+    negative Poisson count -ln L = inf, silently, in both kernels."""
+    m = HistFactoryModel(toy_workspace())
+    i = int((m.constraints.gauss_aux_pos if where == "gauss" else m.constraints.pois_aux_pos)[0])
+    aux = m.auxdata.copy()
+    aux[i] = bad
+    with pytest.raises(InputError, match=rf"^auxiliary data must be finite \(and >= 0 for Poisson constraints\); "
+                                         rf"value {i} \(in pyhf's auxdata order\) is {bad:g}$"):
+        m.with_data(m.observed, aux)
+    aux[i] = 0.0  # zero is a valid count and a valid Gaussian centre
+    assert np.isfinite(m.with_data(m.observed, aux).nll(m.init))
