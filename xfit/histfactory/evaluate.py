@@ -192,7 +192,6 @@ def nll_and_grad_many(model, thetas):
         if out is not None:
             return out
     c = model.compiled
-    thetas = np.array(thetas, dtype=float, ndmin=2)
     W, npar = thetas.shape
     T = np.repeat(model._nominal[None, :], W, axis=0)
     hw = None
