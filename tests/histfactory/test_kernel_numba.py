@@ -372,3 +372,17 @@ def test_a_point_of_the_wrong_length_is_input_error_in_both(k):
         with pytest.raises(InputError, match=msg):
             m.nll_and_grad_many(np.stack([bad, bad]))
     assert np.isfinite(m.nll(m.init))  # the right length still works
+
+
+@pytest.mark.parametrize("k", ["numpy", "numba"])
+def test_a_right_hand_side_of_the_wrong_length_is_input_error_in_both(k):
+    """BlockSolver.solve: the compiled solve read past a short right-hand side."""
+    m = HistFactoryModel(_rank_one(toy_workspace()), kernel=k)
+    x = minimize(m).x
+    solver = m.nll_grad_hess(x)[2].factorize(~m.fixed)
+    g = m.nll_and_grad(x + 0.01)[1]
+    for bad in (g[:3], np.append(g, 1.0), np.stack([g[:3], g[:3]]), g[None, None, :]):
+        with pytest.raises(InputError, match=rf"^right-hand side of shape \(.*\); accepted: \(npars,\) or "
+                                             rf"\(W, npars\), npars = {m.npars}$"):
+            solver.solve(bad)
+    assert np.isfinite(solver.solve(g)).all()
