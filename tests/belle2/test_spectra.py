@@ -203,6 +203,16 @@ def test_callable_returning_negative_or_nan_rates_is_refused():
         spectra.as_spectrum(42)
 
 
+@pytest.mark.parametrize("bad", [-1e-3, np.nan, np.inf])
+def test_vectorised_rate_bad_in_part_of_the_range_is_refused_at_that_q2(bad):
+    """A vectorised rate goes through the all-bins quadrature (xfit.belle2.quadrature), which must
+    not integrate a negative or non-finite value: it hands over to the per-bin path, which names
+    the first bad q^2 (above 5 GeV^2 here)."""
+    spec = spectra.DifferentialSpectrum(lambda q2: np.where(q2 > 5.0, bad, 1e-7), name="mine")
+    with pytest.raises(InputError, match=r"^mine: dB/dq2 must be finite and >= 0, got .* at q2 = 5\.\d+ GeV\^2$"):
+        spec.bin_integrals()
+
+
 # --- CSV files -------------------------------------------------------------------------------
 
 def test_csv_reading(tmp_path):
@@ -237,3 +247,20 @@ def test_bad_csv_files_give_one_line_errors_naming_the_file(tmp_path, text, matc
 def test_missing_csv_file(tmp_path):
     with pytest.raises(InputError, match="nothere.csv: cannot read"):
         spectra.read_spectrum_csv(tmp_path / "nothere.csv")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"epsrel": float("nan")}, r"^mine: epsrel nan; accepted: a number in \[1e-13, 0\.1\]$"),
+    ({"epsrel": 0.0}, r"^mine: epsrel 0\.0; accepted"),
+    ({"epsrel": -1e-6}, r"^mine: epsrel -1e-06; accepted"),
+    ({"epsrel": "1e-8"}, r"^mine: epsrel 1e-8; accepted"),
+    ({"points": (2.0, float("nan"))}, r"^mine: break points \(2\.0, nan\); accepted: finite q2 values \[GeV\^2\]$"),
+    ({"points": ("peak",)}, r"^mine: break points \('peak',\); accepted"),
+])
+def test_bad_accuracy_or_break_points_are_refused(kwargs, match):
+    """epsrel NaN closed every bin after one round (NaN tolerance: no error exceeds it), silently;
+    0 or negative gave scipy's ValueError; a NaN break point was silently ignored."""
+    with pytest.raises(InputError, match=match):
+        spectra.DifferentialSpectrum(np.exp, name="mine", **kwargs)
+    ok = spectra.DifferentialSpectrum(lambda q2: np.exp(-q2), name="mine", points=np.array([2.0]), epsrel=1e-8)
+    assert ok.points == (2.0,) and ok.integral(0.0, 4.0) == pytest.approx(1.0 - math.exp(-4.0), rel=1e-8)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hf_toys import toy_workspace
 
@@ -129,3 +130,42 @@ def test_modifier_data_that_is_not_finite_is_input_error(mtype, key, tmp_path, m
     with pytest.raises(InputError, match=rf"^{mtype} '{m['name']}' of sample '{s['name']}' in channel "
                                          rf"'{ch['name']}': {key} .*(nan|inf).*; accepted: finite numbers$"):
         HistFactoryModel(spec)
+
+
+def test_a_modified_file_is_validated_again(tmp_path, monkeypatch):
+    """Validation is remembered per content (in the process and by a marker on disk), never per
+    file: a file that validated, then edited into an invalid workspace, is refused -- in the same
+    process and in a new one (the in-process memory emptied, the marker of the old content left)."""
+    from xfit.histfactory import layout_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv(layout_cache.DISABLE_ENV, raising=False)
+    monkeypatch.setattr(layout_cache, "_VALIDATED", set())
+    path = tmp_path / "ws.json"
+    spec = toy_workspace()
+    path.write_text(json.dumps(spec))
+    from_workspace(path)
+    assert any((tmp_path / "cache").rglob("*")), "no validation marker written"
+    spec["channels"][0]["samples"][0]["data"] = "many"
+    path.write_text(json.dumps(spec))
+    for fresh in (False, True):
+        if fresh:
+            monkeypatch.setattr(layout_cache, "_VALIDATED", set())
+        with pytest.raises(InputError, match=r"^invalid workspace at channels\[0\]\.samples\[0\]\.data: "):
+            from_workspace(path)
+
+
+@pytest.mark.parametrize("where, bad", [("gauss", float("nan")), ("gauss", float("inf")), ("pois", float("nan")),
+                                        ("pois", -3.0)])
+def test_auxiliary_data_that_are_not_finite_or_negative_poisson_are_input_error(where, bad):
+    """set_data/with_data checked the length of the auxiliary data only: NaN gave -ln L = NaN, a
+    negative Poisson count -ln L = inf, silently, in both kernels."""
+    m = HistFactoryModel(toy_workspace())
+    i = int((m.constraints.gauss_aux_pos if where == "gauss" else m.constraints.pois_aux_pos)[0])
+    aux = m.auxdata.copy()
+    aux[i] = bad
+    with pytest.raises(InputError, match=rf"^auxiliary data must be finite \(and >= 0 for Poisson constraints\); "
+                                         rf"value {i} \(in pyhf's auxdata order\) is {bad:g}$"):
+        m.with_data(m.observed, aux)
+    aux[i] = 0.0  # zero is a valid count and a valid Gaussian centre
+    assert np.isfinite(m.with_data(m.observed, aux).nll(m.init))

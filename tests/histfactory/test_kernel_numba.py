@@ -356,3 +356,33 @@ def test_damping_floor_is_one_constant_for_both_kernels(monkeypatch):
     sp, sn = hp.factorize(free, 0.5).solve(g), hn.factorize(free, 0.5).solve(g)
     assert _rel(sn, sp) <= 1e-10
     assert _rel(sp, default) > 1e-3
+
+
+@pytest.mark.parametrize("k", ["numpy", "numba"])
+def test_a_point_of_the_wrong_length_is_input_error_in_both(k):
+    """The compiled loops do not check bounds: a short point read past its end (a made-up -ln L,
+    then a corrupted heap); both kernels refuse it, and a point with one value too many."""
+    m = HistFactoryModel(toy_workspace(), kernel=k)
+    n = m.npars
+    for bad in (m.init[:5], np.append(m.init, 1.0)):
+        msg = rf"^parameter point of {len(bad)} values; accepted: {n} \(one per model parameter\)$"
+        for call in (m.nll, m.nll_and_grad, m.nll_grad_hess, lambda x: evaluate.gauss_newton(m, x)):
+            with pytest.raises(InputError, match=msg):
+                call(bad)
+        with pytest.raises(InputError, match=msg):
+            m.nll_and_grad_many(np.stack([bad, bad]))
+    assert np.isfinite(m.nll(m.init))  # the right length still works
+
+
+@pytest.mark.parametrize("k", ["numpy", "numba"])
+def test_a_right_hand_side_of_the_wrong_length_is_input_error_in_both(k):
+    """BlockSolver.solve: the compiled solve read past a short right-hand side."""
+    m = HistFactoryModel(_rank_one(toy_workspace()), kernel=k)
+    x = minimize(m).x
+    solver = m.nll_grad_hess(x)[2].factorize(~m.fixed)
+    g = m.nll_and_grad(x + 0.01)[1]
+    for bad in (g[:3], np.append(g, 1.0), np.stack([g[:3], g[:3]]), g[None, None, :]):
+        with pytest.raises(InputError, match=rf"^right-hand side of shape \(.*\); accepted: \(npars,\) or "
+                                             rf"\(W, npars\), npars = {m.npars}$"):
+            solver.solve(bad)
+    assert np.isfinite(solver.solve(g)).all()

@@ -247,3 +247,22 @@ def test_code4p_table_is_pyhfs_polynomial_and_the_batch_path_uses_the_same_coeff
     for w in range(len(a)):
         for got, want in zip(batch, histosys.code4p(a[w])):
             assert np.allclose(got[w], want, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("method", ["newton", "migrad", "auto"])
+def test_a_start_point_where_the_nll_is_not_finite_is_named(method):
+    """A fit that cannot start (a bin with observed events and no expected events, or NaN in the
+    start vector) said only "did not converge (edm inf after 1 evaluations)"."""
+    from xfit.errors import ConvergenceError
+
+    spec = {"channels": [{"name": "c", "samples": [{"name": "s", "data": [0.0, 7.0], "modifiers": [
+                {"name": "mu", "type": "normfactor", "data": None}]}]}],
+            "observations": [{"name": "c", "data": [1.0, 8.0]}],
+            "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}], "version": "1.0.0"}
+    m = HistFactoryModel(spec)
+    msg = r"^-ln L is not finite at the start point: an expected bin yield is not > 0 \(or a value is NaN\)"
+    with pytest.raises(ConvergenceError, match=msg):
+        minimize(m, method=method)
+    ok = HistFactoryModel(toy_workspace())
+    with pytest.raises(ConvergenceError, match=msg):
+        minimize(ok, init=np.full(ok.npars, np.nan), method=method)

@@ -121,6 +121,11 @@ class Spectrum:
         return {k: e @ b for k, e in efficiency.items()}
 
 
+#: Accepted relative accuracy of a bin integral (``scipy.integrate.quad``, the per-bin path, needs
+#: at least 50 x the double-precision epsilon, 1.1e-14).
+EPSREL_RANGE = (1e-13, 0.1)
+
+
 @dataclass
 class DifferentialSpectrum(Spectrum):
     """dB/dq^2 [GeV^-2] given by a callable of q^2 [GeV^2] (vectorised or scalar).
@@ -134,6 +139,19 @@ class DifferentialSpectrum(Spectrum):
     points: tuple = ()
     epsrel: float = 1e-10
     _cache: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self):
+        eps = self.epsrel
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not EPSREL_RANGE[0] <= eps <= EPSREL_RANGE[1]:
+            raise InputError(f"{self.name}: epsrel {str(eps)[:80]}; accepted: a number in "
+                             f"[{EPSREL_RANGE[0]:g}, {EPSREL_RANGE[1]:g}]")
+        try:
+            points = tuple(float(p) for p in self.points)
+        except (TypeError, ValueError):
+            points = (math.nan,)
+        if not all(math.isfinite(p) for p in points):
+            raise InputError(f"{self.name}: break points {str(self.points)[:80]}; accepted: finite q2 values [GeV^2]")
+        self.points = points
 
     def _f(self, q2: float) -> float:
         v = float(np.asarray(self.rate(q2), dtype=float).reshape(-1)[0])

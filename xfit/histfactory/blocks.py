@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import lapack
 
+from ..errors import InputError
+
 #: Levenberg damping adds damping * max(|H_ii|, DAMPING_FLOOR) to each free diagonal element
 #: (the floor lets it lift a zero diagonal); the compiled kernel (:mod:`.kernel_numba`) takes it
 #: from here.
@@ -165,6 +167,9 @@ class BlockSolver:
         (W, npars) for W right-hand sides at once."""
         mdl, c = self.model, self.model.compiled
         nb, m = self.Dinv.shape[:2]
+        shape = np.shape(grad)
+        if shape[-1:] != (mdl.npars,) or len(shape) > 2:  # the compiled solve does not check bounds
+            raise InputError(f"right-hand side of shape {shape}; accepted: (npars,) or (W, npars), npars = {mdl.npars}")
         if np.ndim(grad) == 2:
             return self._solve_many(grad)
         if mdl._kernel is not None:

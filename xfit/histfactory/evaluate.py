@@ -22,6 +22,7 @@ import math
 import numpy as np
 from scipy.special import xlogy
 
+from ..errors import InputError
 from .blocks import HessianBlocks
 
 
@@ -85,8 +86,18 @@ def _row_product(F):
     return Q
 
 
+def _check_point(model, shape) -> None:
+    """InputError unless the last axis of a point (or of a stack of points) has one value per
+    parameter: the compiled kernel's loops do not check bounds (a short point would be read past
+    its end)."""
+    if shape[-1:] != (model.npars,):
+        got = shape[-1] if shape else 1
+        raise InputError(f"parameter point of {got} values; accepted: {model.npars} (one per model parameter)")
+
+
 def nll(model, theta) -> float:
     """-ln L(theta) with pyhf's full normalisation; inf if a bin yield is not > 0."""
+    _check_point(model, np.shape(theta))
     if model._kernel is not None:
         out = model._kernel.evaluate(model, theta, 1)
         if out is not None:
@@ -107,6 +118,7 @@ def evaluate(model, theta, hessian: bool):
     them.  ``set_data`` and ``set_sample_template`` clear the cache.  With the compiled kernel
     (``model.kernel == "numba"``, :mod:`.kernel`) one compiled call computes it all.
     """
+    _check_point(model, np.shape(theta))
     if model._kernel is not None:
         out = model._kernel.evaluate(model, theta, 2 if hessian else 1)
         if out is not None:
@@ -127,6 +139,7 @@ def gauss_newton(model, theta) -> HessianBlocks | None:
     semi-definite; the constraints make it definite in their parameters).  The Newton
     minimiser steps with it where the exact Hessian is not positive definite (Fisher scoring).
     None where -ln L is not finite."""
+    _check_point(model, np.shape(theta))
     if model._kernel is not None:
         out = model._kernel.evaluate(model, theta, 3)
         if out is not None:
@@ -172,12 +185,13 @@ def nll_and_grad_many(model, thetas):
     The same arithmetic as :func:`evaluate` per row (the Python and dispatch costs are paid
     once for all W points); rows with a factor exactly 0 go through :func:`evaluate`.
     """
+    thetas = np.array(thetas, dtype=float, ndmin=2)
+    _check_point(model, thetas.shape)
     if model._kernel is not None:
-        out = model._kernel.nll_and_grad_many(model, np.array(thetas, dtype=float, ndmin=2))
+        out = model._kernel.nll_and_grad_many(model, thetas)
         if out is not None:
             return out
     c = model.compiled
-    thetas = np.array(thetas, dtype=float, ndmin=2)
     W, npar = thetas.shape
     T = np.repeat(model._nominal[None, :], W, axis=0)
     hw = None

@@ -110,6 +110,9 @@ def minimize(model: HistFactoryModel, init=None, fix: dict[int, float] | None = 
     else:
         raise InputError(f"unknown minimisation method {method!r}; accepted: 'newton', 'migrad', 'auto'")
     if raise_on_failure and not res.valid:
+        if not math.isfinite(model.nll(x)):  # only on failure: no extra evaluation in a fit that converges
+            raise ConvergenceError("-ln L is not finite at the start point: an expected bin yield is not > 0 "
+                                   "(or a value is NaN); start elsewhere")
         raise ConvergenceError(
             f"{res.method} did not converge (edm {res.edm:.3g} after {res.nfcn} evaluations"
             + (f", fixed {sorted(x_fix)}" if x_fix else "") + ")"

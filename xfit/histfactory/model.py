@@ -224,6 +224,12 @@ class HistFactoryModel:
             aux = np.asarray(auxdata, dtype=float)
             if aux.shape != (self.naux,):
                 raise InputError(f"auxiliary data need {self.naux} values, got shape {aux.shape}")
+            bad = ~np.isfinite(aux)
+            bad[self.constraints.pois_aux_pos] |= aux[self.constraints.pois_aux_pos] < 0
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InputError(f"auxiliary data must be finite (and >= 0 for Poisson constraints); value {i} "
+                                 f"(in pyhf's auxdata order) is {float(aux[i]):g}")
             self.auxdata = aux
             self.constraints = copy.copy(self.constraints)  # copies made by with_data() keep their own
             self.constraints.set_aux(aux)
