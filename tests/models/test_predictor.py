@@ -243,3 +243,23 @@ def test_one_float_point_equals_the_one_element_array_path():
         assert set(one) == set(arr)
         for key in one:
             assert np.array_equal(np.atleast_1d(one[key]), arr[key], equal_nan=True), key
+
+
+def test_a_model_predictor_reads_a_generator_of_keys_once():
+    """The model's own keys (g_X) were dropped when ``keys`` was a generator (it was read
+    twice: once for the core predictions, then found empty for the model's keys)."""
+    class OwnPredict(type(build_model({"plane": "eft"}))):
+        def predict(self, mX, gX_AWW, gX_AYY):
+            return super().predict(mX, gX_AWW, gX_AYY)
+
+    for model in (build_model({"name": "tau-flavor"}), build_model({"plane": "eft"}), OwnPredict()):
+        predictor = model.predictor(2.1)
+        params = dict.fromkeys(model.parameters, 0.01)
+        extras = [k for k in model.predict(2.1, **params) if k not in Predictor(2.1).keys]  # e.g. gX
+        keys = [*extras, "BR(B+->K+X)", "g_S"]
+        want = predictor(keys=keys, **params)
+        got = predictor(keys=(k for k in keys), **params)
+        assert set(got) == set(want) == {"mX", *keys}
+        assert all(np.array_equal(got[k], want[k]) for k in want)
+    with pytest.raises(InputError, match="keys must be a list of prediction keys, got 3"):
+        build_model({"name": "tau-flavor"}).predictor(2.1)(keys=3, gX=0.01)
