@@ -222,7 +222,7 @@ def test_input_shifts_refuses_an_unknown_input():
         input_shifts({"bogus": 1.0})
 
 
-@pytest.mark.parametrize("scale", [float("nan"), float("inf"), -1.0, "x"])
+@pytest.mark.parametrize("scale", [float("nan"), float("inf"), -1.0, "x", np.array([1.0, 2.0]), True])
 def test_draws_refuse_a_bad_scale(scale):
     from xfit.uncertainties import draw_inputs
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .errors import InputError, finite_array, validate_mass
+from .errors import InputError, finite_array, shown, validate_mass
 from .physics.constants import DEFAULT_SM, SMInputs
 from .physics.couplings import breaking_scale, scalar_pseudoscalar_couplings
 from .physics.meson_decays import (
@@ -185,10 +185,13 @@ class Predictor:
         if isinstance(keys, str):
             raise InputError(f"keys must be a list of prediction keys, got the string {keys!r:.80}")
         try:
-            token = None if keys is None else tuple(keys)
+            token = None if keys is None else tuple(keys)  # once: a generator is read only once
+        except TypeError:
+            raise InputError(f"keys must be a list of prediction keys, got {shown(keys)}") from None
+        try:
             plan = self._plans.get(token)
         except TypeError:  # an unhashable entry: not a key (refused below)
-            token, plan = tuple(keys), None
+            plan = None
         if plan is not None:
             return plan
         want = self._key_set if token is None else token

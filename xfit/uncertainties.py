@@ -194,8 +194,8 @@ def _check_normals(normals: Mapping) -> None:
 
 def _check_scale(scale) -> None:
     try:
-        ok = 0.0 <= scale < math.inf
-    except TypeError:
+        ok = not isinstance(scale, bool) and bool(0.0 <= scale < math.inf)
+    except (TypeError, ValueError):  # text, None, an array of several scales
         ok = False
     if not ok:
         raise InputError(f"theory_scale (the factor on every theory sigma) must be a finite number >= 0, "

@@ -233,3 +233,13 @@ def test_impacts_of_unknown_parameters_is_an_input_error(small):
     with pytest.raises(InputError, match="unknown parameter.*bogus") as info:
         D.impacts(model, fit, "mu", parameters=["bogus"])
     assert len(str(info.value).splitlines()) <= 3
+
+
+def test_impacts_refuse_one_string_and_name_mixed_unknowns(small):
+    """parameters="lumi" was taken letter by letter (unknown 'i', 'l', 'm'); a list mixing a
+    number and a name gave a TypeError from sorting them."""
+    model, fit = small
+    with pytest.raises(InputError, match="parameters must be a list of names, got the string 'lumi'"):
+        D.impacts(model, fit, "mu", parameters="lumi")
+    with pytest.raises(InputError, match="unknown parameter.*1, bogus"):
+        D.impacts(model, fit, "mu", parameters=[1, "bogus"])

@@ -315,3 +315,14 @@ def test_coupling_limit_names_bad_masses_and_per_mass_hints(kw, key):
     with pytest.raises(InputError, match=key) as info:
         coupling_limit(TAU, build_likelihood("b_to_s_emiss"), args.pop("masses"), progress=False, **args)
     assert len(str(info.value).splitlines()) <= 3
+
+
+@pytest.mark.parametrize("kw, key", [({"guesses": 5}, "guesses"), ({"known": 5}, "known"),
+                                     ({"guesses": "ab"}, "guesses"), ({"slow": "no"}, "slow")])
+def test_coupling_limit_names_per_mass_hints_that_are_not_lists_and_a_bad_slow(kw, key):
+    """guesses=5 or known=5 gave a TypeError traceback (no len); slow="no" ran as slow."""
+    from xfit.likelihood import build_likelihood
+
+    with pytest.raises(InputError, match=key) as info:
+        coupling_limit(TAU, build_likelihood("b_to_s_emiss"), [1.0, 2.0], progress=False, **kw)
+    assert len(str(info.value).splitlines()) <= 3

@@ -353,3 +353,28 @@ def test_dask_backend_real_cluster_or_clear_error(lik):
             get_executor("dask")
         with pytest.raises(InputError, match="distributed"):
             small_profile(lik, executor="dask")
+
+
+@pytest.mark.parametrize("spec", [{"name": "tau-flavor"}, {"plane": "eft"}, {"plane": "chiral"},
+                                  {"name": "baryon", "br_invisible": 0.3}])
+def test_likelihood_predictions_give_the_chi2_of_every_prediction(spec):
+    """Scans and limits compute only what the likelihood reads (likelihood_predictions): the
+    chi2 of every registered term (Belle II's profile fit aside: tests/inference/test_limits_vs_mass)
+    equals, bit for bit, its chi2 of the full model.predict."""
+    from xfit.errors import DataError
+    from xfit.inference.scan import likelihood_predictions
+    from xfit.likelihood.registry import _factories, get_term
+    from xfit.models import build_model
+
+    model = build_model(spec)
+    mX = np.array([0.1, 0.5, 2.1, 4.0, 50.0])
+    params = {p: np.array([1e-3, 0.01, 0.03, 0.02, 0.005]) for p in model.parameters}
+    for name in sorted(set(_factories()) - {"belle2_knunu"}):
+        try:
+            lik = CombinedLikelihood([get_term(name)])
+        except DataError:  # a recast limit not yet verified
+            lik = CombinedLikelihood([get_term(name, allow_unverified=True)])
+        part = likelihood_predictions(model, lik, mX, params)
+        assert set(part) == {"mX", *lik.observables}, name
+        assert np.array_equal(np.asarray(lik.chi2(part)), np.asarray(lik.chi2(model.predict(mX, **params))),
+                              equal_nan=True), name

@@ -402,3 +402,16 @@ def test_cli_scan_writes_the_flag_into_the_analysis(tmp_path, capsys):
     assert summary["scan"]["theory_nuisances"]["used"] is True
     assert summary["metadata"]["theory_nuisances"] is True
     assert "theory_nuisances: true" in saved.read_text()
+
+
+def test_gradient_in_an_interval_narrower_than_its_step_is_finite(fit_with_nuisances):
+    """g_X limited to (0, 1e-9), narrower than its step 1e-8: the difference over the interval
+    (it was 0/0, a NaN gradient handed to MIGRAD)."""
+    fit = copy.copy(fit_with_nuisances("tau-flavor", TERMS))
+    fit.limits = {**fit.limits, "gX": (0.0, 1e-9)}
+    v = np.concatenate([[5e-10], np.zeros(len(fit.nuisances.names))])
+    grad = fit.gradient(*v)
+    assert np.isfinite(grad).all()
+    ends = [v.copy(), v.copy()]
+    ends[0][0], ends[1][0] = 1e-9, 0.0
+    assert grad[0] == pytest.approx((fit.chi2(*ends[0]) - fit.chi2(*ends[1])) / 1e-9, rel=1e-9)

@@ -159,3 +159,28 @@ def test_workspace_cls_with_toys(tmp_path, capsys):
     assert main(["workspace", "cls", str(path), "--poi-value", "0.5", "--toys", "0"]) != 0
     err = capsys.readouterr().err
     assert "--toys" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("n_toys", ["x", float("nan"), 2.5, None, True, 0, -1.0, float("inf")])
+def test_a_bad_number_of_toys_names_the_flag(model, n_toys):
+    """Text, NaN or None gave a ValueError/TypeError traceback, 2.5 was cut to 2 toys."""
+    with pytest.raises(InputError, match="--toys must be a whole number >= 1") as info:
+        ToyCalculator(model, n_toys=n_toys)
+    assert len(str(info.value).splitlines()) <= 3
+    with pytest.raises(InputError, match="--toys"):
+        sample_toys(model, model.init, n_toys, seed=1)
+
+
+def test_toy_draws_are_numpys_draws_in_pyhf_order(model):
+    """A toy is, from its generator: Poisson main counts around nu(theta), then the Gaussian
+    auxiliary data Normal(theta, sigma), then the Poisson ones Poisson(theta tau) -- drawn
+    here directly with numpy (the kept means of the sampler give the same numbers)."""
+    th = _theta(model)
+    c = model.constraints
+    rng = toy_rng(5, 2)
+    main = rng.poisson(np.maximum(model.expected_main(th), 0.0)).astype(float)
+    aux = np.empty(c.naux)
+    aux[c.gauss_aux_pos] = rng.normal(th[c.gauss_param], c.gauss_sigma)
+    aux[c.pois_aux_pos] = rng.poisson(th[c.pois_param] * c.pois_factor)
+    got_main, got_aux = sample_toys(model, th, 3, seed=5)
+    assert np.array_equal(got_main[2], main) and np.array_equal(got_aux[2], aux)

@@ -223,3 +223,43 @@ def test_keys_given_as_one_string_are_refused():
         params = dict.fromkeys(model.parameters, 0.01)
         with pytest.raises(InputError, match="keys must be a list of prediction keys"):
             predictor(keys="BR(B+->K+X)", **params)
+
+
+def test_keys_that_are_not_a_list_or_a_generator_of_bad_keys_are_refused():
+    """keys=3 is an InputError (not a TypeError); a generator is read once, so an unhashable
+    entry in it is still named, not dropped leaving an empty key list."""
+    with pytest.raises(InputError, match="keys must be a list of prediction keys, got 3"):
+        Predictor(2.1)(0.01, 0.0, 1.0, keys=3)
+    with pytest.raises(InputError, match=r"unknown prediction key\(s\) \[\['g_S'\]\]"):
+        Predictor(2.1)(0.01, 0.0, 1.0, keys=(k for k in [["g_S"]]))
+
+
+def test_one_float_point_equals_the_one_element_array_path():
+    """The single-float fast path gives the values of the array path, key by key."""
+    for mX in (0.05, 2.1, 4.5, 95.0):
+        one = Predictor(mX)(0.013, -0.02, 0.7, gX=0.3, XS=2.0)
+        arr = Predictor(np.array([mX]))(np.array([0.013]), np.array([-0.02]), np.array([0.7]),
+                                        gX=np.array([0.3]), XS=np.array([2.0]))
+        assert set(one) == set(arr)
+        for key in one:
+            assert np.array_equal(np.atleast_1d(one[key]), arr[key], equal_nan=True), key
+
+
+def test_a_model_predictor_reads_a_generator_of_keys_once():
+    """The model's own keys (g_X) were dropped when ``keys`` was a generator (it was read
+    twice: once for the core predictions, then found empty for the model's keys)."""
+    class OwnPredict(type(build_model({"plane": "eft"}))):
+        def predict(self, mX, gX_AWW, gX_AYY):
+            return super().predict(mX, gX_AWW, gX_AYY)
+
+    for model in (build_model({"name": "tau-flavor"}), build_model({"plane": "eft"}), OwnPredict()):
+        predictor = model.predictor(2.1)
+        params = dict.fromkeys(model.parameters, 0.01)
+        extras = [k for k in model.predict(2.1, **params) if k not in Predictor(2.1).keys]  # e.g. gX
+        keys = [*extras, "BR(B+->K+X)", "g_S"]
+        want = predictor(keys=keys, **params)
+        got = predictor(keys=(k for k in keys), **params)
+        assert set(got) == set(want) == {"mX", *keys}
+        assert all(np.array_equal(got[k], want[k]) for k in want)
+    with pytest.raises(InputError, match="keys must be a list of prediction keys, got 3"):
+        build_model({"name": "tau-flavor"}).predictor(2.1)(keys=3, gX=0.01)

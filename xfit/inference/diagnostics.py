@@ -189,8 +189,10 @@ def impacts(model, fit, poi=None, errors: np.ndarray | None = None, parameters=N
     base_fix = _fix_dict(model, fit)
     lo, hi = model.bounds[:, 0], model.bounds[:, 1]
     mu_hat = float(fit.x[ipoi])
+    if isinstance(parameters, str):  # not letter by letter
+        raise InputError(f"impacts: parameters must be a list of names, got the string {parameters!r:.80}")
     wanted = None if parameters is None else set(parameters)
-    unknown = sorted(wanted - set(c.names)) if wanted is not None else []
+    unknown = sorted(wanted - set(c.names), key=str) if wanted is not None else []
     if unknown:
         shown = ", ".join(map(str, unknown[:3])) + (", ..." if len(unknown) > 3 else "")
         raise InputError(f"impacts: unknown parameter(s) {shown[:80]}; accepted: the model's constrained "

@@ -271,6 +271,8 @@ class Fit:
             lo, hi = self.limits.get(name) or (None, None)
             up[i, i] = x[i] + steps[i] if hi is None or x[i] + steps[i] <= hi else x[i]
             down[i, i] = x[i] - steps[i] if lo is None or x[i] - steps[i] >= lo else x[i]
+            if up[i, i] == down[i, i]:  # an interval narrower than the step: its two ends (not 0/0)
+                up[i, i], down[i, i] = min(x[i] + steps[i], hi), max(x[i] - steps[i], lo)
         points = np.vstack([up, down])
         pred = self.nuisances.predict_batch(dict(zip(self.model.parameters, points[:, :n_model].T)),
                                             points[:, n_model:], keys=self.likelihood.observables)

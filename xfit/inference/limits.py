@@ -872,6 +872,9 @@ def coupling_limit(
     if masses.size == 0 or not np.all(np.isfinite(masses)) or np.any(masses <= 0):
         raise InputError(f"masses must be finite numbers > 0 GeV, got {str(masses)[:80]!r}")
     for what, per_mass in (("known", known), ("guesses", guesses)):
+        if per_mass is not None and (isinstance(per_mass, str) or not hasattr(per_mass, "__len__")):
+            raise InputError(f"{what} must be a list with one entry per mass ({masses.size}), "
+                             f"got {str(per_mass)[:80]!r}")
         if per_mass is not None and len(per_mass) != masses.size:
             raise InputError(f"{what} must have one entry per mass ({masses.size}), got {len(per_mass)}")
     if guesses is not None:  # a first guess per mass; None or non-finite: no guess
@@ -928,6 +931,8 @@ def coupling_limit(
     st = open_store(
         store, definition, metadata, overwrite=overwrite, on_mismatch=on_mismatch, chunk_sizes=[b - a for a, b in spans]
     )
+    if slow is not None and not isinstance(slow, (bool, np.bool_)):
+        raise InputError(f"slow must be True, False or None (timed), got {str(slow)[:80]!r}")
     if slow is None:  # a term that declares itself slow is not timed
         slow = (any(getattr(t, "slow", False) for t in likelihood.terms)
                 or seconds_per_point(model, scratch, parameter, fixed, masses) > slow_seconds)

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,17 @@ from .calculators import BANDS, Calculator, HypoTestResult, normal_sf
 
 #: Streams of child seeds: toys under the tested mu and under mu = 0.
 STREAM_SIGNAL, STREAM_BACKGROUND = 0, 1
+
+
+def _require_n_toys(n_toys) -> int:
+    """``n_toys`` as an int, or InputError naming --toys: a whole number >= 1 (2.0 is 2; 2.5,
+    NaN, inf or text are refused, not truncated)."""
+    ok = not isinstance(n_toys, bool) and isinstance(n_toys, numbers.Real)
+    if ok and not isinstance(n_toys, numbers.Integral):
+        ok = float(n_toys).is_integer()  # False for NaN and inf
+    if not ok or n_toys < 1:
+        raise InputError(f"--toys must be a whole number >= 1, got {str(n_toys)[:80]!r}")
+    return int(n_toys)
 
 
 def toy_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
@@ -80,8 +92,9 @@ def sample_toy(model, theta, rng: np.random.Generator) -> tuple[np.ndarray, np.n
 
 def sample_toys(model, theta, n: int, seed: int, stream: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Arrays (n, nbins) and (n, naux) of ``n`` toys at ``theta`` (toy k from :func:`toy_rng`)."""
+    n = _require_n_toys(n)
     sampler = _ToySampler(model, theta)
-    mains, auxs = zip(*(sampler(toy_rng(seed, k, stream)) for k in range(int(n))))
+    mains, auxs = zip(*(sampler(toy_rng(seed, k, stream)) for k in range(n)))
     return np.array(mains), np.array(auxs)
 
 
@@ -133,8 +146,7 @@ class ToyCalculator(Calculator):
 
     def __init__(self, model, poi_index: int | None = None, fix: dict[int, float] | None = None,
                  n_toys: int = 1000, seed: int = 0, method: str = "newton"):
-        if int(n_toys) < 1:
-            raise InputError(f"--toys must be at least 1, got {n_toys}")
+        n_toys = _require_n_toys(n_toys)
         self.model = _for_many_fits(model)
         self.poi = model.poi_index if poi_index is None else int(poi_index)
         self.fix = dict(fix or {})

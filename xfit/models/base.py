@@ -182,6 +182,13 @@ class ModelPredictor:
             from ..errors import InputError
 
             raise InputError(f"keys must be a list of prediction keys, got the string {keys!r:.80}")
+        if keys is not None and type(keys) is not tuple:  # read once: a generator is used twice below
+            try:
+                keys = tuple(keys)
+            except TypeError:
+                from ..errors import InputError, shown
+
+                raise InputError(f"keys must be a list of prediction keys, got {shown(keys)}") from None
         if self._direct:
             out = self.model.predict(self.mX, **params)
             return out if keys is None else {k: v for k, v in out.items() if k == "mX" or k in keys}
