@@ -41,13 +41,15 @@ def _drawing_moves_artists(fig) -> bool:
     """Whether drawing ``fig`` moves or resizes artists that ``get_tightbbox`` does not place
     itself: a layout engine (it runs when the figure is drawn; not the do-nothing placeholder
     that ``fig.tight_layout()`` leaves) or a legend in "expand" mode (stretched to its anchor
-    box when drawn)."""
+    box when drawn, or a legend whose mode cannot be read)."""
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
     from matplotlib.legend import Legend
 
     if not isinstance(fig.get_layout_engine(), (type(None), PlaceHolderLayoutEngine)):
         return True
-    return any(getattr(leg, "_mode", None) == "expand" for leg in _legends(fig, Legend))
+    # Legend keeps its mode in a private attribute: were it renamed, assume the draw (slower,
+    # never a wrong box) rather than a box measured before an "expand" legend is stretched.
+    return any(getattr(leg, "_mode", "expand") == "expand" for leg in _legends(fig, Legend))
 
 
 def _legends(fig, legend_class) -> list:
