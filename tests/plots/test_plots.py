@@ -241,3 +241,15 @@ def test_a_legend_whose_mode_cannot_be_read_is_drawn_before_it_is_measured():
     assert not _drawing_moves_artists(fig)
     del legend._mode
     assert _drawing_moves_artists(fig)
+
+
+@pytest.mark.parametrize("formats", [(), ["png", "jpeg2000"], [None]])
+def test_save_figure_refuses_no_format_or_one_it_cannot_write(tmp_path, formats):
+    """Was: nothing written and no word for (), matplotlib's traceback for an unknown format."""
+    from xfit.errors import InputError
+    from xfit.plots.style import new_figure
+
+    fig, _ = new_figure((2.0, 2.0))
+    with pytest.raises(InputError, match=r"figure 'f': formats .* cannot be written;\naccepted: .*pdf.*png"):
+        save_figure(fig, tmp_path / "out", "f", formats)
+    assert not (tmp_path / "out").exists()

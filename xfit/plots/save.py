@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import InputError
+
 #: The formats every figure is written in unless asked otherwise.
 DEFAULT_FORMATS = ("png", "pdf")
 
@@ -227,7 +229,16 @@ def tight_layout(fig) -> None:
 
 def save_figure(fig, out_dir: str | Path, stem: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write ``stem.<format>`` for each of ``formats`` in ``out_dir`` (created if needed),
-    cropped to the figure's tight bounding box; close the figure and return the paths."""
+    cropped to the figure's tight bounding box; close the figure and return the paths.  An empty
+    ``formats`` or one matplotlib cannot write is refused before anything is written."""
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = FigureCanvasBase.get_supported_filetypes()  # every format savefig can switch to
+    unknown = [f for f in formats if not isinstance(f, str) or f.lower() not in supported]
+    if not formats or unknown:
+        raise InputError(f"figure {stem!r}: formats {str(unknown or formats)[:80]} cannot be written;\n"
+                         f"accepted: a non-empty list of {', '.join(sorted(supported))}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{stem}.{f.lower()}" for f in formats]
