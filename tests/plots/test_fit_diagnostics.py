@@ -168,3 +168,37 @@ def test_cli_plots_on_belle2(tmp_path, capsys):
     bad = p.parse_args(["belle2", "plots", "--out", str(tmp_path), "--n-impacts", "0"])
     with pytest.raises(InputError, match="--n-impacts"):
         bad.func(bad)
+
+
+def test_a_model_of_one_parameter_gets_no_empty_correlation_figure(tmp_path):
+    """One parameter (nothing correlated, no pulls, no impacts): the yields only, not an empty
+    "0 parameters" matrix (and matplotlib's singular-axis warnings)."""
+    import warnings
+
+    spec = {"version": "1.0.0", "channels": [{"name": "sr", "samples": [
+        {"name": "sig", "data": [3.0, 8.0], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]},
+        {"name": "bkg", "data": [25.0, 20.0], "modifiers": []}]}],
+        "observations": [{"name": "sr", "data": [30.0, 27.0]}],
+        "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}]}
+    model = HistFactoryModel(spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = P.draw_all(model, minimize(model), tmp_path)
+    assert sorted({p.stem for p in paths}) == ["yields_postfit", "yields_prefit"]
+    assert not (tmp_path / "correlations.png").exists()
+
+
+def test_pull_bands_and_poisson_coverage_are_the_house_sigma_ones(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    from xfit.plots.style import SIGMA_COLOURS
+
+    assert P.POISSON_CL == pytest.approx(0.682689492137, rel=1e-12)  # erf(1/sqrt 2)
+    seen = []
+    monkeypatch.setattr(P, "save_figure", lambda fig, out, stem: seen.append(fig.axes[0]) or plt.close(fig) or [])
+    pull = {"modifier": "normsys", "value": 0.3, "error": 0.9, "theta": 0.3, "theta_error": 0.9, "theta0": 0.0,
+            "sigma_prefit": 1.0}
+    P.plot_pulls({"bnorm": pull}, tmp_path)
+    bands = {p.get_label(): to_rgb(p.get_facecolor()) for p in seen[0].patches}
+    assert bands == {r"$\pm 1$": to_rgb(SIGMA_COLOURS[1]), r"$\pm 2$": to_rgb(SIGMA_COLOURS[2])}

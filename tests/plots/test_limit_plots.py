@@ -1,5 +1,6 @@
 """Limit plots (xfit.plots.limits) and Fig. 1 (xfit.plots.fig1) from made-up limit curves."""
 import numpy as np
+import pytest
 
 from xfit.inference.limits import CouplingLimit
 from xfit.plots.fig1 import plot_fig1
@@ -42,3 +43,32 @@ def test_fig1_one_panel_per_curve_with_its_label(tmp_path, monkeypatch):
                       {"na62_k_pi": "NA62 here", "koto_kl_pi0": "KOTO here"})
     assert [p.name for p in paths] == ["fig1.png", "fig1.pdf"]
     assert len(seen[0]) == 2 and seen[0][0].startswith("NA62 here") and seen[0][1].startswith("KOTO here")
+
+
+def test_nothing_to_draw_is_a_clear_message_not_a_traceback(tmp_path):
+    from xfit.errors import InputError
+
+    for curves in ({}, {"na62_k_pi": curve("n", [], np.empty(0))}):
+        with pytest.raises(InputError, match="limit plot 'lim': no curve with a mass to draw"):
+            plot_limits(curves, tmp_path, "lim")
+    with pytest.raises(InputError, match="Fig. 1: no limit curve"):
+        plot_fig1(tmp_path, {}, {})
+    assert not list(tmp_path.iterdir())
+
+
+def test_limit_plot_of_one_mass_shows_it_and_labels_the_curves_cl(tmp_path, monkeypatch):
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    seen = []
+    monkeypatch.setattr(plt.Figure, "savefig", lambda self, p, **kw: seen.append(self.axes[0]) or open(p, "wb").close())
+    one = {"na62_k_pi": CouplingLimit("n", "gX", 0.95, np.array([0.1]), np.array([1e-3]), ["root"], np.zeros(1),
+                                      np.zeros(1))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "identical low and high xlims"
+        plot_limits(one, tmp_path, "lim", formats=("png",))
+    ax = seen[0]
+    assert ax.get_xlim() == pytest.approx((0.0995, 0.1005), rel=1e-12)
+    assert ax.get_lines()[0].get_marker() == "o"  # a one-point line without a marker draws nothing
+    assert ax.get_ylabel() == r"$g_X$ (95% CL upper limit, dimensionless)"  # the curve's CL, not 90 %

@@ -226,3 +226,30 @@ def test_fig2_panels_from_arrays(tmp_path):
     g = np.linspace(0, 1, 20)
     right = draw_improvement(tmp_path, g, 10 * g, 5 * g, 2.7, 2.1, "derived")
     assert [p.name for p in left + right] == ["fig2_left.png", "fig2_left.pdf", "fig2_right.png", "fig2_right.pdf"]
+
+
+def test_a_legend_whose_mode_cannot_be_read_is_drawn_before_it_is_measured():
+    """save.py reads matplotlib's private Legend._mode: a matplotlib that renames it takes the
+    slower path that is always right (draw, then measure), not a box measured too early."""
+    from xfit.plots.save import _drawing_moves_artists
+    from xfit.plots.style import new_figure
+
+    fig, ax = new_figure((3.0, 2.0))
+    ax.plot([0, 1], [0, 1], label="a line")
+    legend = ax.legend()
+    assert legend._mode is None  # the attribute save.py reads (fails if matplotlib renames it)
+    assert not _drawing_moves_artists(fig)
+    del legend._mode
+    assert _drawing_moves_artists(fig)
+
+
+@pytest.mark.parametrize("formats", [(), ["png", "jpeg2000"], [None]])
+def test_save_figure_refuses_no_format_or_one_it_cannot_write(tmp_path, formats):
+    """Was: nothing written and no word for (), matplotlib's traceback for an unknown format."""
+    from xfit.errors import InputError
+    from xfit.plots.style import new_figure
+
+    fig, _ = new_figure((2.0, 2.0))
+    with pytest.raises(InputError, match=r"figure 'f': formats .* cannot be written;\naccepted: .*pdf.*png"):
+        save_figure(fig, tmp_path / "out", "f", formats)
+    assert not (tmp_path / "out").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..inference.limits import CouplingLimit
 from .save import save_figure, tight_layout
 from .style import setup_style
@@ -19,6 +20,8 @@ def plot_fig1(out_dir: str | Path, curves: Mapping[str, CouplingLimit], labels: 
     and ``fig1.pdf`` in ``out_dir`` and returns the paths."""
     import matplotlib.pyplot as plt
 
+    if not curves:
+        raise InputError("Fig. 1: no limit curve to draw; it needs a curve of at least one kaon search (NA62, KOTO)")
     setup_style()
     fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 4.2), squeeze=False)
     for ax, (name, c) in zip(axes[0], curves.items()):

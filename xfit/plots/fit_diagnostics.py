@@ -24,11 +24,13 @@ import numpy as np
 from scipy import special
 
 from ..inference import diagnostics as diag
+from ..inference.calculators import normal_sf
 from .save import save_figure
-from .style import setup_style
+from .style import SIGMA_COLOURS, setup_style
 
-#: Coverage of the data error bars (central interval of a Poisson count).
-POISSON_CL = 0.682689492137
+#: Coverage of the data error bars (central interval of a Poisson count): that of +-1 sigma
+#: of a normal distribution, 1 - 2 (1 - Phi(1)) = 0.6827.
+POISSON_CL = 1.0 - 2.0 * normal_sf(1.0)
 
 
 def poisson_interval(n, cl: float = POISSON_CL) -> tuple[np.ndarray, np.ndarray]:
@@ -145,8 +147,8 @@ def plot_pulls(pulls: dict, out_dir, stem: str = "pulls", gammas: bool = False) 
     h = max(3.0, 0.16 * len(names) + 1.0)
     fig, ax = plt.subplots(figsize=(6.0, h))
     y = np.arange(len(names))[::-1]
-    ax.axvspan(-2, 2, color="#ffdd33", alpha=0.5, lw=0, label=r"$\pm 2$")
-    ax.axvspan(-1, 1, color="#4daf4a", alpha=0.5, lw=0, label=r"$\pm 1$")
+    ax.axvspan(-2, 2, color=SIGMA_COLOURS[2], alpha=0.5, lw=0, label=r"$\pm 2$")
+    ax.axvspan(-1, 1, color=SIGMA_COLOURS[1], alpha=0.5, lw=0, label=r"$\pm 1$")
     ax.errorbar(val, y, xerr=err, fmt="o", color="black", ms=3, lw=1, label="post-fit")
     ax.set_yticks(y)
     ax.set_yticklabels([_short(n, 40) for n in names], fontsize=6 if len(names) > 60 else 8)
@@ -211,12 +213,15 @@ def largest_correlations(rho: np.ndarray, names, n: int = 20) -> list[int]:
 def plot_correlations(model, fit, out_dir, n: int = 20, stem: str = "correlations",
                       cov: np.ndarray | None = None) -> list[Path]:
     """Correlation matrix of the ``n`` parameters most correlated with another one (``cov``:
-    the post-fit covariance, :func:`xfit.inference.diagnostics.postfit_covariance`, if known)."""
+    the post-fit covariance, :func:`xfit.inference.diagnostics.postfit_covariance`, if known);
+    nothing is written when no two parameters are correlated."""
     import matplotlib.pyplot as plt
 
     setup_style()
     rho = diag.correlation(model, fit, cov)
     idx = largest_correlations(rho, model.par_names, n)
+    if not idx:  # one parameter, or none correlated: no matrix to draw (as no pulls, no impacts)
+        return []
     names = [model.par_names[i] for i in idx]
     sub = rho[np.ix_(idx, idx)]
     k = len(idx)

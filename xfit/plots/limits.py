@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..inference.limits import CouplingLimit, direct_search_bound, naturalness_bound
 from .save import save_figure, tight_layout
 from .style import SEARCH_COLOURS, setup_style
@@ -42,9 +43,16 @@ def draw_limit(
     if not ok.any():
         ax.plot([], [], color=colour, ls=ls, lw=lw, label=f"{label} (no limit)")
         return
-    ax.plot(m, np.where(ok, g, np.nan), color=colour, ls=ls, lw=lw, label=label, zorder=10)
+    marker = "o" if m.size == 1 else None  # a one-point line without a marker draws nothing
+    ax.plot(m, np.where(ok, g, np.nan), color=colour, ls=ls, lw=lw, marker=marker, label=label, zorder=10)
     if fill:
         ax.fill_between(m, np.where(ok, g, top), top, where=ok, color=_pastel(colour), alpha=alpha, lw=0, zorder=z)
+
+
+def _cl_text(curves: Mapping[str, CouplingLimit]) -> str:
+    """"90% CL" for curves at 90 % CL (the curves' own level; "CL" alone if they differ)."""
+    levels = {c.cl for c in curves.values()}
+    return f"{100 * levels.pop():g}% CL" if len(levels) == 1 else "CL"
 
 
 def _y_label(y: float) -> str:
@@ -71,11 +79,17 @@ def plot_limits(
     panel repeats the combined limit and adds the projections as dashed lines."""
     import matplotlib.pyplot as plt
 
+    allm = np.concatenate([np.asarray(c.mX, float).ravel() for c in curves.values()] + [np.empty(0)])
+    if not np.isfinite(allm).any():
+        raise InputError(f"limit plot {stem!r}: no curve with a mass to draw (curves: {str(list(curves))[:80]});\n"
+                         "it needs at least one search with m_X values")
     setup_style()
     labels = dict(labels or {})
     colours = {**SEARCH_COLOURS, **(colours or {})}
-    allm = np.concatenate([c.mX for c in curves.values()])
-    mlo, mhi = float(allm.min()), float(allm.max())
+    mlo, mhi = float(np.nanmin(allm)), float(np.nanmax(allm))
+    if mhi == mlo:  # one mass: half a percent either side (0.01 GeV at 0)
+        pad = 0.005 * abs(mlo) or 0.01
+        mlo, mhi = mlo - pad, mhi + pad
     finite = np.concatenate([c.limit[np.isfinite(c.limit)] for c in curves.values()] + [np.array([1e-3])])
     lo, hi = ylim or (10 ** math.floor(math.log10(finite.min()) - 0.5), 10.0)
     panels = 2 if projections else 1
@@ -141,7 +155,7 @@ def plot_limits(
         a.set_yscale("log")
         a.set_xlim(mlo, mhi)
         a.set_ylim(lo, hi)
-        a.set_ylabel(ylabel or r"$g_X$ (90% CL upper limit, dimensionless)")
+        a.set_ylabel(ylabel or rf"$g_X$ ({_cl_text(curves)} upper limit, dimensionless)")
         a.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
         a.tick_params(labelbottom=True)
     for a in axes[:, 0]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ConvergenceError, InputError
 from ..inference.scan import ScanResult
 from .save import save_figure
 from .style import SIGMA_COLOURS, setup_style
@@ -31,6 +32,12 @@ def plot_profile_scan(result: ScanResult, out_dir: str | Path, stem: str = "scan
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    if result.dof not in (1, 2):
+        raise InputError(f"a profile-scan plot draws 1 or 2 axes, got {result.dof}: {str(result.names)[:80]}")
+    valid = np.asarray(result.valid, bool) & np.isfinite(result.delta_chi2)
+    if not valid.any():
+        raise ConvergenceError(f"profile scan {stem!r}: no grid point has a valid fit (0 of {valid.size}); "
+                               "nothing to draw")
     setup_style()
 
     def lab(n):

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import InputError
+
 #: The formats every figure is written in unless asked otherwise.
 DEFAULT_FORMATS = ("png", "pdf")
 
@@ -41,13 +43,15 @@ def _drawing_moves_artists(fig) -> bool:
     """Whether drawing ``fig`` moves or resizes artists that ``get_tightbbox`` does not place
     itself: a layout engine (it runs when the figure is drawn; not the do-nothing placeholder
     that ``fig.tight_layout()`` leaves) or a legend in "expand" mode (stretched to its anchor
-    box when drawn)."""
+    box when drawn, or a legend whose mode cannot be read)."""
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
     from matplotlib.legend import Legend
 
     if not isinstance(fig.get_layout_engine(), (type(None), PlaceHolderLayoutEngine)):
         return True
-    return any(getattr(leg, "_mode", None) == "expand" for leg in _legends(fig, Legend))
+    # Legend keeps its mode in a private attribute: were it renamed, assume the draw (slower,
+    # never a wrong box) rather than a box measured before an "expand" legend is stretched.
+    return any(getattr(leg, "_mode", "expand") == "expand" for leg in _legends(fig, Legend))
 
 
 def _legends(fig, legend_class) -> list:
@@ -225,7 +229,16 @@ def tight_layout(fig) -> None:
 
 def save_figure(fig, out_dir: str | Path, stem: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write ``stem.<format>`` for each of ``formats`` in ``out_dir`` (created if needed),
-    cropped to the figure's tight bounding box; close the figure and return the paths."""
+    cropped to the figure's tight bounding box; close the figure and return the paths.  An empty
+    ``formats`` or one matplotlib cannot write is refused before anything is written."""
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = FigureCanvasBase.get_supported_filetypes()  # every format savefig can switch to
+    unknown = [f for f in formats if not isinstance(f, str) or f.lower() not in supported]
+    if not formats or unknown:
+        raise InputError(f"figure {stem!r}: formats {str(unknown or formats)[:80]} cannot be written;\n"
+                         f"accepted: a non-empty list of {', '.join(sorted(supported))}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{stem}.{f.lower()}" for f in formats]
