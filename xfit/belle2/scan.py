@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import ConvergenceError, DataError, InputError, require_finite_number
 from ..inference import test_statistics as ts
 from ..inference.calculators import AsymptoticCalculator
+from ..inference.executors import require_chunk_size
 from ..inference.intervals import upper_limit
 from ..inference.results import Result, to_jsonable
 from ..inference.store import ResultStore, run_metadata
@@ -165,7 +166,8 @@ class Scanner:
 def default_masses(mx_min=DEFAULT_MX_MIN, mx_max=DEFAULT_MX_MAX, n=DEFAULT_N) -> np.ndarray:
     """n masses evenly spaced in (mx_min, mx_max]; mx_min itself is excluded when it is 0."""
     if not (n >= 2 and mx_max > mx_min >= 0 and math.isfinite(mx_max)):
-        raise InputError(f"need 0 <= mX-min < mX-max and n-masses >= 2; got {mx_min}, {mx_max}, {n}")
+        raise InputError(f"need 0 <= --mX-min < --mX-max and --n-masses >= 2; got --mX-min {mx_min}, "
+                         f"--mX-max {mx_max}, --n-masses {n}")
     if mx_min == 0.0:
         return np.linspace(0.0, mx_max, n + 1)[1:]
     return np.linspace(mx_min, mx_max, n)
@@ -299,8 +301,7 @@ def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | 
     width = require_finite_number(width, "--width")
     if width < 0:
         raise InputError(f"--width must be >= 0 GeV, got {width}")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise InputError(f"chunk_size (masses per task) must be an integer >= 1, got {str(chunk_size)[:80]}")
+    chunk_size = require_chunk_size(chunk_size)  # masses per task
     check_masses_have_efficiency(masses, width)
     say = log or (lambda s: None)
     store = None
@@ -324,7 +325,7 @@ def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | 
         for i in todo:
             record(i, _point_or_failure(sc, masses[i], limits))
     else:
-        _run_points_on(executor, masses, todo, width, sm_free, limits, int(chunk_size), record)
+        _run_points_on(executor, masses, todo, width, sm_free, limits, chunk_size, record)
     points = [found[i] for i in range(len(masses))]
 
     ok = [p for p in points if math.isfinite(p.q0)]
