@@ -68,11 +68,19 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _int_option(value, name: str, minimum: int) -> int:
-    """An integer option >= ``minimum`` (:func:`xfit.inference.mcmc.positive_int`)."""
+#: The largest count (--steps, --walkers, ...) accepted: emcee and its HDF5 chain file hold counts
+#: as C integers (1e20 gave an OverflowError or an h5py TypeError traceback).
+MAX_COUNT = 2**31 - 1
+
+
+def _int_option(value, name: str, minimum: int, maximum: int | None = MAX_COUNT) -> int:
+    """An integer option in [``minimum``, ``maximum``] (:func:`xfit.inference.mcmc.positive_int`)."""
     from ..inference.mcmc import positive_int
 
-    return positive_int(value, name, minimum)
+    n = positive_int(value, name, minimum)
+    if maximum is not None and n > maximum:
+        raise InputError(f"{name} must be an integer in [{minimum}, {maximum}], got {str(value)[:80]!r}")
+    return n
 
 
 def _warn_line(message) -> None:
@@ -91,7 +99,7 @@ def _run(args) -> int:
     # validate the cheap things first: bad input fails before any sampling
     steps = _int_option(args.steps, "--steps", 1)
     walkers = _int_option(args.walkers, "--walkers", 2)
-    seed = _int_option(args.seed, "--seed", 0)
+    seed = _int_option(args.seed, "--seed", 0, maximum=None)  # numpy takes any seed >= 0
     burn = None if args.burn is None else _int_option(args.burn, "--burn", 0)
     if burn is not None and burn >= steps:
         raise InputError(f"--burn must be smaller than --steps ({steps}), got {burn}")
