@@ -45,6 +45,9 @@ CL = 0.95
 BANDS = ("-2", "-1", "0", "1", "2")
 #: Default scan: 0 < m_X < 4.6 GeV, 101 masses (m_X = 0.046 ... 4.6 GeV).
 DEFAULT_MX_MIN, DEFAULT_MX_MAX, DEFAULT_N = 0.0, 4.6, 101
+#: The most masses a scan takes (a limit of this software, not of the data: each mass costs fits
+#: of ~10 ms, so 10^6 masses are hours; 1e20 gave numpy's "Maximum allowed size exceeded")
+MAX_N_MASSES = 10**6
 SCAN_FILE = "scan.jsonl"
 SUMMARY_FILE = "scan_summary.json"
 #: What to do with a corrupt scan file (the end of the DataError message).
@@ -168,6 +171,8 @@ def default_masses(mx_min=DEFAULT_MX_MIN, mx_max=DEFAULT_MX_MAX, n=DEFAULT_N) ->
     if not (n >= 2 and mx_max > mx_min >= 0 and math.isfinite(mx_max)):
         raise InputError(f"need 0 <= --mX-min < --mX-max and --n-masses >= 2; got --mX-min {mx_min}, "
                          f"--mX-max {mx_max}, --n-masses {n}")
+    if n > MAX_N_MASSES:
+        raise InputError(f"--n-masses must be at most {MAX_N_MASSES}, got {str(n)[:80]}")
     if mx_min == 0.0:
         return np.linspace(0.0, mx_max, n + 1)[1:]
     return np.linspace(mx_min, mx_max, n)
