@@ -88,6 +88,7 @@ def test_tangent_warm_starts_give_the_values_of_independent_fits(kx):
         near, x, fast, plain = None, start, [], []
         for b in mu_X:  # the grid's route
             near = lap.at(b, init=start if near is None else near.x, near=near)
+            assert near.factor is not None and near.mu_X == b  # the next fit takes the tangent route
             fast.append(near.ln_marginal)
         for b in mu_X:  # each fit warm-started from the previous minimum only
             pt = lap.at(b, init=x)

@@ -171,3 +171,25 @@ def test_autocorrelation_time_is_emcee_s():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         assert np.isnan(emcee.autocorr.integrated_time(x, tol=0, quiet=True)[0]) and np.isnan(integrated_time(x)[0])
+
+
+@pytest.mark.parametrize("moves", ["de", "stretch"])
+def test_vectorised_sampler_refuses_nan_from_a_proposal(moves):
+    """ln p = NaN at a proposal (not at the start, which emcee's own check refuses) is an error,
+    as in stock emcee; the array acceptance would otherwise reject it silently (NaN > ln u is False)."""
+    from xfit.inference.mcmc import vectorised
+
+    calls = [0]
+
+    def log_prob(theta):
+        calls[0] += 1
+        ln_p = -0.5 * np.sum(theta ** 2, axis=1)
+        return ln_p if calls[0] == 1 else np.where(theta[:, 0] > 0, np.nan, ln_p)
+
+    move = {"de": vectorised.DEMove(), "stretch": vectorised.StretchMove()}[moves]
+    sampler = vectorised.EnsembleSampler(16, 2, log_prob, vectorize=True, moves=[move])
+    sampler._random.seed(3)
+    start = np.random.default_rng(3).standard_normal((16, 2))
+    with pytest.raises(ValueError, match="Probability function returned NaN"):
+        sampler.run_mcmc(start, 5)
+    assert calls[0] > 1  # the error came from a proposal

@@ -68,6 +68,8 @@ SETTINGS_FILE = "settings.json"
 SUMMARY_FILE = "posterior_summary.json"
 #: emcee stores every THIN-th step.
 THIN = 10
+#: The largest --seed: it seeds emcee's numpy RandomState, whose seeding takes 0 .. 2**32 - 1
+MAX_SEED = 2**32 - 1
 #: Mesh of the 2D posterior (cells in the prior's unit square) and of the mu marginalisation.
 MESH_MX, MESH_BR, MESH_MU = 600, 300, 24
 
@@ -564,17 +566,21 @@ def run_posterior(settings: PosteriorSettings, out: str | os.PathLike | None = N
                   n_check: int = 20, seed: int = 0, log: Callable[[str], None] | None = None,
                   kx: KXModel | None = None) -> PosteriorResult:
     """Grid -> dynesty evidence -> emcee posterior -> summary (and files in ``out``)."""
+    from ..inference.mcmc.sampler import MAX_COUNT
     from ..inference.nested import min_live_points, nested_evidence
 
     t_cpu = time.process_time()
     outp = Path(out) if out is not None else None
+    for flag, value in (("--steps", nsteps), ("--walkers", nwalkers), ("--nlive", nlive)):
+        if isinstance(value, (int, np.integer)) and value > MAX_COUNT:
+            raise InputError(f"{flag} must be at most {MAX_COUNT}, got {str(value)[:80]}")
     if nsteps < 10 * THIN or nsteps % THIN:
         raise InputError(f"--steps must be a multiple of {THIN} and at least {10 * THIN}, got {nsteps}")
     burn = nsteps // 4 if burn is None else int(burn)
     if not 0 <= burn < nsteps:
         raise InputError(f"--burn must be in [0, --steps), got {burn}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"--seed must be an integer >= 0, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed must be an integer in [0, {MAX_SEED}], got {str(seed)[:80]}")
     ndim = len(settings.names)
     if nwalkers < 2 * ndim + 2 or nwalkers % 2:
         raise InputError(f"--walkers must be even and >= {2 * ndim + 2}, got {nwalkers}")

@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import ConvergenceError, DataError, InputError, require_finite_number
 from ..inference import test_statistics as ts
 from ..inference.calculators import AsymptoticCalculator
+from ..inference.executors import require_chunk_size
 from ..inference.intervals import upper_limit
 from ..inference.results import Result, to_jsonable
 from ..inference.store import ResultStore, run_metadata
@@ -44,6 +45,9 @@ CL = 0.95
 BANDS = ("-2", "-1", "0", "1", "2")
 #: Default scan: 0 < m_X < 4.6 GeV, 101 masses (m_X = 0.046 ... 4.6 GeV).
 DEFAULT_MX_MIN, DEFAULT_MX_MAX, DEFAULT_N = 0.0, 4.6, 101
+#: The most masses a scan takes (a limit of this software, not of the data: each mass costs fits
+#: of ~10 ms, so 10^6 masses are hours; 1e20 gave numpy's "Maximum allowed size exceeded")
+MAX_N_MASSES = 10**6
 SCAN_FILE = "scan.jsonl"
 SUMMARY_FILE = "scan_summary.json"
 #: What to do with a corrupt scan file (the end of the DataError message).
@@ -165,7 +169,10 @@ class Scanner:
 def default_masses(mx_min=DEFAULT_MX_MIN, mx_max=DEFAULT_MX_MAX, n=DEFAULT_N) -> np.ndarray:
     """n masses evenly spaced in (mx_min, mx_max]; mx_min itself is excluded when it is 0."""
     if not (n >= 2 and mx_max > mx_min >= 0 and math.isfinite(mx_max)):
-        raise InputError(f"need 0 <= mX-min < mX-max and n-masses >= 2; got {mx_min}, {mx_max}, {n}")
+        raise InputError(f"need 0 <= --mX-min < --mX-max and --n-masses >= 2; got --mX-min {mx_min}, "
+                         f"--mX-max {mx_max}, --n-masses {n}")
+    if n > MAX_N_MASSES:
+        raise InputError(f"--n-masses must be at most {MAX_N_MASSES}, got {str(n)[:80]}")
     if mx_min == 0.0:
         return np.linspace(0.0, mx_max, n + 1)[1:]
     return np.linspace(mx_min, mx_max, n)
@@ -299,8 +306,7 @@ def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | 
     width = require_finite_number(width, "--width")
     if width < 0:
         raise InputError(f"--width must be >= 0 GeV, got {width}")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise InputError(f"chunk_size (masses per task) must be an integer >= 1, got {str(chunk_size)[:80]}")
+    chunk_size = require_chunk_size(chunk_size)  # masses per task
     check_masses_have_efficiency(masses, width)
     say = log or (lambda s: None)
     store = None
@@ -324,7 +330,7 @@ def run_scan(masses=None, width: float = 0.0, sm_free: bool = False, out: str | 
         for i in todo:
             record(i, _point_or_failure(sc, masses[i], limits))
     else:
-        _run_points_on(executor, masses, todo, width, sm_free, limits, int(chunk_size), record)
+        _run_points_on(executor, masses, todo, width, sm_free, limits, chunk_size, record)
     points = [found[i] for i in range(len(masses))]
 
     ok = [p for p in points if math.isfinite(p.q0)]

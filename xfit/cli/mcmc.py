@@ -68,11 +68,18 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _int_option(value, name: str, minimum: int) -> int:
-    """An integer option >= ``minimum`` (:func:`xfit.inference.mcmc.positive_int`)."""
+def _int_option(value, name: str, minimum: int, counts: bool = True) -> int:
+    """An integer option >= ``minimum`` (:func:`xfit.inference.mcmc.positive_int`), and for a
+    count (``counts``) at most :data:`xfit.inference.mcmc.sampler.MAX_COUNT` (1e20 gave an
+    OverflowError or an h5py TypeError traceback)."""
     from ..inference.mcmc import positive_int
+    from ..inference.mcmc.sampler import MAX_COUNT
 
-    return positive_int(value, name, minimum)
+    n = positive_int(value, name, minimum)
+    maximum = MAX_COUNT if counts else None
+    if maximum is not None and n > maximum:
+        raise InputError(f"{name} must be an integer in [{minimum}, {maximum}], got {str(value)[:80]!r}")
+    return n
 
 
 def _warn_line(message) -> None:
@@ -91,7 +98,7 @@ def _run(args) -> int:
     # validate the cheap things first: bad input fails before any sampling
     steps = _int_option(args.steps, "--steps", 1)
     walkers = _int_option(args.walkers, "--walkers", 2)
-    seed = _int_option(args.seed, "--seed", 0)
+    seed = _int_option(args.seed, "--seed", 0, counts=False)  # numpy's default_rng takes any seed >= 0
     burn = None if args.burn is None else _int_option(args.burn, "--burn", 0)
     if burn is not None and burn >= steps:
         raise InputError(f"--burn must be smaller than --steps ({steps}), got {burn}")

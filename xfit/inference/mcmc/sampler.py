@@ -44,6 +44,11 @@ def min_walkers(ndim: int) -> int:
     return max(4, 2 * int(ndim))
 
 
+#: The largest count (steps, walkers, live points, temperatures) a sampler accepts: emcee, dynesty
+#: and the HDF5 chain file hold counts as C integers (1e20 gave an OverflowError traceback).
+MAX_COUNT = 2**31 - 1
+
+
 def positive_int(value, name: str, minimum: int = 1) -> int:
     """``value`` as an int >= ``minimum``, or :class:`InputError` naming ``name``."""
     try:
