@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from xfit.errors import InputError, finite_array, require_finite_number
+from xfit.errors import InputError, finite_array, require_count, require_finite_number
 
 
 @pytest.mark.parametrize("check, value", [
@@ -25,3 +25,13 @@ def test_short_values_are_shown_whole():
         finite_array([-1.0], "--mX", lo=0.0)
     with pytest.raises(InputError, match=r"--mX must be a finite number, got 'nan'"):
         require_finite_number("nan", "--mX")
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5, float("nan"), float("inf"), True, "3", None])
+def test_require_count_refuses_what_is_not_a_whole_number_at_least_one(value):
+    with pytest.raises(InputError, match=r"^--n must be a whole number >= 1 \(things\), got "):
+        require_count(value, "--n", "things")
+
+
+def test_require_count_accepts_whole_numbers():
+    assert require_count(3, "--n") == 3 and require_count(2.0, "--n") == 2 and require_count(np.int64(5), "--n") == 5

@@ -53,6 +53,20 @@ def require_finite_number(value, name: str) -> float:
     return x
 
 
+def require_count(value, name: str, meaning: str = "") -> int:
+    """``value`` as an int, or :class:`InputError` naming ``name``: a whole number >= 1 (2.0 is 2;
+    2.5, NaN, inf, True or text are refused, not truncated).  ``meaning`` is added in brackets."""
+    from numbers import Integral, Real
+
+    ok = not isinstance(value, bool) and isinstance(value, Real)
+    if ok and not isinstance(value, Integral):
+        ok = float(value).is_integer()  # False for NaN and inf
+    if not ok or value < 1:
+        extra = f" ({meaning})" if meaning else ""
+        raise InputError(f"{name} must be a whole number >= 1{extra}, got {shown(value)}")
+    return int(value)
+
+
 def finite_array(value, name: str, lo: float | None = None, hi: float | None = None, *,
                  lo_open: bool = False):
     """``value`` as a float numpy array; InputError naming ``name`` unless every element is a

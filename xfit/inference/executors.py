@@ -31,7 +31,7 @@ import pickle
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, require_count
 from .workers import WorkerPool, stop_workers
 
 #: Default number of local worker processes (the project's machines have 2 cores to spare).
@@ -340,16 +340,8 @@ def run_chunks(func: Callable[[Any], Mapping], tasks: Sequence[Any], executor: A
 
 
 def require_chunk_size(chunk_size: Any) -> int:
-    """``chunk_size`` as an int, or InputError: a whole number >= 1 (2.0 is 2; 2.5, NaN or
-    text are refused, not truncated)."""
-    import numbers
-
-    ok = not isinstance(chunk_size, bool) and isinstance(chunk_size, numbers.Real)
-    if ok and not isinstance(chunk_size, numbers.Integral):
-        ok = float(chunk_size).is_integer()  # False for NaN and inf
-    if not ok or chunk_size < 1:
-        raise InputError(f"chunk_size must be a whole number >= 1 (points per chunk), got {str(chunk_size)[:80]!r}")
-    return int(chunk_size)
+    """``chunk_size`` as an int, or InputError (:func:`xfit.errors.require_count`)."""
+    return require_count(chunk_size, "chunk_size", "points per chunk")
 
 
 def chunk_indices(n: int, chunk_size: int) -> list[tuple[int, int]]:

@@ -18,12 +18,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, require_count
 from . import mle
 from . import test_statistics as ts
 from .calculators import BANDS, Calculator, HypoTestResult, normal_sf
@@ -33,14 +32,8 @@ STREAM_SIGNAL, STREAM_BACKGROUND = 0, 1
 
 
 def _require_n_toys(n_toys) -> int:
-    """``n_toys`` as an int, or InputError naming --toys: a whole number >= 1 (2.0 is 2; 2.5,
-    NaN, inf or text are refused, not truncated)."""
-    ok = not isinstance(n_toys, bool) and isinstance(n_toys, numbers.Real)
-    if ok and not isinstance(n_toys, numbers.Integral):
-        ok = float(n_toys).is_integer()  # False for NaN and inf
-    if not ok or n_toys < 1:
-        raise InputError(f"--toys must be a whole number >= 1, got {str(n_toys)[:80]!r}")
-    return int(n_toys)
+    """``n_toys`` as an int, or InputError naming --toys (:func:`xfit.errors.require_count`)."""
+    return require_count(n_toys, "--toys")
 
 
 def toy_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
