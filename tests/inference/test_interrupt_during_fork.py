@@ -32,6 +32,9 @@ REPO = Path(__file__).resolve().parents[2]
 #: ``python -c SCRIPT POINT ARGV...``: xfit's command line with an interrupt at each fork of this process
 SCRIPT = textwrap.dedent("""
     import _thread, functools, os, signal, sys
+    # Ctrl-C as in a terminal: Python's own handler (a runner that starts the tests in the
+    # background, e.g. `nohup ... &`, hands every child SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     point = sys.argv[1]
     if point in ("kill", "ctrl-c"):  # C callables: the signal handler runs in the next hook, logging's
         assert "logging" not in sys.modules

@@ -126,7 +126,9 @@ def test_an_interrupt_while_deferred_is_raised_when_the_block_ends():
     from xfit.inference.workers import INTERRUPTS, interrupts_deferred
 
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # as xfit.cli.main sets it
-    handlers, mask = (signal.getsignal(signal.SIGINT), _raise_interrupt), _blocked()
+    # Python's own Ctrl-C handler, whatever pytest inherited (a background runner: SIGINT ignored)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    handlers, mask = (signal.default_int_handler, _raise_interrupt), _blocked()
     try:
         for sig in INTERRUPTS:
             reached = False
@@ -141,6 +143,7 @@ def test_an_interrupt_while_deferred_is_raised_when_the_block_ends():
             assert _blocked() == mask
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _pid() -> int:
